@@ -1,0 +1,2 @@
+// Public surface of @mcpr-store/client.
+export * from '@mcpr-store/protocol';

@@ -1,0 +1,8 @@
+// Public surface of @mcpr-store/protocol: types, validation, framing. No I/O.
+
+export { decodeBody, encodeFrame, FrameDecoder, type FrameDecoderOptions } from './codec.js';
+export { ERROR_CODES, type ErrorCode, ProtocolError } from './errors.js';
+export * from './events.js';
+export * from './limits.js';
+export * from './messages.js';
+export { type ValidationResult, validateEvent } from './validate.js';
