@@ -70,13 +70,14 @@ export class FrameDecoder {
   }
 
   /**
-   * Feeds bytes; returns every value completed by them, in order. On a
-   * framing or decoding error, `values` holds the ones decoded before it and
-   * `error` says what went wrong.
+   * Feeds bytes; returns every value completed by them, in order, with the
+   * size of each body in `sizes`. On a framing or decoding error, `values`
+   * holds the ones decoded before it and `error` says what went wrong.
    */
-  push(chunk: Buffer): { values: unknown[]; error: ProtocolError | null } {
+  push(chunk: Buffer): { values: unknown[]; sizes: number[]; error: ProtocolError | null } {
     const values: unknown[] = [];
-    if (this.failure) return { values, error: this.failure };
+    const sizes: number[] = [];
+    if (this.failure) return { values, sizes, error: this.failure };
     if (chunk.length > 0) {
       this.chunks.push(chunk);
       this.buffered_bytes += chunk.length;
@@ -86,6 +87,7 @@ export class FrameDecoder {
         const body = this.nextBody();
         if (body === null) break;
         values.push(decodeBody(body));
+        sizes.push(body.length);
       }
     } catch (error) {
       this.failure =
@@ -95,7 +97,7 @@ export class FrameDecoder {
       this.chunks = [];
       this.buffered_bytes = 0;
     }
-    return { values, error: this.failure };
+    return { values, sizes, error: this.failure };
   }
 
   /** Cuts the next whole body off the buffered chunks, or returns null. */

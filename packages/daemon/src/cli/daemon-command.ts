@@ -1,0 +1,121 @@
+// `mcpr-store daemon`: runs in the foreground until SIGTERM or SIGINT (the
+// way systemd and every supervisor expect), then stops gracefully and exits
+// 0. A second signal exits at once. A daemon that cannot start says why on
+// one line and exits 1.
+
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
+import { resolveDbPath, resolveSocketPath } from '../paths.js';
+import { Daemon, DEFAULT_OPTIONS } from '../server/daemon.js';
+import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
+import { UsageError } from './usage-error.js';
+
+export const DAEMON_HELP = `Usage: mcpr-store daemon [options]
+
+Runs the store in the foreground until SIGTERM or SIGINT.
+
+  --db PATH                 database file (default $MCPR_DB, else ~/.mcpr/store.db)
+  --socket PATH             Unix socket (default $MCPR_STORE_SOCKET, else ~/.mcpr/store.sock)
+  --socket-mode MODE        octal mode of the socket file (default 660)
+  --batch-max-events N      a writer batch closes at N events (default ${DEFAULT_OPTIONS.batchMaxEvents})
+  --batch-delay-ms N        ...or when its oldest event waited N ms (default ${DEFAULT_OPTIONS.batchDelayMs})
+  --max-held-events N       stop reading sockets above N events held (default ${DEFAULT_OPTIONS.maxHeldEvents})
+  --max-held-bytes N        stop reading sockets above N bytes held (default ${DEFAULT_OPTIONS.maxHeldBytes})
+  --max-frame-bytes N       largest frame accepted (default ${DEFAULT_OPTIONS.maxFrameBytes})
+  --frame-timeout-ms N      close a peer that leaves a frame unfinished this long (default ${DEFAULT_OPTIONS.frameTimeoutMs})
+  --max-db-bytes N          cap the database size; past it writes fail as "disk full" (default 0, no cap)
+  --shutdown-timeout-ms N   on stop, wait this long for held batches to commit (default ${DEFAULT_OPTIONS.shutdownTimeoutMs})
+  --log-level LEVEL         debug, info, warn or error (default info)
+`;
+
+export async function runDaemon(argv: string[]): Promise<number> {
+  const flags = parseFlags('daemon', argv, {
+    db: { type: 'string' },
+    socket: { type: 'string' },
+    'socket-mode': { type: 'string' },
+    'batch-max-events': { type: 'string' },
+    'batch-delay-ms': { type: 'string' },
+    'max-held-events': { type: 'string' },
+    'max-held-bytes': { type: 'string' },
+    'max-frame-bytes': { type: 'string' },
+    'frame-timeout-ms': { type: 'string' },
+    'max-db-bytes': { type: 'string' },
+    'shutdown-timeout-ms': { type: 'string' },
+    'log-level': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (booleanFlag(flags, 'help')) {
+    process.stdout.write(DAEMON_HELP);
+    return 0;
+  }
+  const level = (stringFlag(flags, 'log-level') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(level)) {
+    throw new UsageError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+  const modeText = stringFlag(flags, 'socket-mode') ?? '660';
+  if (!/^[0-7]{3,4}$/.test(modeText)) {
+    throw new UsageError(`--socket-mode: expected an octal mode such as 660, got "${modeText}"`);
+  }
+  const logger = createLogger(level);
+  const options = {
+    dbPath: resolveDbPath(stringFlag(flags, 'db')),
+    socketPath: resolveSocketPath(stringFlag(flags, 'socket')),
+    socketMode: Number.parseInt(modeText, 8),
+    batchMaxEvents: integerFlag(
+      flags,
+      'batch-max-events',
+      DEFAULT_OPTIONS.batchMaxEvents,
+      1,
+      100_000,
+    ),
+    batchDelayMs: integerFlag(flags, 'batch-delay-ms', DEFAULT_OPTIONS.batchDelayMs, 0, 60_000),
+    maxHeldEvents: integerFlag(flags, 'max-held-events', DEFAULT_OPTIONS.maxHeldEvents, 1),
+    maxHeldBytes: integerFlag(flags, 'max-held-bytes', DEFAULT_OPTIONS.maxHeldBytes, 1),
+    maxFrameBytes: integerFlag(
+      flags,
+      'max-frame-bytes',
+      DEFAULT_OPTIONS.maxFrameBytes,
+      1024,
+      2 ** 31,
+    ),
+    maxBatchEvents: DEFAULT_OPTIONS.maxBatchEvents,
+    frameTimeoutMs: integerFlag(flags, 'frame-timeout-ms', DEFAULT_OPTIONS.frameTimeoutMs, 1),
+    maxDbBytes: integerFlag(flags, 'max-db-bytes', DEFAULT_OPTIONS.maxDbBytes, 0),
+    shutdownTimeoutMs: integerFlag(
+      flags,
+      'shutdown-timeout-ms',
+      DEFAULT_OPTIONS.shutdownTimeoutMs,
+      0,
+    ),
+    logger,
+  };
+
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start(options);
+  } catch (error) {
+    logger.error('cannot start', { error: (error as Error).message });
+    process.stderr.write(`mcpr-store daemon: ${(error as Error).message}\n`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        logger.warn('second signal: exiting at once', { signal });
+        process.exit(1);
+      }
+      signalled = true;
+      logger.info('signal received', { signal });
+      daemon.stop().then(
+        () => resolve(0),
+        (error: Error) => {
+          logger.error('stop failed', { error: error.message });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

@@ -1,0 +1,55 @@
+// Flag parsing for every command, on node:util's parseArgs: strict, so that
+// a typo in a flag is an error instead of a silently ignored option.
+
+import { parseArgs } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+export type FlagSpec = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean }
+>;
+
+export interface ParsedFlags {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+export function parseFlags(command: string, argv: string[], spec: FlagSpec): ParsedFlags {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: spec,
+      strict: true,
+      allowPositionals: true,
+    });
+    return { values: values as ParsedFlags['values'], positionals };
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
+  }
+}
+
+export function stringFlag(flags: ParsedFlags, name: string): string | undefined {
+  const value = flags.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function booleanFlag(flags: ParsedFlags, name: string): boolean {
+  return flags.values[name] === true;
+}
+
+/** A whole number flag, within [min, max]. */
+export function integerFlag(
+  flags: ParsedFlags,
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}

@@ -1,0 +1,224 @@
+// One client connection: framing, the hello handshake, and turning batches
+// into ingest units. A peer that breaks the protocol (garbage, oversized or
+// stalled frames, unknown messages) gets one error frame and is closed; it
+// never throws into the server, so no other connection notices.
+
+import type { Socket } from 'node:net';
+import {
+  type AckMessage,
+  type ClientMessage,
+  type DaemonMessage,
+  ERROR_CODES,
+  type ErrorCode,
+  encodeFrame,
+  FrameDecoder,
+  negotiateVersion,
+  ProtocolError,
+  parseClientMessage,
+  type RejectedEvent,
+  type StoreEvent,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  validateEvent,
+} from '@mcpr-store/protocol';
+import type { IngestUnit } from './ingest-queue.js';
+
+/** What a connection needs from the daemon around it. */
+export interface ConnectionContext {
+  daemonVersion: string;
+  maxFrameBytes: number;
+  maxBatchEvents: number;
+  /** A frame started but unfinished for this long closes the connection. */
+  frameTimeoutMs: number;
+  /** Unread acks above this many bytes close the connection (it stopped reading). */
+  maxOutboundBytes: number;
+  submit(unit: IngestUnit): void;
+  health(): Record<string, unknown>;
+  reportDropped(clientKey: string, total: number): void;
+  countReceived(events: number, rejected: number): void;
+  onProtocolError(id: number, code: string, message: string): void;
+  onClose(connection: Connection): void;
+  isShuttingDown(): boolean;
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private greeted = false;
+  private closed = false;
+  private tornDown = false;
+  private clientKey: string;
+  private frameTimer: NodeJS.Timeout | null = null;
+  /** Batches submitted and not yet acked. */
+  private unacked = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.clientKey = `connection-${id}`;
+    this.decoder = new FrameDecoder({ maxFrameBytes: ctx.maxFrameBytes });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.teardown());
+    socket.on('close', () => this.teardown());
+  }
+
+  get pendingAcks(): number {
+    return this.unacked;
+  }
+
+  pause(): void {
+    if (!this.closed) this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.closed) this.socket.resume();
+  }
+
+  /** Ends the conversation with an error frame (used at shutdown too). */
+  fail(code: ErrorCode, message: string): void {
+    if (this.closed) return;
+    this.ctx.onProtocolError(this.id, code, message);
+    this.send({ type: 'error', code, message });
+    this.closed = true;
+    this.clearFrameTimer();
+    this.socket.end();
+    // A peer that never reads must not keep the socket open.
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  /** Closes without an error frame once pending acks are out. */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearFrameTimer();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    const { values, sizes, error } = this.decoder.push(chunk);
+    for (let i = 0; i < values.length; i += 1) {
+      if (this.closed) return;
+      try {
+        this.handle(parseClientMessage(values[i], this.ctx.maxBatchEvents), sizes[i] as number);
+      } catch (failure) {
+        if (failure instanceof ProtocolError) this.fail(failure.code, failure.message);
+        else this.fail(ERROR_CODES.INTERNAL, String(failure));
+        return;
+      }
+    }
+    if (error) {
+      this.fail(error.code, error.message);
+      return;
+    }
+    this.watchPartialFrame();
+  }
+
+  private watchPartialFrame(): void {
+    if (!this.decoder.hasPartialFrame) {
+      this.clearFrameTimer();
+    } else if (!this.frameTimer) {
+      this.frameTimer = setTimeout(() => {
+        this.frameTimer = null;
+        this.fail(
+          ERROR_CODES.FRAME_TIMEOUT,
+          `a frame was started but not finished within ${this.ctx.frameTimeoutMs} ms`,
+        );
+      }, this.ctx.frameTimeoutMs);
+      this.frameTimer.unref();
+    }
+  }
+
+  private clearFrameTimer(): void {
+    if (this.frameTimer) clearTimeout(this.frameTimer);
+    this.frameTimer = null;
+  }
+
+  private handle(message: ClientMessage, frameBytes: number): void {
+    if (!this.greeted && message.type !== 'hello') {
+      throw new ProtocolError(ERROR_CODES.HELLO_REQUIRED, 'the first message must be "hello"');
+    }
+    switch (message.type) {
+      case 'hello': {
+        const version = negotiateVersion(message.versions);
+        if (version === null) {
+          throw new ProtocolError(
+            ERROR_CODES.UNSUPPORTED_VERSION,
+            `no common protocol version: offered [${message.versions.join(', ')}], ` +
+              `this daemon speaks [${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}]`,
+          );
+        }
+        if (message.client_id) this.clientKey = `client-${message.client_id}`;
+        this.greeted = true;
+        this.send({
+          type: 'welcome',
+          version,
+          daemon_version: this.ctx.daemonVersion,
+          max_frame_bytes: this.ctx.maxFrameBytes,
+          max_batch_events: this.ctx.maxBatchEvents,
+        });
+        return;
+      }
+      case 'batch':
+        if (this.ctx.isShuttingDown()) {
+          throw new ProtocolError(
+            ERROR_CODES.SHUTTING_DOWN,
+            'the daemon is stopping; resend later',
+          );
+        }
+        this.submitBatch(message.seq, message.events, frameBytes);
+        return;
+      case 'dropped':
+        this.ctx.reportDropped(this.clientKey, message.total);
+        return;
+      case 'health':
+        this.send({ type: 'health_result', id: message.id, health: this.ctx.health() });
+        return;
+    }
+  }
+
+  private submitBatch(seq: number, raw_events: unknown[], frameBytes: number): void {
+    const events: StoreEvent[] = [];
+    const indexes: number[] = [];
+    const rejected: RejectedEvent[] = [];
+    for (let index = 0; index < raw_events.length; index += 1) {
+      const result = validateEvent(raw_events[index]);
+      if (result.ok) {
+        events.push(result.event);
+        indexes.push(index);
+      } else rejected.push({ index, reason: result.reason });
+    }
+    this.ctx.countReceived(raw_events.length, rejected.length);
+    this.unacked += 1;
+    this.ctx.submit({
+      seq,
+      events,
+      indexes,
+      rejected,
+      bytes: frameBytes,
+      settle: (ack: AckMessage) => {
+        this.unacked -= 1;
+        this.send(ack);
+      },
+    });
+  }
+
+  private send(message: DaemonMessage): void {
+    if (this.socket.destroyed || !this.socket.writable) return;
+    if (this.socket.writableLength > this.ctx.maxOutboundBytes) {
+      this.socket.destroy();
+      return;
+    }
+    this.socket.write(encodeFrame(message));
+  }
+
+  private teardown(): void {
+    if (this.tornDown) return;
+    this.tornDown = true;
+    this.clearFrameTimer();
+    if (!this.socket.destroyed) this.socket.destroy();
+    this.closed = true;
+    this.ctx.onClose(this);
+  }
+}

@@ -1,0 +1,300 @@
+// The daemon: one database lock, one writer thread, one socket server, and
+// the ingest queue between them. Start-up takes the lock before touching the
+// file and claims the socket last, so a daemon that cannot run leaves
+// nothing behind; stop drains what clients already sent, acks it, and only
+// then closes the database and removes the socket.
+
+import fs from 'node:fs';
+import net from 'node:net';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  ERROR_CODES,
+  MAX_BATCH_EVENTS,
+  PROTOCOL_VERSION,
+} from '@mcpr-store/protocol';
+import type { Logger } from '../log.js';
+import { DAEMON_VERSION } from '../version.js';
+import { WriterThread } from '../writer/writer-thread.js';
+import { Connection } from './connection.js';
+import { DaemonStats } from './daemon-stats.js';
+import { acquireDbLock, type DbLock } from './db-lock.js';
+import { IngestQueue } from './ingest-queue.js';
+import { claimSocketPath, listenOnSocket } from './socket-path.js';
+
+export interface DaemonOptions {
+  dbPath: string;
+  socketPath: string;
+  /** Mode of the socket file; 0660 lets a shared group of proxies connect. */
+  socketMode: number;
+  batchMaxEvents: number;
+  batchDelayMs: number;
+  maxHeldEvents: number;
+  maxHeldBytes: number;
+  maxFrameBytes: number;
+  maxBatchEvents: number;
+  frameTimeoutMs: number;
+  /** Largest database file allowed, 0 for no cap; past it writes fail as "disk full". */
+  maxDbBytes: number;
+  /** How long stop() waits for held batches to commit before giving up on them. */
+  shutdownTimeoutMs: number;
+  logger: Logger;
+}
+
+export const DEFAULT_OPTIONS = {
+  socketMode: 0o660,
+  batchMaxEvents: 5000,
+  batchDelayMs: 10,
+  maxHeldEvents: 50_000,
+  maxHeldBytes: 64 * 1024 * 1024,
+  maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+  maxBatchEvents: MAX_BATCH_EVENTS,
+  frameTimeoutMs: 10_000,
+  maxDbBytes: 0,
+  shutdownTimeoutMs: 15_000,
+} satisfies Partial<DaemonOptions>;
+
+/** Drops older than this keep health `degraded`. */
+const DROP_WINDOW_MS = 5 * 60_000;
+/** Sqlite's default page size, for turning --max-db-bytes into max_page_count. */
+const PAGE_BYTES = 4096;
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+export class Daemon {
+  private readonly stats = new DaemonStats();
+  private readonly connections = new Set<Connection>();
+  private readonly startedAt = Date.now();
+  private schemaVersion = 0;
+  private nextConnectionId = 1;
+  private shuttingDown = false;
+  private stopping: Promise<void> | null = null;
+  private readonly queue: IngestQueue;
+  private readonly server: net.Server;
+
+  private constructor(
+    private readonly options: DaemonOptions,
+    private readonly writer: WriterThread,
+    private readonly lock: DbLock,
+  ) {
+    const log = options.logger;
+    this.queue = new IngestQueue(
+      writer,
+      {
+        batchMaxEvents: options.batchMaxEvents,
+        batchDelayMs: options.batchDelayMs,
+        maxHeldEvents: options.maxHeldEvents,
+        maxHeldBytes: options.maxHeldBytes,
+        retryMinMs: 250,
+        retryMaxMs: 5000,
+      },
+      {
+        onPressure: (paused) => {
+          log.debug(paused ? 'reading paused: writer behind' : 'reading resumed');
+          for (const connection of this.connections) {
+            if (paused) connection.pause();
+            else connection.resume();
+          }
+        },
+        onCommitted: (outcome) => {
+          this.stats.recordCommit(
+            outcome.commit_us,
+            outcome.committed,
+            outcome.duplicate_positions.length,
+          );
+          this.stats.rejected += outcome.rejected.length;
+        },
+        onWriteFailed: (error, retryInMs) => {
+          this.stats.lastError = { at: Date.now(), message: error.message };
+          log.error('write failed; batch kept unacknowledged and retried', {
+            error: error.message,
+            code: (error as { code?: string }).code,
+            retry_in_ms: retryInMs,
+          });
+        },
+        onRecovered: () => log.info('writes recovered'),
+      },
+    );
+    this.server = net.createServer((socket) => this.accept(socket));
+    this.server.on('error', (error) => log.error('socket server error', { error: error.message }));
+  }
+
+  /** Takes the lock, opens and migrates the database, then listens. */
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const log = options.logger;
+    // Refuse early, before touching any file, when a daemon already listens.
+    await claimSocketPath(options.socketPath, { dryRun: true });
+    const lock = acquireDbLock(options.dbPath);
+    const writer = new WriterThread();
+    let daemon: Daemon | null = null;
+    try {
+      const maxPages = options.maxDbBytes > 0 ? Math.ceil(options.maxDbBytes / PAGE_BYTES) : 0;
+      const opened = await writer.open(options.dbPath, DAEMON_VERSION, maxPages);
+      if (opened.migrated_from !== opened.schema_version) {
+        log.info('database migrated', { from: opened.migrated_from, to: opened.schema_version });
+      }
+      daemon = new Daemon(options, writer, lock);
+      daemon.schemaVersion = opened.schema_version;
+      const { replacedStale } = await claimSocketPath(options.socketPath);
+      if (replacedStale) log.warn('replaced a stale socket file', { socket: options.socketPath });
+      await listenOnSocket(daemon.server, options.socketPath, options.socketMode);
+    } catch (error) {
+      await writer.close().catch(() => {});
+      lock.release();
+      throw error;
+    }
+    log.info('started', {
+      version: DAEMON_VERSION,
+      pid: process.pid,
+      db: options.dbPath,
+      socket: options.socketPath,
+      schema_version: daemon.schemaVersion,
+      batch_max_events: options.batchMaxEvents,
+      batch_delay_ms: options.batchDelayMs,
+    });
+    return daemon;
+  }
+
+  private accept(socket: net.Socket): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    const id = this.nextConnectionId++;
+    const log = this.options.logger;
+    const connection = new Connection(id, socket, {
+      daemonVersion: DAEMON_VERSION,
+      maxFrameBytes: this.options.maxFrameBytes,
+      maxBatchEvents: this.options.maxBatchEvents,
+      frameTimeoutMs: this.options.frameTimeoutMs,
+      maxOutboundBytes: 16 * 1024 * 1024,
+      submit: (unit) => this.queue.submit(unit),
+      health: () => this.health(),
+      reportDropped: (key, total) => this.stats.reportDropped(key, total),
+      countReceived: (events, rejected) => {
+        this.stats.received += events;
+        this.stats.rejected += rejected;
+      },
+      onProtocolError: (connectionId, code, message) => {
+        if (code !== ERROR_CODES.SHUTTING_DOWN) {
+          log.warn('connection closed on protocol error', {
+            connection: connectionId,
+            code,
+            message,
+          });
+        }
+      },
+      onClose: (closed) => {
+        this.connections.delete(closed);
+        log.debug('connection closed', { connection: closed.id });
+      },
+      isShuttingDown: () => this.shuttingDown,
+    });
+    this.connections.add(connection);
+    if (this.queue.readingPaused) connection.pause();
+    log.debug('connection opened', { connection: id });
+  }
+
+  /** The health report; `status` is ok, degraded or failing with the reasons. */
+  health(): Record<string, unknown> {
+    const failing: string[] = [];
+    const degraded: string[] = [];
+    if (!this.writer.alive) failing.push('the writer thread is not running');
+    if (this.queue.writeFailing) {
+      failing.push(
+        `writes are failing and being retried: ${this.stats.lastError?.message ?? 'unknown error'}`,
+      );
+    }
+    if (this.queue.readingPaused)
+      degraded.push('backpressure: the writer is behind, reading is paused');
+    if (this.stats.droppedSince(Date.now() - DROP_WINDOW_MS)) {
+      degraded.push(
+        `clients dropped events in the last 5 minutes (${this.stats.droppedByClients} in total)`,
+      );
+    }
+    const status = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
+    return {
+      status,
+      reasons: [...failing, ...degraded],
+      version: DAEMON_VERSION,
+      protocol_version: PROTOCOL_VERSION,
+      pid: process.pid,
+      uptime_ms: Date.now() - this.startedAt,
+      db_path: this.options.dbPath,
+      db_size_bytes: fileSize(this.options.dbPath),
+      wal_size_bytes: fileSize(`${this.options.dbPath}-wal`),
+      schema_version: this.schemaVersion,
+      socket_path: this.options.socketPath,
+      connections: this.connections.size,
+      events_waiting: this.queue.heldEvents,
+      bytes_waiting: this.queue.heldBytes,
+      reading_paused: this.queue.readingPaused,
+      received: this.stats.received,
+      committed: this.stats.committed,
+      rejected: this.stats.rejected,
+      duplicates_ignored: this.stats.duplicates,
+      dropped_by_clients: this.stats.droppedByClients,
+      batches_committed: this.stats.batchesCommitted,
+      commit_ms_p50: this.stats.commitMsPercentile(50),
+      commit_ms_p99: this.stats.commitMsPercentile(99),
+      last_commit_at: this.stats.lastCommitAt,
+      last_error: this.stats.lastError,
+      writer_alive: this.writer.alive,
+    };
+  }
+
+  /**
+   * Graceful stop: no new connections, read what clients already sent, commit
+   * and ack it, then close the database and remove the socket.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const log = this.options.logger;
+    log.info('stopping', {
+      connections: this.connections.size,
+      events_waiting: this.queue.heldEvents,
+    });
+    this.server.close();
+    // Let bytes already on their way through the sockets arrive and be read.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    this.shuttingDown = true;
+    for (const connection of this.connections) connection.pause();
+    const drained = await Promise.race([
+      this.queue.drain().then(() => true),
+      new Promise<boolean>((resolve) =>
+        setTimeout(() => resolve(false), this.options.shutdownTimeoutMs).unref(),
+      ),
+    ]);
+    if (!drained) {
+      log.error('stopping with batches not written; their clients keep them and resend', {
+        events_waiting: this.queue.heldEvents,
+      });
+    }
+    this.queue.stop();
+    for (const connection of this.connections) {
+      connection.fail(
+        ERROR_CODES.SHUTTING_DOWN,
+        'the daemon is stopping; reconnect and resend unacked batches',
+      );
+    }
+    await this.writer
+      .close()
+      .catch((error: Error) => log.error('closing the writer failed', { error: error.message }));
+    this.lock.release();
+    try {
+      fs.unlinkSync(this.options.socketPath);
+    } catch {
+      // Already gone.
+    }
+    log.info('stopped', { committed: this.stats.committed, batches: this.stats.batchesCommitted });
+  }
+}

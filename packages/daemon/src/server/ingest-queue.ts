@@ -1,0 +1,261 @@
+// Between the sockets and the writer thread. Client batches ("units") wait
+// here and leave in writer batches that close on size or age; while the
+// writer commits one batch, the next one gathers, so under load batches grow
+// by themselves and the writer never idles. A unit is settled (acked) only
+// after the transaction holding it committed. A failed write puts its units
+// back at the head and retries with backoff: nothing is acked that is not on
+// disk, and nothing is dropped. What the queue holds is bounded: above the
+// bound it asks the server to stop reading sockets until the writer catches up.
+
+import type { AckMessage, RejectedEvent, StoreEvent } from '@mcpr-store/protocol';
+import type { BatchOutcome } from '../writer/batch-writer.js';
+
+/** One client batch after validation. */
+export interface IngestUnit {
+  seq: number;
+  /** The valid events, in batch order. */
+  events: StoreEvent[];
+  /** For each valid event, its index in the client's batch. */
+  indexes: number[];
+  /** Events refused by validation (index in the client's batch, reason). */
+  rejected: RejectedEvent[];
+  /** Frame size, for the memory bound. */
+  bytes: number;
+  /** Called once the unit is settled. */
+  settle(ack: AckMessage): void;
+}
+
+export interface BatchWriterPort {
+  write(events: StoreEvent[]): Promise<BatchOutcome>;
+}
+
+export interface IngestQueueOptions {
+  /** A writer batch closes when it holds this many events... */
+  batchMaxEvents: number;
+  /** ...or when its oldest event has waited this long. */
+  batchDelayMs: number;
+  /** Above this many events held (waiting and in flight), reading stops. */
+  maxHeldEvents: number;
+  /** Above this many frame bytes held, reading stops. */
+  maxHeldBytes: number;
+  /** First retry delay after a failed write; doubles up to retryMaxMs. */
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export interface IngestListener {
+  /** Reading must stop (true) or may resume (false). */
+  onPressure(paused: boolean): void;
+  onCommitted(outcome: BatchOutcome, events: number, units: number): void;
+  onWriteFailed(error: Error, retryInMs: number): void;
+  onRecovered(): void;
+}
+
+export class IngestQueue {
+  private pending: IngestUnit[] = [];
+  private pendingEvents = 0;
+  private pendingBytes = 0;
+  private firstPendingAt = 0;
+  private inFlight: IngestUnit[] | null = null;
+  private inFlightEvents = 0;
+  private inFlightBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelayMs = 0;
+  private failing = false;
+  private paused = false;
+  private flushAll = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly writer: BatchWriterPort,
+    private readonly options: IngestQueueOptions,
+    private readonly listener: IngestListener,
+  ) {}
+
+  get heldEvents(): number {
+    return this.pendingEvents + this.inFlightEvents;
+  }
+
+  get heldBytes(): number {
+    return this.pendingBytes + this.inFlightBytes;
+  }
+
+  get readingPaused(): boolean {
+    return this.paused;
+  }
+
+  get writeFailing(): boolean {
+    return this.failing;
+  }
+
+  submit(unit: IngestUnit): void {
+    if (this.pending.length === 0) this.firstPendingAt = Date.now();
+    this.pending.push(unit);
+    this.pendingEvents += unit.events.length;
+    this.pendingBytes += unit.bytes;
+    this.updatePressure();
+    this.schedule();
+  }
+
+  /** Writes everything held now and later submitted, without waiting for batches to fill. */
+  drain(): Promise<void> {
+    this.flushAll = true;
+    this.schedule();
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops timers; units still held are left unacked (their clients keep them). */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.timer = null;
+    this.retryTimer = null;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private isIdle(): boolean {
+    return this.pending.length === 0 && this.inFlight === null;
+  }
+
+  private schedule(): void {
+    if (this.inFlight || this.retryTimer || this.pending.length === 0) return;
+    const waitedMs = Date.now() - this.firstPendingAt;
+    if (
+      this.flushAll ||
+      this.pendingEvents >= this.options.batchMaxEvents ||
+      waitedMs >= this.options.batchDelayMs
+    ) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      this.dispatch();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.schedule();
+      }, this.options.batchDelayMs - waitedMs);
+    }
+  }
+
+  private dispatch(): void {
+    const units: IngestUnit[] = [];
+    let events = 0;
+    let bytes = 0;
+    while (this.pending.length > 0) {
+      const next = this.pending[0] as IngestUnit;
+      if (units.length > 0 && events + next.events.length > this.options.batchMaxEvents) break;
+      units.push(next);
+      this.pending.shift();
+      events += next.events.length;
+      bytes += next.bytes;
+    }
+    this.pendingEvents -= events;
+    this.pendingBytes -= bytes;
+    if (this.pending.length > 0) this.firstPendingAt = Date.now();
+    this.inFlight = units;
+    this.inFlightEvents = events;
+    this.inFlightBytes = bytes;
+    const flat: StoreEvent[] = [];
+    for (const unit of units) for (const event of unit.events) flat.push(event);
+    const written =
+      flat.length === 0
+        ? Promise.resolve<BatchOutcome>({
+            committed: 0,
+            duplicate_positions: [],
+            rejected: [],
+            commit_us: 0,
+          })
+        : this.writer.write(flat);
+    written.then(
+      (outcome) => this.committed(units, outcome, flat.length),
+      (error: unknown) =>
+        this.failed(units, error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  private committed(units: IngestUnit[], outcome: BatchOutcome, events: number): void {
+    this.clearInFlight();
+    if (this.failing) {
+      this.failing = false;
+      this.retryDelayMs = 0;
+      this.listener.onRecovered();
+    }
+    if (events > 0) this.listener.onCommitted(outcome, events, units.length);
+    settleUnits(units, outcome);
+    this.afterBatch();
+  }
+
+  private failed(units: IngestUnit[], error: Error): void {
+    this.clearInFlight();
+    // Back at the head, in order: the retry writes exactly the same batch.
+    this.pending.unshift(...units);
+    for (const unit of units) {
+      this.pendingEvents += unit.events.length;
+      this.pendingBytes += unit.bytes;
+    }
+    this.failing = true;
+    this.retryDelayMs = Math.min(
+      this.options.retryMaxMs,
+      this.retryDelayMs === 0 ? this.options.retryMinMs : this.retryDelayMs * 2,
+    );
+    this.listener.onWriteFailed(error, this.retryDelayMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.schedule();
+    }, this.retryDelayMs);
+    this.afterBatch();
+  }
+
+  private clearInFlight(): void {
+    this.inFlight = null;
+    this.inFlightEvents = 0;
+    this.inFlightBytes = 0;
+  }
+
+  private afterBatch(): void {
+    this.updatePressure();
+    this.schedule();
+    if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private updatePressure(): void {
+    const over =
+      this.heldEvents > this.options.maxHeldEvents || this.heldBytes > this.options.maxHeldBytes;
+    const under =
+      this.heldEvents <= this.options.maxHeldEvents / 2 &&
+      this.heldBytes <= this.options.maxHeldBytes / 2;
+    if (!this.paused && over) {
+      this.paused = true;
+      this.listener.onPressure(true);
+    } else if (this.paused && under) {
+      this.paused = false;
+      this.listener.onPressure(false);
+    }
+  }
+}
+
+/** Maps the writer's flat outcome back onto each client batch and acks it. */
+function settleUnits(units: IngestUnit[], outcome: BatchOutcome): void {
+  const duplicates = new Set(outcome.duplicate_positions);
+  const refused = new Map(outcome.rejected.map((r) => [r.position, r.reason]));
+  let position = 0;
+  for (const unit of units) {
+    let committed = 0;
+    let duplicateCount = 0;
+    const rejected = [...unit.rejected];
+    for (let i = 0; i < unit.events.length; i += 1, position += 1) {
+      const reason = refused.get(position);
+      if (reason !== undefined) {
+        rejected.push({ index: unit.indexes[i] as number, reason });
+        continue;
+      }
+      committed += 1;
+      if (duplicates.has(position)) duplicateCount += 1;
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    unit.settle({ type: 'ack', seq: unit.seq, committed, duplicates: duplicateCount, rejected });
+  }
+}

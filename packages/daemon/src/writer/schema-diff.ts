@@ -1,0 +1,81 @@
+// What changed between two snapshots of a server's answer to a discovery
+// method. List methods are compared item by item (by `name`), with each item
+// in a canonical JSON form so that key order alone is never a change.
+
+/** For each list method: the key of its items in `result`, and the change-type prefix. */
+const LIST_METHODS: Record<string, { key: string; prefix: string }> = {
+  'tools/list': { key: 'tools', prefix: 'tool' },
+  'resources/list': { key: 'resources', prefix: 'resource' },
+  'resources/templates/list': { key: 'resourceTemplates', prefix: 'resource_template' },
+  'prompts/list': { key: 'prompts', prefix: 'prompt' },
+};
+
+export interface SchemaChange {
+  change_type: string;
+  item_name: string | null;
+}
+
+/** JSON with object keys sorted at every level: equal content, equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map(
+        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
+      );
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Items of a list payload by name, in canonical JSON; null when the payload has no such list. */
+function itemsByName(payload: string, key: string): Map<string, string> | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  const list = (parsed as Record<string, unknown> | null)?.[key];
+  if (!Array.isArray(list)) return null;
+  const items = new Map<string, string>();
+  for (const item of list) {
+    const name = (item as Record<string, unknown> | null)?.name;
+    if (typeof name === 'string') items.set(name, canonicalJson(item));
+  }
+  return items;
+}
+
+/**
+ * The change rows for a snapshot whose hash differs from the stored one.
+ * `previous` null means the first snapshot: one `initial` row.
+ */
+export function diffSnapshots(
+  method: string,
+  previous: string | null,
+  next: string,
+): SchemaChange[] {
+  if (previous === null) return [{ change_type: 'initial', item_name: null }];
+  const list = LIST_METHODS[method];
+  if (list) {
+    const before = itemsByName(previous, list.key);
+    const after = itemsByName(next, list.key);
+    if (before && after) {
+      const changes: SchemaChange[] = [];
+      for (const [name, json] of after) {
+        const old = before.get(name);
+        if (old === undefined)
+          changes.push({ change_type: `${list.prefix}_added`, item_name: name });
+        else if (old !== json)
+          changes.push({ change_type: `${list.prefix}_modified`, item_name: name });
+      }
+      for (const name of before.keys()) {
+        if (!after.has(name))
+          changes.push({ change_type: `${list.prefix}_removed`, item_name: name });
+      }
+      if (changes.length > 0) return changes;
+    }
+  }
+  return [{ change_type: 'updated', item_name: null }];
+}

@@ -1,0 +1,112 @@
+// The writer thread. It owns the only read-write connection to the database:
+// the socket loop on the main thread never waits on disk, and SQLite never
+// sees two writers contend for its lock. Each task is one batch, one
+// transaction. After an I/O fault the connection is dropped and reopened on
+// the next task, so a fault that clears (space freed, permissions restored)
+// heals without a restart.
+
+import type { StoreEvent } from '@mcpr-store/protocol';
+import { applyWriterPragmas, type Db, openWriteConnection } from '../db/connection.js';
+import { migrate, readSchemaVersion, SchemaTooNewError } from '../db/migrate.js';
+import { SCHEMA_VERSION } from '../db/schema-sql.js';
+import { type BatchOutcome, BatchWriter } from './batch-writer.js';
+
+export interface OpenTask {
+  op: 'open';
+  db_path: string;
+  app_version: string;
+  /** Cap on the database size; writes beyond it fail as SQLITE_FULL. 0 = no cap. */
+  max_db_pages: number;
+}
+export interface WriteTask {
+  op: 'write';
+  events: StoreEvent[];
+}
+export interface CheckpointTask {
+  op: 'checkpoint';
+}
+export interface CloseTask {
+  op: 'close';
+}
+export type WriterTask = OpenTask | WriteTask | CheckpointTask | CloseTask;
+
+export interface OpenResult {
+  schema_version: number;
+  migrated_from: number;
+}
+
+export interface CheckpointResult {
+  wal_pages: number;
+  checkpointed_pages: number;
+}
+
+let settings: OpenTask | null = null;
+let db: Db | null = null;
+let writer: BatchWriter | null = null;
+
+function open(task: OpenTask): OpenResult {
+  const connection = openWriteConnection(task.db_path);
+  try {
+    // Check before any pragma: a file from a newer version stays untouched.
+    const found = readSchemaVersion(connection);
+    if (found > SCHEMA_VERSION) throw new SchemaTooNewError(found);
+    applyWriterPragmas(connection);
+    if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
+    const result = migrate(connection, task.app_version);
+    writer = new BatchWriter(connection);
+    db = connection;
+    settings = task;
+    return { schema_version: result.to, migrated_from: result.from };
+  } catch (error) {
+    connection.close();
+    throw error;
+  }
+}
+
+function closeConnection(): void {
+  const current = db;
+  db = null;
+  writer = null;
+  if (current?.open) {
+    try {
+      current.close();
+    } catch {
+      // Closing after a fault may fail again; the handle is dropped either way.
+    }
+  }
+}
+
+function write(events: StoreEvent[]): BatchOutcome {
+  if (!writer) {
+    if (!settings) throw new Error('writer used before open');
+    open(settings);
+  }
+  try {
+    return (writer as BatchWriter).write(events);
+  } catch (error) {
+    closeConnection();
+    throw error;
+  }
+}
+
+function checkpoint(): CheckpointResult {
+  if (!db) return { wal_pages: 0, checkpointed_pages: 0 };
+  const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
+  return { wal_pages: row?.log ?? 0, checkpointed_pages: row?.checkpointed ?? 0 };
+}
+
+export default function run(task: WriterTask): OpenResult | BatchOutcome | CheckpointResult | null {
+  switch (task.op) {
+    case 'open':
+      closeConnection();
+      return open(task);
+    case 'write':
+      return write(task.events);
+    case 'checkpoint':
+      return checkpoint();
+    case 'close':
+      closeConnection();
+      settings = null;
+      return null;
+  }
+}

@@ -1,0 +1,53 @@
+// The main thread's handle on the writer: exactly one piscina worker, never
+// recycled and never idle-reaped, one task at a time. Batches queue in the
+// ingest queue, not in piscina, so that the daemon decides what to coalesce.
+
+import type { StoreEvent } from '@mcpr-store/protocol';
+import { Piscina } from 'piscina';
+import type { BatchOutcome } from './batch-writer.js';
+import type { CheckpointResult, OpenResult, WriterTask } from './worker.js';
+
+export class WriterThread {
+  private readonly pool: Piscina<WriterTask, unknown>;
+
+  constructor() {
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+    });
+  }
+
+  /** True while the worker thread exists (piscina replaces one that died). */
+  get alive(): boolean {
+    return this.pool.threads.length > 0;
+  }
+
+  open(dbPath: string, appVersion: string, maxDbPages: number): Promise<OpenResult> {
+    return this.pool.run({
+      op: 'open',
+      db_path: dbPath,
+      app_version: appVersion,
+      max_db_pages: maxDbPages,
+    }) as Promise<OpenResult>;
+  }
+
+  write(events: StoreEvent[]): Promise<BatchOutcome> {
+    return this.pool.run({ op: 'write', events }) as Promise<BatchOutcome>;
+  }
+
+  checkpoint(): Promise<CheckpointResult> {
+    return this.pool.run({ op: 'checkpoint' }) as Promise<CheckpointResult>;
+  }
+
+  /** Closes the database, then ends the thread. */
+  async close(): Promise<void> {
+    try {
+      await this.pool.run({ op: 'close' });
+    } finally {
+      await this.pool.destroy();
+    }
+  }
+}
