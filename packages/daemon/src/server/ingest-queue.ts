@@ -259,3 +259,12 @@ function settleUnits(units: IngestUnit[], outcome: BatchOutcome): void {
     unit.settle({ type: 'ack', seq: unit.seq, committed, duplicates: duplicateCount, rejected });
   }
 }
+
+/** Errors from the writer thread may arrive as plain objects; keep message and code. */
+function asError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  const fields = (value ?? {}) as { message?: unknown; code?: unknown };
+  const error = new Error(typeof fields.message === 'string' ? fields.message : String(value));
+  if (typeof fields.code === 'string') (error as Error & { code: string }).code = fields.code;
+  return error;
+}

@@ -85,8 +85,20 @@ function write(events: StoreEvent[]): BatchOutcome {
     return (writer as BatchWriter).write(events);
   } catch (error) {
     closeConnection();
-    throw error;
+    throw portable(error);
   }
+}
+
+/**
+ * SQLite's error class loses its message crossing the thread boundary; a
+ * plain Error with the code in its text arrives whole.
+ */
+function portable(error: unknown): Error {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const plain = new Error(typeof code === 'string' ? `${code}: ${message}` : message);
+  if (typeof code === 'string') Object.assign(plain, { code });
+  return plain;
 }
 
 function checkpoint(): CheckpointResult {
@@ -99,7 +111,11 @@ export default function run(task: WriterTask): OpenResult | BatchOutcome | Check
   switch (task.op) {
     case 'open':
       closeConnection();
-      return open(task);
+      try {
+        return open(task);
+      } catch (error) {
+        throw portable(error);
+      }
     case 'write':
       return write(task.events);
     case 'checkpoint':
