@@ -1,5 +1,6 @@
 // Public surface of @mcpr-store/protocol: types, validation, framing. No I/O.
 
+export { canonicalJson } from './canonical-json.js';
 export { decodeBody, encodeFrame, FrameDecoder, type FrameDecoderOptions } from './codec.js';
 export { ERROR_CODES, type ErrorCode, ProtocolError } from './errors.js';
 export * from './events.js';

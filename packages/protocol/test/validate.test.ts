@@ -155,3 +155,14 @@ describe('validateEvent', () => {
     expect(reason({ kind: 'session_closed', session_id: 's' })).toBe('ended_at: is required');
   });
 });
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level and keeps array order', async () => {
+    const { canonicalJson } = await import('../src/index.js');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"y":2,"z":1}]},"b":1}',
+    );
+    expect(canonicalJson({ x: undefined, y: 'q' })).toBe('{"y":"q"}');
+    expect(JSON.parse(canonicalJson({ s: 'a"b\n' }))).toEqual({ s: 'a"b\n' });
+  });
+});

@@ -2,6 +2,8 @@
 // method. List methods are compared item by item (by `name`), with each item
 // in a canonical JSON form so that key order alone is never a change.
 
+import { canonicalJson } from '@mcpr-store/protocol';
+
 /** For each list method: the key of its items in `result`, and the change-type prefix. */
 const LIST_METHODS: Record<string, { key: string; prefix: string }> = {
   'tools/list': { key: 'tools', prefix: 'tool' },
@@ -13,20 +15,6 @@ const LIST_METHODS: Record<string, { key: string; prefix: string }> = {
 export interface SchemaChange {
   change_type: string;
   item_name: string | null;
-}
-
-/** JSON with object keys sorted at every level: equal content, equal text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map(
-        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
-      );
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 /** Items of a list payload by name, in canonical JSON; null when the payload has no such list. */

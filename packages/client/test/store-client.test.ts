@@ -1,0 +1,174 @@
+// StoreClient against the real daemon process.
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DaemonProcess, startDaemon, tempDir } from '../../../test/helpers/daemon-process.js';
+import { StoreClient } from '../src/index.js';
+
+const daemons: DaemonProcess[] = [];
+const clients: StoreClient[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close(1000)));
+  await Promise.all(daemons.splice(0).map((d) => d.stop('SIGKILL')));
+});
+
+function client(
+  socketPath: string,
+  options: Partial<ConstructorParameters<typeof StoreClient>[0]> = {},
+) {
+  const created = new StoreClient({ socketPath, proxy: 'proxy-a', ...options });
+  clients.push(created);
+  return created;
+}
+
+function rows<T>(dbPath: string, sql: string): T[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('StoreClient', () => {
+  it('records, fills ids, times and proxy, and flush resolves once committed', async () => {
+    const d = await startDaemon();
+    daemons.push(d);
+    const c = client(d.socketPath);
+    const before = Date.now();
+    c.record({
+      kind: 'session',
+      session_id: 's1',
+      client_name: 'cursor',
+      client_platform: 'cursor',
+    });
+    for (let i = 0; i < 250; i += 1) {
+      c.record({
+        kind: 'request',
+        session_id: 's1',
+        method: 'tools/call',
+        tool: 'search',
+        latency_us: i,
+        status: 'ok',
+      });
+    }
+    c.record({
+      kind: 'schema_version',
+      upstream_url: 'http://up',
+      method: 'tools/list',
+      payload: { tools: [] },
+    });
+    c.record({ kind: 'session_closed', session_id: 's1' });
+    await c.flush();
+    expect(c.stats()).toMatchObject({
+      queued: 0,
+      in_flight: 0,
+      committed: 253,
+      rejected: 0,
+      dropped: 0,
+    });
+    const requests = rows<{ request_id: string; ts: number; proxy: string }>(
+      d.dbPath,
+      'SELECT request_id, ts, proxy FROM requests',
+    );
+    expect(requests).toHaveLength(250);
+    for (const row of requests) {
+      expect(row.request_id).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      expect(row.ts).toBeGreaterThanOrEqual(before);
+      expect(row.proxy).toBe('proxy-a');
+    }
+    expect(
+      rows(d.dbPath, 'SELECT proxy, total_calls, ended_at IS NOT NULL AS ended FROM sessions'),
+    ).toEqual([{ proxy: 'proxy-a', total_calls: 250, ended: 1 }]);
+    expect(rows(d.dbPath, 'SELECT payload FROM server_schema')).toEqual([
+      { payload: '{"tools":[]}' },
+    ]);
+  });
+
+  it('keeps and emits the reason of a rejected event and does not resend it', async () => {
+    const d = await startDaemon();
+    daemons.push(d);
+    const c = client(d.socketPath);
+    const seen: string[] = [];
+    c.on('rejected', ({ reason }: { reason: string }) => seen.push(reason));
+    c.record({ kind: 'request', method: 'm', latency_us: 1, status: 'weird' as 'ok' });
+    c.record({ kind: 'request', method: 'm', latency_us: 1, status: 'ok' });
+    await c.flush();
+    expect(seen).toEqual(['status: must be one of ok, error, timeout, got "weird"']);
+    expect(c.stats()).toMatchObject({ committed: 1, rejected: 1 });
+    expect(c.stats().last_rejections[0]?.event.status).toBe('weird');
+    const health = await c.health();
+    expect(health).toMatchObject({ received: 2, rejected: 1, committed: 1 });
+  });
+
+  it('works when the daemon starts after the client', async () => {
+    const dir = tempDir();
+    const socketPath = path.join(dir, 'store.sock');
+    const c = client(socketPath, { reconnectMaxMs: 200 });
+    for (let i = 0; i < 100; i += 1)
+      c.record({ kind: 'request', method: 'm', latency_us: i, status: 'ok' });
+    const flushed = c.flush(20_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(c.stats().queued).toBe(100);
+    const d = await startDaemon({ dir, socketPath });
+    daemons.push(d);
+    await flushed;
+    expect(rows(d.dbPath, 'SELECT COUNT(*) AS n FROM requests')).toEqual([{ n: 100 }]);
+  });
+
+  it('rejects flush with a clear error when the daemon never answers', async () => {
+    const c = client(path.join(tempDir(), 'absent.sock'));
+    c.record({ kind: 'request', method: 'm', latency_us: 1, status: 'ok' });
+    await expect(c.flush(300)).rejects.toThrow(
+      /flush timed out after 300 ms with 1 events unanswered/,
+    );
+    await expect(c.health(300)).rejects.toThrow(/no health answer within 300 ms/);
+    expect(c.stats().last_error).toMatch(/ENOENT|ECONNREFUSED/);
+  });
+
+  it('drops the oldest events when its queue is full, counts them and tells the daemon', async () => {
+    const dir = tempDir();
+    const socketPath = path.join(dir, 'store.sock');
+    const c = client(socketPath, { maxQueueEvents: 50, reconnectMaxMs: 100 });
+    for (let i = 0; i < 80; i += 1) {
+      c.record({ kind: 'request', request_id: `q-${i}`, method: 'm', latency_us: i, status: 'ok' });
+    }
+    expect(c.stats()).toMatchObject({ queued: 50, dropped: 30 });
+    const d = await startDaemon({ dir, socketPath });
+    daemons.push(d);
+    await c.flush(20_000);
+    const ids = rows<{ request_id: string }>(
+      d.dbPath,
+      'SELECT request_id FROM requests ORDER BY request_id',
+    );
+    expect(ids.map((r) => r.request_id).sort()).toEqual(
+      Array.from({ length: 50 }, (_, i) => `q-${i + 30}`).sort(),
+    );
+    const health = await c.health();
+    expect(health.dropped_by_clients).toBe(30);
+    expect(health.status).toBe('degraded');
+  });
+
+  it('never throws from record(), whatever it is given', async () => {
+    const d = await startDaemon();
+    daemons.push(d);
+    const c = client(d.socketPath);
+    const cyclic: Record<string, unknown> = {
+      kind: 'request',
+      method: 'm',
+      latency_us: 1,
+      status: 'ok',
+    };
+    cyclic.self = cyclic;
+    const bad = [null, undefined, 42, 'x', [], { kind: 'nope' }, cyclic] as unknown[];
+    for (const value of bad) expect(() => c.record(value as never)).not.toThrow();
+    c.record({ kind: 'request', method: 'm', latency_us: 1, status: 'ok' });
+    await c.flush();
+    const stats = c.stats();
+    expect(stats.committed).toBe(1);
+    expect(stats.rejected).toBe(bad.length);
+  });
+});
