@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DaemonProcess, REPO_ROOT, startDaemon, tempDir } from './helpers/daemon-process.js';
+import { RawClient } from './helpers/raw-client.js';
 
 const LOAD_CLIENT = path.join(REPO_ROOT, 'test/fixtures/load-client.mjs');
 const daemons: DaemonProcess[] = [];
@@ -46,6 +47,20 @@ function loadClient(args: string[]): Promise<ClientRun> {
   });
 }
 
+/** Waits until `clients` load clients are connected and the daemon has committed some of their events. */
+async function waitForLoad(daemon: DaemonProcess, clients: number): Promise<void> {
+  const watcher = await RawClient.open(daemon.socketPath);
+  try {
+    for (let id = 1; ; id += 1) {
+      const health = await watcher.health(id);
+      if ((health.connections as number) > clients && (health.committed as number) >= 1000) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    watcher.close();
+  }
+}
+
 function verifyExactlyOnce(dbPath: string, prefixes: string[], count: number): void {
   const db = new Database(dbPath, { readonly: true });
   try {
@@ -73,8 +88,8 @@ describe('StoreClient under daemon faults', () => {
     daemons.push(first);
     const prefixes = ['ra', 'rb', 'rc'];
     const count = 20_000;
-    const runs = prefixes.map((p) => loadClient([first.socketPath, p, String(count), '200', '5']));
-    await new Promise((r) => setTimeout(r, 400));
+    const runs = prefixes.map((p) => loadClient([first.socketPath, p, String(count), '200', '10']));
+    await waitForLoad(first, prefixes.length);
     expect(await first.stop('SIGTERM')).toBe(0);
     const second = await startDaemon({ dir });
     daemons.push(second);
@@ -94,8 +109,8 @@ describe('StoreClient under daemon faults', () => {
     daemons.push(first);
     const prefixes = ['ka', 'kb', 'kc', 'kd'];
     const count = 20_000;
-    const runs = prefixes.map((p) => loadClient([first.socketPath, p, String(count), '200', '5']));
-    await new Promise((r) => setTimeout(r, 500));
+    const runs = prefixes.map((p) => loadClient([first.socketPath, p, String(count), '200', '10']));
+    await waitForLoad(first, prefixes.length);
     await first.stop('SIGKILL');
     await new Promise((r) => setTimeout(r, 300));
     const second = await startDaemon({ dir });
