@@ -2,9 +2,16 @@
 // Usage errors print one line and exit 1; nothing else prints a stack
 // unless MCPR_DEBUG is set.
 
+import { DatabaseMissingError } from '../db/connection.js';
+import { InputError } from '../query/durations.js';
 import { DAEMON_VERSION } from '../version.js';
 import { runDaemon } from './daemon-command.js';
 import { runHealth } from './health-command.js';
+import { runLogs, runSlow } from './logs-command.js';
+import { runSchema } from './schema-command.js';
+import { runClients, runSession, runSessions } from './sessions-command.js';
+import { runStatus } from './status-command.js';
+import { runStore } from './store-command.js';
 import { UsageError } from './usage-error.js';
 
 const HELP = `Usage: mcpr-store <command> [options]
@@ -12,6 +19,14 @@ const HELP = `Usage: mcpr-store <command> [options]
 Commands:
   daemon        run the store (foreground, until SIGTERM/SIGINT)
   health        ask the daemon whether it is healthy
+  logs          recent requests (-f to follow)
+  slow          requests above a latency threshold (-f to follow)
+  sessions      sessions, most recently seen first
+  session ID    one session with all its requests
+  clients       sessions grouped by client
+  status        per-tool latency percentiles, errors and traffic
+  schema        upstream schemas, --changes, --unused
+  store         store stats | store vacuum --before CUTOFF
 
 Run "mcpr-store <command> --help" for a command's options.
 `;
@@ -21,6 +36,14 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   daemon: runDaemon,
   health: runHealth,
+  logs: runLogs,
+  slow: runSlow,
+  sessions: runSessions,
+  session: runSession,
+  clients: runClients,
+  status: runStatus,
+  schema: runSchema,
+  store: runStore,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -43,7 +66,11 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError) {
+    if (
+      error instanceof UsageError ||
+      error instanceof InputError ||
+      error instanceof DatabaseMissingError
+    ) {
       process.stderr.write(`mcpr-store: ${error.message}\n`);
     } else {
       const detail = process.env.MCPR_DEBUG ? (error as Error).stack : (error as Error).message;

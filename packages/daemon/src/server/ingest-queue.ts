@@ -171,8 +171,7 @@ export class IngestQueue {
         : this.writer.write(flat);
     written.then(
       (outcome) => this.committed(units, outcome, flat.length),
-      (error: unknown) =>
-        this.failed(units, error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => this.failed(units, asError(error)),
     );
   }
 

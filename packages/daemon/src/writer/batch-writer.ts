@@ -63,7 +63,7 @@ export class BatchWriter {
   private readonly insertChange;
   private readonly transaction;
 
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     this.insertRequest = db.prepare(`
       INSERT INTO requests (request_id, ts, proxy, session_id, method, tool,
                             latency_us, status, error_code, error_msg, bytes_in, bytes_out)

@@ -50,6 +50,11 @@ function open(task: OpenTask): OpenResult {
     // Check before any pragma: a file from a newer version stays untouched.
     const found = readSchemaVersion(connection);
     if (found > SCHEMA_VERSION) throw new SchemaTooNewError(found);
+    // A new file reclaims freed pages in small steps (store vacuum), which
+    // only works when chosen before the first table exists.
+    if (found === 0 && (connection.pragma('page_count', { simple: true }) as number) === 0) {
+      connection.pragma('auto_vacuum = INCREMENTAL');
+    }
     applyWriterPragmas(connection);
     if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
     const result = migrate(connection, task.app_version);

@@ -1,0 +1,218 @@
+// `logs` and `slow`: recent requests, newest (or slowest) first. With -f
+// they keep printing new rows until Ctrl-C, following the row id rather
+// than the timestamp so rows that share a millisecond are neither missed
+// nor repeated.
+
+import type { Db } from '../db/connection.js';
+import { parseThresholdUs } from '../query/durations.js';
+import {
+  checkStatus,
+  type LogsFilter,
+  lastRequestId,
+  publicRow,
+  queryLogs,
+  queryNewRequests,
+  querySlow,
+  type RequestRowWithId,
+} from '../query/requests.js';
+import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
+import {
+  colourEnabled,
+  formatBytes,
+  formatLatency,
+  formatLocalTime,
+  formatStatus,
+  jsonLines,
+  renderTable,
+} from './format.js';
+import { COMMON_QUERY_FLAGS, openQueryDb, sinceMs, write } from './query-flags.js';
+
+const FOLLOW_POLL_MS = 500;
+
+export const LOGS_HELP = `Usage: mcpr-store logs [options]
+
+Recent requests, newest first.
+
+  --tail N            how many rows (default 50)
+  --since WINDOW      e.g. 30s, 15m, 1h, 7d, 2w (default 1h; all time with --session)
+  --tool NAME         only this tool
+  --method METHOD     only this MCP method (e.g. tools/call)
+  --session PREFIX    only sessions whose id starts with PREFIX
+  --status STATUS     ok, error or timeout
+  --error-code CODE   only this error code
+  --proxy NAME        only this proxy
+  -f, --follow        keep printing new rows until Ctrl-C
+  --json              one JSON object per line
+  --db PATH           database (default $MCPR_DB, else ~/.mcpr/store.db)
+`;
+
+export const SLOW_HELP = `Usage: mcpr-store slow [options]
+
+Requests at or above a latency threshold, slowest first.
+
+  --threshold LATENCY e.g. 200us, 500ms, 1s (default 500ms)
+  --since WINDOW      default 1h
+  --tool NAME, --proxy NAME, --limit N (default 20), -f/--follow, --json, --db PATH
+`;
+
+function renderRows(rows: RequestRowWithId[]): string {
+  const colour = colourEnabled();
+  return renderTable(
+    [
+      { header: 'TIME' },
+      { header: 'PROXY' },
+      { header: 'TOOL/METHOD' },
+      { header: 'STATUS' },
+      { header: 'LATENCY', align: 'right' },
+      { header: 'SESSION' },
+      { header: 'IN', align: 'right' },
+      { header: 'OUT', align: 'right' },
+      { header: 'ERROR' },
+    ],
+    rows.map((r) => [
+      formatLocalTime(r.ts),
+      r.proxy,
+      r.tool ?? r.method,
+      formatStatus(r.status, colour),
+      formatLatency(r.latency_us),
+      r.session_id ? r.session_id.slice(0, 12) : '-',
+      formatBytes(r.bytes_in),
+      formatBytes(r.bytes_out),
+      [r.error_code, r.error_msg].filter(Boolean).join(' ').slice(0, 80),
+    ]),
+  );
+}
+
+function print(rows: RequestRowWithId[], json: boolean): void {
+  if (rows.length === 0) return;
+  write(json ? jsonLines(rows.map(publicRow)) : renderRows(rows));
+}
+
+/** Polls for new rows until SIGINT/SIGTERM; resolves with exit code 0. */
+function follow(
+  db: Db,
+  filter: LogsFilter & { minLatencyUs?: number },
+  startAfterId: number,
+  json: boolean,
+): Promise<number> {
+  let afterId = startAfterId;
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      const rows = queryNewRequests(db, filter, afterId);
+      if (rows.length > 0) {
+        afterId = (rows[rows.length - 1] as RequestRowWithId).id;
+        if (json) write(jsonLines(rows.map(publicRow)));
+        else write(renderRows(rows).split('\n').slice(1).join('\n'));
+      }
+    }, FOLLOW_POLL_MS);
+    const stop = () => {
+      clearInterval(timer);
+      db.close();
+      resolve(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+function emptyHint(what: string, window: string | undefined, filtered: boolean): string {
+  const widen = window
+    ? ` in the last ${window}; widen the window with --since (e.g. --since 24h)`
+    : '';
+  return `no ${what}${widen}${filtered ? ', or drop a filter' : ''}\n`;
+}
+
+export async function runLogs(argv: string[]): Promise<number> {
+  const flags = parseFlags('logs', argv, {
+    ...COMMON_QUERY_FLAGS,
+    tail: { type: 'string' },
+    since: { type: 'string' },
+    tool: { type: 'string' },
+    method: { type: 'string' },
+    session: { type: 'string' },
+    status: { type: 'string' },
+    'error-code': { type: 'string' },
+    follow: { type: 'boolean', short: 'f' },
+  });
+  if (booleanFlag(flags, 'help')) {
+    write(LOGS_HELP);
+    return 0;
+  }
+  const nowMs = Date.now();
+  const session = stringFlag(flags, 'session');
+  const window = stringFlag(flags, 'since') ?? (session === undefined ? '1h' : undefined);
+  const filter: LogsFilter = {
+    proxy: stringFlag(flags, 'proxy'),
+    sinceMs: window === undefined ? undefined : sinceMs(flags, window, nowMs),
+    tool: stringFlag(flags, 'tool'),
+    method: stringFlag(flags, 'method'),
+    session,
+    status: stringFlag(flags, 'status'),
+    errorCode: stringFlag(flags, 'error-code'),
+  };
+  checkStatus(filter.status);
+  const tail = integerFlag(flags, 'tail', 50, 1);
+  const json = booleanFlag(flags, 'json');
+  const { db } = openQueryDb(flags);
+  const startId = lastRequestId(db);
+  const rows = queryLogs(db, filter, tail);
+  if (booleanFlag(flags, 'follow')) {
+    print([...rows].reverse(), json);
+    return follow(db, filter, startId, json);
+  }
+  db.close();
+  if (rows.length === 0 && !json) {
+    const filtered = [
+      filter.proxy,
+      filter.tool,
+      filter.method,
+      session,
+      filter.status,
+      filter.errorCode,
+    ].some((f) => f !== undefined);
+    process.stderr.write(emptyHint('requests', window, filtered));
+  }
+  print(rows, json);
+  return 0;
+}
+
+export async function runSlow(argv: string[]): Promise<number> {
+  const flags = parseFlags('slow', argv, {
+    ...COMMON_QUERY_FLAGS,
+    threshold: { type: 'string' },
+    since: { type: 'string' },
+    tool: { type: 'string' },
+    limit: { type: 'string' },
+    follow: { type: 'boolean', short: 'f' },
+  });
+  if (booleanFlag(flags, 'help')) {
+    write(SLOW_HELP);
+    return 0;
+  }
+  const nowMs = Date.now();
+  const thresholdUs = parseThresholdUs(stringFlag(flags, 'threshold') ?? '500ms');
+  const window = stringFlag(flags, 'since') ?? '1h';
+  const filter = {
+    proxy: stringFlag(flags, 'proxy'),
+    sinceMs: sinceMs(flags, '1h', nowMs),
+    tool: stringFlag(flags, 'tool'),
+    thresholdUs,
+  };
+  const limit = integerFlag(flags, 'limit', 20, 1);
+  const json = booleanFlag(flags, 'json');
+  const { db } = openQueryDb(flags);
+  const startId = lastRequestId(db);
+  const rows = querySlow(db, filter, limit);
+  if (booleanFlag(flags, 'follow')) {
+    print(rows, json);
+    return follow(db, { ...filter, minLatencyUs: thresholdUs }, startId, json);
+  }
+  db.close();
+  if (rows.length === 0 && !json) {
+    process.stderr.write(
+      `no requests at or above ${formatLatency(thresholdUs)} in the last ${window}; lower --threshold or widen --since\n`,
+    );
+  }
+  print(rows, json);
+  return 0;
+}

@@ -1,0 +1,167 @@
+// `schema`: what each upstream server offers (latest snapshots and a status
+// per upstream), `--changes` for how it changed, `--unused` for captured
+// tools nobody calls.
+
+import { parseWindowMs } from '../query/durations.js';
+import { querySchema, querySchemaChanges, queryUnusedTools } from '../query/schema.js';
+import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
+import { formatLocalTime, formatTime, jsonLines, renderTable } from './format.js';
+import { COMMON_QUERY_FLAGS, openQueryDb, write } from './query-flags.js';
+import { UsageError } from './usage-error.js';
+
+export const SCHEMA_HELP = `Usage: mcpr-store schema [NAME] [options]
+
+Latest captured schema per upstream (NAME narrows to an upstream URL or server name),
+with a status: unknown (nothing captured), partial, complete (initialize and a list).
+
+  --method METHOD     only snapshots of this method
+  --changes           the change log, newest first (--limit N, default 50)
+  --unused            every captured tool with its calls, unused first (--since, default 7d)
+  --proxy NAME, --json, --db PATH
+`;
+
+export async function runSchema(argv: string[]): Promise<number> {
+  const flags = parseFlags('schema', argv, {
+    ...COMMON_QUERY_FLAGS,
+    method: { type: 'string' },
+    changes: { type: 'boolean' },
+    unused: { type: 'boolean' },
+    limit: { type: 'string' },
+    since: { type: 'string' },
+  });
+  if (booleanFlag(flags, 'help')) {
+    write(SCHEMA_HELP);
+    return 0;
+  }
+  if (booleanFlag(flags, 'changes') && booleanFlag(flags, 'unused')) {
+    throw new UsageError('schema: --changes and --unused are different views; pick one');
+  }
+  const json = booleanFlag(flags, 'json');
+  const proxy = stringFlag(flags, 'proxy');
+  const method = stringFlag(flags, 'method');
+  const nowMs = Date.now();
+
+  if (booleanFlag(flags, 'changes')) {
+    const limit = integerFlag(flags, 'limit', 50, 1);
+    const { db } = openQueryDb(flags);
+    const rows = querySchemaChanges(db, { proxy, method }, limit);
+    db.close();
+    if (json) write(jsonLines(rows));
+    else if (rows.length === 0) process.stderr.write('no schema changes recorded yet\n');
+    else {
+      write(
+        renderTable(
+          [
+            { header: 'DETECTED' },
+            { header: 'PROXY' },
+            { header: 'UPSTREAM' },
+            { header: 'METHOD' },
+            { header: 'CHANGE' },
+            { header: 'ITEM' },
+          ],
+          rows.map((r) => [
+            formatTime(r.detected_at, nowMs),
+            r.proxy,
+            r.upstream_url,
+            r.method,
+            r.change_type,
+            r.item_name ?? '-',
+          ]),
+        ),
+      );
+    }
+    return 0;
+  }
+
+  if (booleanFlag(flags, 'unused')) {
+    const window = stringFlag(flags, 'since') ?? '7d';
+    const since = nowMs - parseWindowMs(window);
+    const { db } = openQueryDb(flags);
+    const rows = queryUnusedTools(db, { proxy, sinceMs: since });
+    db.close();
+    if (json) write(jsonLines(rows));
+    else if (rows.length === 0)
+      process.stderr.write(
+        'no tools/list captured yet; the proxy reports it when a client lists tools\n',
+      );
+    else {
+      write(
+        renderTable(
+          [
+            { header: 'PROXY' },
+            { header: 'UPSTREAM' },
+            { header: 'TOOL' },
+            { header: 'CALLS', align: 'right' },
+            { header: 'ERRORS', align: 'right' },
+            { header: 'LAST CALLED' },
+          ],
+          rows.map((r) => [
+            r.proxy,
+            r.upstream_url,
+            r.tool,
+            r.calls === 0 ? `0 (unused in ${window})` : String(r.calls),
+            String(r.errors),
+            formatTime(r.last_called_at, nowMs),
+          ]),
+        ),
+      );
+    }
+    return 0;
+  }
+
+  if (flags.positionals.length > 1) throw new UsageError('schema: give at most one NAME');
+  const { db } = openQueryDb(flags);
+  const report = querySchema(db, { proxy, method, name: flags.positionals[0] });
+  db.close();
+  if (json) {
+    write(`${JSON.stringify(report)}\n`);
+    return 0;
+  }
+  if (report.upstreams.length === 0) {
+    process.stderr.write(
+      'no schema captured yet; the proxy reports initialize and list results as clients make them\n',
+    );
+    return 0;
+  }
+  for (const upstream of report.upstreams) {
+    write(
+      `${upstream.upstream_url}  [${upstream.status}]${upstream.proxy ? `  proxy ${upstream.proxy}` : ''}\n`,
+    );
+    if (upstream.server_name) {
+      write(`  server     ${upstream.server_name} ${upstream.server_version ?? ''}\n`);
+      write(`  protocol   ${upstream.protocol_version ?? '-'}\n`);
+      write(`  capability ${upstream.capabilities.join(', ') || '-'}\n`);
+    }
+    const snapshots = report.snapshots.filter(
+      (s) => s.proxy === upstream.proxy && s.upstream_url === upstream.upstream_url,
+    );
+    for (const s of snapshots) {
+      write(
+        `  ${s.method.padEnd(26)} ${s.schema_hash.slice(0, 12)}  captured ${formatLocalTime(s.captured_at)}  ${summarise(s.method, s.payload)}\n`,
+      );
+    }
+  }
+  return 0;
+}
+
+/** `12 tools: a, b, c, ...` for list payloads. */
+function summarise(method: string, payload: string): string {
+  const key = {
+    'tools/list': 'tools',
+    'resources/list': 'resources',
+    'resources/templates/list': 'resourceTemplates',
+    'prompts/list': 'prompts',
+  }[method];
+  if (!key) return '';
+  try {
+    const items = (JSON.parse(payload) as Record<string, unknown>)[key];
+    if (!Array.isArray(items)) return '';
+    const names = items
+      .map((i) => (i as { name?: unknown }).name)
+      .filter((n) => typeof n === 'string');
+    const shown = names.slice(0, 8).join(', ');
+    return `${items.length} ${key}: ${shown}${names.length > 8 ? ', ...' : ''}`;
+  } catch {
+    return '';
+  }
+}

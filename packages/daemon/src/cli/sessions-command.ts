@@ -1,0 +1,217 @@
+// `sessions`, `session ID` and `clients`: who is connected through the
+// proxies, how much they call and how often they fail.
+
+import { queryClients, querySession, querySessions } from '../query/sessions.js';
+import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
+import {
+  colourEnabled,
+  formatBytes,
+  formatLatency,
+  formatLocalTime,
+  formatPct,
+  formatStatus,
+  formatTime,
+  jsonLines,
+  renderTable,
+} from './format.js';
+import { COMMON_QUERY_FLAGS, openQueryDb, sinceMs, write } from './query-flags.js';
+import { UsageError } from './usage-error.js';
+
+export const SESSIONS_HELP = `Usage: mcpr-store sessions [options]
+
+Sessions, most recently seen first.
+
+  --active            only sessions not ended and seen in the last 5 minutes
+  --client NAME       only this client name or platform
+  --since WINDOW      seen within the window (default 1h)
+  --limit N           default 50
+  --proxy NAME, --json, --db PATH
+`;
+
+export const SESSION_HELP = `Usage: mcpr-store session ID [--json] [--proxy NAME] [--db PATH]
+
+One session (ID may be any unambiguous prefix) with all its requests, oldest first.
+`;
+
+export const CLIENTS_HELP = `Usage: mcpr-store clients [--since WINDOW] [--proxy NAME] [--json] [--db PATH]
+
+Sessions grouped by client name, version and platform; most calls first (default window 7d).
+`;
+
+export async function runSessions(argv: string[]): Promise<number> {
+  const flags = parseFlags('sessions', argv, {
+    ...COMMON_QUERY_FLAGS,
+    active: { type: 'boolean' },
+    client: { type: 'string' },
+    since: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  if (booleanFlag(flags, 'help')) {
+    write(SESSIONS_HELP);
+    return 0;
+  }
+  const nowMs = Date.now();
+  const filter = {
+    proxy: stringFlag(flags, 'proxy'),
+    active: booleanFlag(flags, 'active'),
+    client: stringFlag(flags, 'client'),
+    sinceMs: sinceMs(flags, '1h', nowMs),
+  };
+  const limit = integerFlag(flags, 'limit', 50, 1);
+  const { db } = openQueryDb(flags);
+  const rows = querySessions(db, filter, limit, nowMs);
+  db.close();
+  if (booleanFlag(flags, 'json')) {
+    write(jsonLines(rows));
+    return 0;
+  }
+  if (rows.length === 0) {
+    process.stderr.write(
+      `no ${filter.active ? 'active ' : ''}sessions seen in the last ${stringFlag(flags, 'since') ?? '1h'}; widen --since${filter.client || filter.proxy ? ' or drop a filter' : ''}\n`,
+    );
+    return 0;
+  }
+  write(
+    renderTable(
+      [
+        { header: 'SESSION' },
+        { header: 'PROXY' },
+        { header: 'CLIENT' },
+        { header: 'PLATFORM' },
+        { header: 'STARTED' },
+        { header: 'LAST SEEN' },
+        { header: 'CALLS', align: 'right' },
+        { header: 'ERRORS', align: 'right' },
+        { header: 'STATE' },
+      ],
+      rows.map((s) => [
+        s.session_id,
+        s.proxy,
+        [s.client_name, s.client_version].filter(Boolean).join(' ') || '-',
+        s.client_platform ?? '-',
+        formatLocalTime(s.started_at),
+        formatTime(s.last_seen_at, nowMs),
+        String(s.total_calls),
+        String(s.total_errors),
+        s.is_active ? 'active' : s.ended_at !== null ? 'ended' : 'idle',
+      ]),
+    ),
+  );
+  return 0;
+}
+
+export async function runSession(argv: string[]): Promise<number> {
+  const flags = parseFlags('session', argv, COMMON_QUERY_FLAGS);
+  if (booleanFlag(flags, 'help')) {
+    write(SESSION_HELP);
+    return 0;
+  }
+  const id = flags.positionals[0];
+  if (id === undefined || flags.positionals.length > 1) {
+    throw new UsageError('session: give exactly one session id (or prefix)');
+  }
+  const nowMs = Date.now();
+  const { db } = openQueryDb(flags);
+  let detail: ReturnType<typeof querySession>;
+  try {
+    detail = querySession(db, id, nowMs, stringFlag(flags, 'proxy'));
+  } finally {
+    db.close();
+  }
+  if (booleanFlag(flags, 'json')) {
+    write(`${JSON.stringify(detail)}\n`);
+    return 0;
+  }
+  const colour = colourEnabled();
+  const lines = [
+    `session   ${detail.session_id}`,
+    `proxy     ${detail.proxy}`,
+    `client    ${[detail.client_name, detail.client_version].filter(Boolean).join(' ') || '-'} (${detail.client_platform ?? 'unknown'})`,
+    `started   ${formatTime(detail.started_at, nowMs)}`,
+    `last seen ${formatTime(detail.last_seen_at, nowMs)}`,
+    `ended     ${formatTime(detail.ended_at, nowMs)}`,
+    `state     ${detail.is_active ? 'active' : detail.ended_at !== null ? 'ended' : 'idle'}`,
+    `calls     ${detail.total_calls} (${detail.total_errors} errors)`,
+    '',
+  ];
+  write(lines.join('\n'));
+  if (detail.requests.length === 0) {
+    write('no requests recorded for this session\n');
+    return 0;
+  }
+  write(
+    renderTable(
+      [
+        { header: 'TIME' },
+        { header: 'TOOL/METHOD' },
+        { header: 'STATUS' },
+        { header: 'LATENCY', align: 'right' },
+        { header: 'IN', align: 'right' },
+        { header: 'OUT', align: 'right' },
+        { header: 'ERROR' },
+      ],
+      detail.requests.map((r) => [
+        formatLocalTime(r.ts),
+        r.tool ?? r.method,
+        formatStatus(r.status, colour),
+        formatLatency(r.latency_us),
+        formatBytes(r.bytes_in),
+        formatBytes(r.bytes_out),
+        [r.error_code, r.error_msg].filter(Boolean).join(' ').slice(0, 80),
+      ]),
+    ),
+  );
+  return 0;
+}
+
+export async function runClients(argv: string[]): Promise<number> {
+  const flags = parseFlags('clients', argv, { ...COMMON_QUERY_FLAGS, since: { type: 'string' } });
+  if (booleanFlag(flags, 'help')) {
+    write(CLIENTS_HELP);
+    return 0;
+  }
+  const nowMs = Date.now();
+  const { db } = openQueryDb(flags);
+  const rows = queryClients(db, {
+    proxy: stringFlag(flags, 'proxy'),
+    sinceMs: sinceMs(flags, '7d', nowMs),
+  });
+  db.close();
+  if (booleanFlag(flags, 'json')) {
+    write(jsonLines(rows));
+    return 0;
+  }
+  if (rows.length === 0) {
+    process.stderr.write(
+      `no sessions in the last ${stringFlag(flags, 'since') ?? '7d'}; widen --since\n`,
+    );
+    return 0;
+  }
+  write(
+    renderTable(
+      [
+        { header: 'CLIENT' },
+        { header: 'VERSION' },
+        { header: 'PLATFORM' },
+        { header: 'SESSIONS', align: 'right' },
+        { header: 'CALLS', align: 'right' },
+        { header: 'ERRORS', align: 'right' },
+        { header: 'ERROR %', align: 'right' },
+        { header: 'FIRST SEEN' },
+        { header: 'LAST SEEN' },
+      ],
+      rows.map((c) => [
+        c.client_name ?? '-',
+        c.client_version ?? '-',
+        c.client_platform ?? '-',
+        String(c.sessions),
+        String(c.total_calls),
+        String(c.total_errors),
+        formatPct(c.error_pct),
+        formatLocalTime(c.first_seen),
+        formatTime(c.last_seen, nowMs),
+      ]),
+    ),
+  );
+  return 0;
+}
