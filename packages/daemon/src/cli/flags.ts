@@ -24,7 +24,10 @@ export function parseFlags(command: string, argv: string[], spec: FlagSpec): Par
     });
     return { values: values as ParsedFlags['values'], positionals };
   } catch (error) {
-    throw new UsageError(`${command}: ${(error as Error).message}`);
+    // node's messages run over several lines; the first says what is wrong.
+    const first =
+      (error as Error).message.split('\n')[0]?.split('. To specify')[0] ?? 'bad arguments';
+    throw new UsageError(`${command}: ${first} (see mcpr-store ${command.split(' ')[0]} --help)`);
   }
 }
 

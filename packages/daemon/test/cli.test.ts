@@ -1,0 +1,383 @@
+// The CLI as a real process: one test or more per command, the JSON shapes
+// scripts rely on, and one clear line with exit code 1 for bad input.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type StoreEvent, validateEvent } from '@mcpr-store/protocol';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli, tempDir } from '../../../test/helpers/daemon-process.js';
+import { buildStore } from '../../../test/helpers/fixture-db.js';
+import { applyWriterPragmas, openWriteConnection } from '../src/db/connection.js';
+import { BatchWriter } from '../src/writer/batch-writer.js';
+
+const NOW = Date.now();
+const MIN = 60_000;
+let db: string;
+
+function req(id: string, fields: Record<string, unknown> = {}) {
+  return {
+    kind: 'request',
+    request_id: id,
+    ts: NOW - MIN,
+    proxy: 'edge',
+    session_id: '0190aaaa-1111',
+    method: 'tools/call',
+    tool: 'search',
+    latency_us: 1500,
+    status: 'ok',
+    bytes_in: 100,
+    bytes_out: 2048,
+    ...fields,
+  };
+}
+
+beforeAll(() => {
+  db = buildStore([
+    {
+      kind: 'session',
+      session_id: '0190aaaa-1111',
+      proxy: 'edge',
+      started_at: NOW - 10 * MIN,
+      client_name: 'claude-ai',
+      client_version: '0.9',
+      client_platform: 'claude',
+    },
+    {
+      kind: 'session',
+      session_id: '0190aaaa-2222',
+      proxy: 'edge',
+      started_at: NOW - 10 * MIN,
+      client_name: 'Cursor',
+      client_version: '1.0',
+      client_platform: 'cursor',
+    },
+    req('a1'),
+    req('a2', {
+      status: 'error',
+      error_code: '-32602',
+      error_msg: 'bad arguments',
+      latency_us: 900_000,
+    }),
+    req('a3', {
+      session_id: '0190aaaa-2222',
+      tool: 'fetch',
+      latency_us: 2_500_000,
+      ts: NOW - 2 * MIN,
+    }),
+    req('a4', { method: 'resources/read', tool: null, ts: NOW - 3 * MIN }),
+    {
+      kind: 'schema_version',
+      ts: NOW - 5 * MIN,
+      proxy: 'edge',
+      upstream_url: 'http://upstream',
+      method: 'initialize',
+      payload: JSON.stringify({
+        protocolVersion: '2025-06-18',
+        serverInfo: { name: 'up', version: '3' },
+        capabilities: { tools: {} },
+      }),
+    },
+    {
+      kind: 'schema_version',
+      ts: NOW - 5 * MIN,
+      proxy: 'edge',
+      upstream_url: 'http://upstream',
+      method: 'tools/list',
+      payload: JSON.stringify({
+        tools: [{ name: 'search' }, { name: 'fetch' }, { name: 'dusty' }],
+      }),
+    },
+  ]);
+});
+
+const jsonLinesOf = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+
+describe('mcpr-store CLI', () => {
+  it('logs: newest first, filters, JSON Lines with the reference field names', async () => {
+    const out = await runCli(['logs', '--db', db, '--json']);
+    expect(out.code).toBe(0);
+    const rows = jsonLinesOf(out.stdout);
+    // a1 and a2 share a millisecond: the later-stored row comes first.
+    expect(rows.map((r) => r.request_id)).toEqual(['a2', 'a1', 'a3', 'a4']);
+    for (const key of [
+      'request_id',
+      'ts',
+      'method',
+      'tool',
+      'latency_us',
+      'status',
+      'error_code',
+      'error_msg',
+      'session_id',
+      'bytes_in',
+      'bytes_out',
+    ]) {
+      expect(rows[0]).toHaveProperty(key);
+    }
+    expect(rows[0]).not.toHaveProperty('id');
+    const errors = jsonLinesOf(
+      (await runCli(['logs', '--db', db, '--json', '--status', 'error'])).stdout,
+    );
+    expect(errors.map((r) => r.error_code)).toEqual(['-32602']);
+    const bySession = jsonLinesOf(
+      (await runCli(['logs', '--db', db, '--json', '--session', '0190aaaa-2'])).stdout,
+    );
+    expect(bySession.map((r) => r.request_id)).toEqual(['a3']);
+    const tail = jsonLinesOf((await runCli(['logs', '--db', db, '--json', '--tail', '2'])).stdout);
+    expect(tail).toHaveLength(2);
+    const text = await runCli(['logs', '--db', db]);
+    expect(text.stdout).toMatch(/TIME\s+PROXY\s+TOOL\/METHOD\s+STATUS\s+LATENCY/);
+    expect(text.stdout).toContain('900.0ms');
+    expect(text.stdout).toContain('2.50s');
+    expect(text.stdout).toContain('2.0 KB');
+    expect(text.stdout).not.toContain('\x1b[');
+  });
+
+  it('logs: says how to widen an empty result', async () => {
+    const out = await runCli(['logs', '--db', db, '--tool', 'nothing']);
+    expect(out.code).toBe(0);
+    expect(out.stderr).toBe(
+      'no requests in the last 1h; widen the window with --since (e.g. --since 24h), or drop a filter\n',
+    );
+  });
+
+  it('slow: at or above the threshold, slowest first', async () => {
+    const rows = jsonLinesOf(
+      (await runCli(['slow', '--db', db, '--json', '--threshold', '900ms'])).stdout,
+    );
+    expect(rows.map((r) => [r.request_id, r.latency_us])).toEqual([
+      ['a3', 2_500_000],
+      ['a2', 900_000],
+    ]);
+    const none = await runCli(['slow', '--db', db, '--threshold', '10s']);
+    expect(none.stderr).toContain('no requests at or above 10.00s in the last 1h');
+  });
+
+  it('sessions, session and clients', async () => {
+    const sessions = jsonLinesOf((await runCli(['sessions', '--db', db, '--json'])).stdout);
+    expect(sessions.map((s) => [s.session_id, s.total_calls, s.total_errors, s.is_active])).toEqual(
+      [
+        ['0190aaaa-1111', 3, 1, true],
+        ['0190aaaa-2222', 1, 0, true],
+      ],
+    );
+    const detail = await runCli(['session', '0190aaaa-1', '--db', db, '--json']);
+    expect(detail.code).toBe(0);
+    const parsed = JSON.parse(detail.stdout);
+    expect(parsed).toMatchObject({
+      session_id: '0190aaaa-1111',
+      client_platform: 'claude',
+      total_calls: 3,
+    });
+    expect(parsed.requests.map((r: { request_id: string }) => r.request_id)).toEqual([
+      'a4',
+      'a1',
+      'a2',
+    ]);
+    const pretty = await runCli(['session', '0190aaaa-2', '--db', db]);
+    expect(pretty.stdout).toContain('client    Cursor 1.0 (cursor)');
+    const clients = jsonLinesOf((await runCli(['clients', '--db', db, '--json'])).stdout);
+    expect(clients[0]).toMatchObject({
+      client_name: 'claude-ai',
+      sessions: 1,
+      total_calls: 3,
+      total_errors: 1,
+      error_pct: 33.33,
+    });
+  });
+
+  it('session: not found and ambiguous prefixes exit 1 with one line', async () => {
+    const missing = await runCli(['session', 'ffff', '--db', db]);
+    expect(missing).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'mcpr-store: no session matches "ffff"\n',
+    });
+    const ambiguous = await runCli(['session', '0190aaaa', '--db', db]);
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toBe(
+      'mcpr-store: "0190aaaa" matches several sessions: 0190aaaa-1111, 0190aaaa-2222; give more of the id\n',
+    );
+  });
+
+  it('status: one JSON object with percentiles per tool and totals', async () => {
+    const out = await runCli(['status', '--db', db, '--json']);
+    const report = JSON.parse(out.stdout);
+    expect(report).toMatchObject({
+      total_calls: 4,
+      error_pct: 25,
+      total_sessions: 2,
+      active_sessions: 2,
+    });
+    expect(report.tools.find((t: { tool: string }) => t.tool === 'search')).toMatchObject({
+      calls: 2,
+      p50_us: 1500,
+      p95_us: 900_000,
+      p99_us: 900_000,
+      error_pct: 50,
+    });
+    expect(report.tools.map((t: { tool: string }) => t.tool)).toContain('<resources/read>');
+    const text = await runCli(['status', '--db', db]);
+    expect(text.stdout).toMatch(
+      /last 1h: 4 calls \([\d.]+\/min\), 25\.0% errors, 2 sessions \(2 active\)/,
+    );
+  });
+
+  it('schema, schema --changes and schema --unused', async () => {
+    const report = JSON.parse((await runCli(['schema', '--db', db, '--json'])).stdout);
+    expect(report.upstreams).toMatchObject([
+      {
+        proxy: 'edge',
+        upstream_url: 'http://upstream',
+        status: 'complete',
+        server_name: 'up',
+        server_version: '3',
+        capabilities: ['tools'],
+      },
+    ]);
+    expect(report.snapshots.map((s: { method: string }) => s.method)).toEqual([
+      'initialize',
+      'tools/list',
+    ]);
+    const unknown = JSON.parse(
+      (await runCli(['schema', 'elsewhere', '--db', db, '--json'])).stdout,
+    );
+    expect(unknown.upstreams).toMatchObject([{ upstream_url: 'elsewhere', status: 'unknown' }]);
+    const changes = jsonLinesOf(
+      (await runCli(['schema', '--changes', '--db', db, '--json'])).stdout,
+    );
+    expect(changes.map((c) => c.change_type)).toEqual(['initial', 'initial']);
+    for (const key of [
+      'upstream_url',
+      'method',
+      'change_type',
+      'item_name',
+      'old_hash',
+      'new_hash',
+      'detected_at',
+    ]) {
+      expect(changes[0]).toHaveProperty(key);
+    }
+    const unused = jsonLinesOf((await runCli(['schema', '--unused', '--db', db, '--json'])).stdout);
+    expect(unused.map((u) => [u.tool, u.calls])).toEqual([
+      ['dusty', 0],
+      ['fetch', 1],
+      ['search', 2],
+    ]);
+    const text = await runCli(['schema', '--db', db]);
+    expect(text.stdout).toContain('http://upstream  [complete]');
+    expect(text.stdout).toContain('3 tools: search, fetch, dusty');
+  });
+
+  it('store stats and store vacuum (dry run first)', async () => {
+    const stats = JSON.parse((await runCli(['store', 'stats', '--db', db, '--json'])).stdout);
+    expect(stats).toMatchObject({ total_requests: 4, total_sessions: 2, proxy_count: 1 });
+    for (const key of ['oldest_ts', 'newest_ts', 'db_file_size', 'wal_file_size'])
+      expect(stats).toHaveProperty(key);
+    const copy = path.join(tempDir(), 'copy.db');
+    fs.copyFileSync(db, copy);
+    const dry = JSON.parse(
+      (await runCli(['store', 'vacuum', '--before', '150s', '--dry-run', '--db', copy, '--json']))
+        .stdout,
+    );
+    expect(dry).toMatchObject({ deleted_requests: 1, deleted_sessions: 0, dry_run: true });
+    const real = JSON.parse(
+      (await runCli(['store', 'vacuum', '--before', '150s', '--db', copy, '--json'])).stdout,
+    );
+    expect(real).toMatchObject({ deleted_requests: 1, deleted_sessions: 0, dry_run: false });
+    const missing = await runCli(['store', 'vacuum', '--db', copy]);
+    expect(missing).toMatchObject({ code: 1 });
+    expect(missing.stderr).toContain('--before is required');
+  });
+
+  it('never creates a database on a read, and says so in one line', async () => {
+    const absent = path.join(tempDir(), 'absent.db');
+    for (const args of [
+      ['logs'],
+      ['slow'],
+      ['sessions'],
+      ['session', 'x'],
+      ['clients'],
+      ['status'],
+      ['schema'],
+      ['store', 'stats'],
+      ['store', 'vacuum', '--before', '1d'],
+    ]) {
+      const out = await runCli([...args, '--db', absent]);
+      expect({ args, code: out.code, stderr: out.stderr }).toEqual({
+        args,
+        code: 1,
+        stderr: `mcpr-store: no database at ${absent} (start the daemon, or pass --db PATH or set MCPR_DB)\n`,
+      });
+    }
+    expect(fs.existsSync(absent)).toBe(false);
+  });
+
+  it('rejects bad durations, thresholds, statuses and flags with exit code 1', async () => {
+    const cases: [string[], string][] = [
+      [['logs', '--since', '3 days'], '--since: "3 days" is not a duration'],
+      [['slow', '--threshold', 'slowish'], '--threshold: "slowish" is not a latency'],
+      [
+        ['logs', '--status', 'failed'],
+        '--status: "failed" is not a status; use ok, error or timeout',
+      ],
+      [['logs', '--tail', '-3'], 'logs:'],
+      [['logs', '--colour'], "logs: Unknown option '--colour'"],
+      [['frobnicate'], 'unknown command "frobnicate"'],
+    ];
+    for (const [args, message] of cases) {
+      const out = await runCli([...args, '--db', db]);
+      expect({ args, code: out.code }).toEqual({ args, code: 1 });
+      expect(out.stderr).toContain(message);
+      expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('MCPR_DB is the default database', async () => {
+    const out = await runCli(['store', 'stats', '--json'], { MCPR_DB: db });
+    expect(JSON.parse(out.stdout).total_requests).toBe(4);
+  });
+
+  it('logs -f follows new rows without missing or repeating rows that share a millisecond', async () => {
+    const file = buildStore([req('seed-1')]);
+    const proc = spawn(process.execPath, [CLI, 'logs', '-f', '--json', '--db', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    proc.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    const writer = openWriteConnection(file);
+    applyWriterPragmas(writer);
+    const batchWriter = new BatchWriter(writer);
+    const valid = (raw: Record<string, unknown>): StoreEvent => {
+      const result = validateEvent(raw);
+      if (!result.ok) throw new Error(result.reason);
+      return result.event;
+    };
+    const sameMs = Date.now();
+    const expected: string[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      const batch = Array.from({ length: 25 }, (_, i) => {
+        const id = `f-${round}-${i}`;
+        expected.push(id);
+        return valid(req(id, { ts: sameMs }));
+      });
+      batchWriter.write(batch);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    writer.close();
+    await new Promise((r) => setTimeout(r, 800));
+    proc.kill('SIGINT');
+    const code = await new Promise((resolve) => proc.on('exit', resolve));
+    expect(code).toBe(0);
+    const ids = jsonLinesOf(stdout).map((r) => r.request_id);
+    expect(ids).toEqual(['seed-1', ...expected]);
+  });
+});
