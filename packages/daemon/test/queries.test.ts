@@ -9,7 +9,13 @@ import {
   parseWindowMs,
 } from '../src/query/durations.js';
 import { checkStatus, queryLogs, querySlow } from '../src/query/requests.js';
-import { querySchema, querySchemaChanges, queryUnusedTools } from '../src/query/schema.js';
+import {
+  countToolCalls,
+  countToolCallsBySql,
+  querySchema,
+  querySchemaChanges,
+  queryUnusedTools,
+} from '../src/query/schema.js';
 import { queryClients, querySession, querySessions } from '../src/query/sessions.js';
 import { queryStatus } from '../src/query/status.js';
 import { queryStoreStats, vacuumStore } from '../src/query/store.js';
@@ -371,6 +377,34 @@ describe('schema', () => {
     expect(
       querySchemaChanges(db, { method: 'initialize' }, 50).every((c) => c.method === 'initialize'),
     ).toBe(true);
+  });
+
+  it('counts calls per proxy and tool from index row ids exactly as SQL grouping does', () => {
+    const events: Record<string, unknown>[] = [];
+    for (let i = 0; i < 3000; i += 1) {
+      events.push(
+        req({
+          ts: NOW - (i % 500) * MIN,
+          proxy: `p${i % 4}`,
+          tool: i % 9 === 0 ? null : `t${i % 5}`,
+          method: i % 9 === 0 ? 'resources/read' : 'tools/call',
+          status: i % 7 === 0 ? 'error' : i % 11 === 0 ? 'timeout' : 'ok',
+        }),
+      );
+    }
+    const db = read(buildStore(events));
+    const since = NOW - 300 * MIN;
+    const fast = countToolCalls(
+      db,
+      ['p0', 'p1', 'p2', 'p3'],
+      ['t0', 't1', 't2', 't3', 't4'],
+      since,
+    );
+    const bySql = countToolCallsBySql(db, since);
+    expect(Object.fromEntries(fast)).toEqual(
+      Object.fromEntries([...bySql].map(([k, v]) => [k, { calls: v.calls, errors: v.errors }])),
+    );
+    expect(fast.size).toBe(20);
   });
 
   it('reads unused tools from each proxy’s own tools/list, unused first', () => {

@@ -55,7 +55,16 @@ function plans(run: (db: Database.Database) => void): string[] {
             captured.push({ sql, args });
             return (statement[method] as (...a: unknown[]) => unknown)(...args);
           };
-        return { all: record('all'), get: record('get'), run: record('run') };
+        const wrapped = {
+          all: record('all'),
+          get: record('get'),
+          run: record('run'),
+          pluck: () => {
+            statement.pluck();
+            return wrapped;
+          },
+        };
+        return wrapped;
       };
     },
   });

@@ -1,17 +1,11 @@
-// Entry point of the `mcpr-store` CLI: dispatches to one module per command.
+// Entry point of the `mcpr-store` CLI: dispatches to one module per command,
+// loaded only when that command runs so a query does not pay for the daemon.
 // Usage errors print one line and exit 1; nothing else prints a stack
 // unless MCPR_DEBUG is set.
 
 import { DatabaseMissingError } from '../db/connection.js';
 import { InputError } from '../query/durations.js';
 import { DAEMON_VERSION } from '../version.js';
-import { runDaemon } from './daemon-command.js';
-import { runHealth } from './health-command.js';
-import { runLogs, runSlow } from './logs-command.js';
-import { runSchema } from './schema-command.js';
-import { runClients, runSession, runSessions } from './sessions-command.js';
-import { runStatus } from './status-command.js';
-import { runStore } from './store-command.js';
 import { UsageError } from './usage-error.js';
 
 const HELP = `Usage: mcpr-store <command> [options]
@@ -34,16 +28,16 @@ Run "mcpr-store <command> --help" for a command's options.
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
-  daemon: runDaemon,
-  health: runHealth,
-  logs: runLogs,
-  slow: runSlow,
-  sessions: runSessions,
-  session: runSession,
-  clients: runClients,
-  status: runStatus,
-  schema: runSchema,
-  store: runStore,
+  daemon: async (argv) => (await import('./daemon-command.js')).runDaemon(argv),
+  health: async (argv) => (await import('./health-command.js')).runHealth(argv),
+  logs: async (argv) => (await import('./logs-command.js')).runLogs(argv),
+  slow: async (argv) => (await import('./logs-command.js')).runSlow(argv),
+  sessions: async (argv) => (await import('./sessions-command.js')).runSessions(argv),
+  session: async (argv) => (await import('./sessions-command.js')).runSession(argv),
+  clients: async (argv) => (await import('./sessions-command.js')).runClients(argv),
+  status: async (argv) => (await import('./status-command.js')).runStatus(argv),
+  schema: async (argv) => (await import('./schema-command.js')).runSchema(argv),
+  store: async (argv) => (await import('./store-command.js')).runStore(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

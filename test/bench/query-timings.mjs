@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Times every query command on a large store, two ways: the query itself
+// (in process, median of repeated runs on an open connection) and the whole
+// `mcpr-store` process as an operator runs it (median wall time, Node's own
+// start-up included). Prints a table and returns the rows for the harness.
+//
+//   node test/bench/query-timings.mjs --db PATH [--runs 5]
+
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { openReadConnection } from '../../packages/daemon/dist/db/connection.js';
+import { queryLogs, querySlow } from '../../packages/daemon/dist/query/requests.js';
+import {
+  querySchema,
+  querySchemaChanges,
+  queryUnusedTools,
+} from '../../packages/daemon/dist/query/schema.js';
+import {
+  queryClients,
+  querySession,
+  querySessions,
+} from '../../packages/daemon/dist/query/sessions.js';
+import { queryStatus } from '../../packages/daemon/dist/query/status.js';
+import { queryStoreStats } from '../../packages/daemon/dist/query/store.js';
+
+const CLI = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../packages/daemon/bin/mcpr-store.js',
+);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function timeMs(fn) {
+  const started = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+export function measureQueries(dbPath, runs = 5) {
+  const db = openReadConnection(dbPath);
+  const now = Date.now();
+  const someSession = querySessions(db, { sinceMs: 0 }, 1, now)[0]?.session_id ?? 'none';
+  const cases = [
+    ['logs', () => queryLogs(db, { sinceMs: now - HOUR }, 50), ['logs']],
+    [
+      'logs --proxy proxy-1',
+      () => queryLogs(db, { sinceMs: now - HOUR, proxy: 'proxy-1' }, 50),
+      ['logs', '--proxy', 'proxy-1'],
+    ],
+    [
+      'logs --tool search --since 7d',
+      () => queryLogs(db, { sinceMs: now - 7 * DAY, tool: 'search' }, 50),
+      ['logs', '--tool', 'search', '--since', '7d'],
+    ],
+    [
+      'logs --status error',
+      () => queryLogs(db, { sinceMs: now - HOUR, status: 'error' }, 50),
+      ['logs', '--status', 'error'],
+    ],
+    [
+      'logs --session PREFIX',
+      () => queryLogs(db, { session: someSession.slice(0, 12) }, 50),
+      ['logs', '--session', someSession.slice(0, 12)],
+    ],
+    ['slow', () => querySlow(db, { sinceMs: now - HOUR, thresholdUs: 500_000 }, 20), ['slow']],
+    [
+      'slow --since 7d --proxy proxy-1',
+      () => querySlow(db, { sinceMs: now - 7 * DAY, thresholdUs: 500_000, proxy: 'proxy-1' }, 20),
+      ['slow', '--since', '7d', '--proxy', 'proxy-1'],
+    ],
+    ['sessions', () => querySessions(db, { sinceMs: now - HOUR }, 50, now), ['sessions']],
+    [
+      'sessions --active',
+      () => querySessions(db, { sinceMs: now - HOUR, active: true }, 50, now),
+      ['sessions', '--active'],
+    ],
+    ['session ID', () => querySession(db, someSession, now), ['session', someSession]],
+    ['clients', () => queryClients(db, { sinceMs: now - 7 * DAY }), ['clients']],
+    ['status', () => queryStatus(db, { sinceMs: now - HOUR }, now), ['status']],
+    [
+      'status --since 1d',
+      () => queryStatus(db, { sinceMs: now - DAY }, now),
+      ['status', '--since', '1d'],
+    ],
+    [
+      'status --since 7d',
+      () => queryStatus(db, { sinceMs: now - 7 * DAY }, now),
+      ['status', '--since', '7d'],
+    ],
+    ['schema', () => querySchema(db, {}), ['schema']],
+    ['schema --changes', () => querySchemaChanges(db, {}, 50), ['schema', '--changes']],
+    [
+      'schema --unused',
+      () => queryUnusedTools(db, { sinceMs: now - 7 * DAY }),
+      ['schema', '--unused'],
+    ],
+    ['store stats', () => queryStoreStats(db, dbPath), ['store', 'stats']],
+  ];
+  const rows = [];
+  for (const [name, query, args] of cases) {
+    query(); // warm the page cache, as an operator's second look would be
+    const queryMs = median(Array.from({ length: runs }, () => timeMs(query)));
+    const cliMs = median(
+      Array.from({ length: Math.min(runs, 3) }, () =>
+        timeMs(() => {
+          const out = spawnSync(process.execPath, [CLI, ...args, '--db', dbPath, '--json'], {
+            encoding: 'utf8',
+          });
+          if (out.status !== 0) throw new Error(`${args.join(' ')} failed: ${out.stderr}`);
+        }),
+      ),
+    );
+    rows.push({
+      command: name,
+      query_ms: Math.round(queryMs * 10) / 10,
+      cli_ms: Math.round(cliMs),
+    });
+  }
+  db.close();
+  return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { values } = parseArgs({
+    options: { db: { type: 'string' }, runs: { type: 'string', default: '5' } },
+  });
+  if (!values.db) {
+    process.stderr.write('usage: query-timings.mjs --db PATH [--runs N]\n');
+    process.exit(1);
+  }
+  const rows = measureQueries(values.db, Number(values.runs));
+  const width = Math.max(...rows.map((r) => r.command.length));
+  process.stdout.write(`${'command'.padEnd(width)}  query ms  cli ms\n`);
+  for (const row of rows) {
+    process.stdout.write(
+      `${row.command.padEnd(width)}  ${String(row.query_ms).padStart(8)}  ${String(row.cli_ms).padStart(6)}\n`,
+    );
+  }
+}
