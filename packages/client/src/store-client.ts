@@ -63,6 +63,7 @@ export interface StoreClientStats {
   duplicates: number;
   rejected: number;
   dropped: number;
+  /** Connections re-established after the first one. */
   reconnects: number;
   connected: boolean;
   /** The last rejections, newest last (at most 20). */
@@ -111,6 +112,7 @@ export class StoreClient extends EventEmitter {
   private decoder: FrameDecoder | null = null;
   private generation = 0;
   private ready = false;
+  private everWelcomed = false;
   private connecting = false;
   private writable = true;
   private maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
@@ -476,6 +478,8 @@ export class StoreClient extends EventEmitter {
   }
 
   private welcomed(maxFrameBytes: number, maxBatchEvents: number): void {
+    if (this.everWelcomed) this.reconnects += 1;
+    this.everWelcomed = true;
     this.ready = true;
     this.reconnectDelayMs = 0;
     if (Number.isSafeInteger(maxFrameBytes) && maxFrameBytes > 0)
@@ -520,13 +524,11 @@ export class StoreClient extends EventEmitter {
   }
 
   private disconnected(): void {
-    const wasReady = this.ready;
     this.socket = null;
     this.decoder = null;
     this.ready = false;
     this.connecting = false;
     if (this.closed) return;
-    if (wasReady) this.reconnects += 1;
     if (this.queue.length + this.unacked.size === 0 && this.healthWaiters.size === 0) return;
     this.scheduleReconnect();
   }
