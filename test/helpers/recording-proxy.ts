@@ -6,13 +6,13 @@
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { v7 as uuidv7 } from 'uuid';
 import {
   LIST_ITEM_KEYS,
   requestEvent,
   type StoreClient,
   schemaVersionEvent,
   sessionEvent,
+  uuidv7,
 } from '../../packages/client/src/index.js';
 
 interface Pending {

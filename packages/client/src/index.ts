@@ -18,3 +18,4 @@ export {
   type StoreClientOptions,
   type StoreClientStats,
 } from './store-client.js';
+export { uuidv7 } from './uuidv7.js';

@@ -20,10 +20,10 @@ import {
   PROTOCOL_VERSION,
   parseDaemonMessage,
 } from '@mcpr-store/protocol';
-import { v7 as uuidv7 } from 'uuid';
 import { BoundedQueue } from './bounded-queue.js';
 import { fillEvent, type WireEvent } from './event-fill.js';
 import { defaultSocketPath } from './paths.js';
+import { uuidv7 } from './uuidv7.js';
 
 export interface StoreClientOptions {
   /** The daemon's socket; default $MCPR_STORE_SOCKET, else ~/.mcpr/store.sock. */

@@ -185,3 +185,20 @@ describe('BoundedQueue', () => {
     expect(queue.dropOldest()).toBe(false);
   });
 });
+
+describe('uuidv7', () => {
+  it('makes RFC 9562 version 7 ids that sort by time and do not repeat', async () => {
+    const { uuidv7 } = await import('../src/index.js');
+    const ids = Array.from({ length: 50_000 }, (_, i) =>
+      uuidv7(1_700_000_000_000 + Math.floor(i / 100)),
+    );
+    for (const id of ids.slice(0, 100)) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]?.slice(0, 13)).toBe('018bcfe5-6800');
+    const first = ids[0] as string;
+    const last = ids[ids.length - 1] as string;
+    expect(first.slice(0, 13) < last.slice(0, 13)).toBe(true);
+  });
+});

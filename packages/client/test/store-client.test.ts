@@ -162,7 +162,7 @@ describe('StoreClient', () => {
       latency_us: 1,
       status: 'ok',
     };
-    cyclic.self = cyclic;
+    cyclic.tool = cyclic; // a field msgpack cannot encode
     const bad = [null, undefined, 42, 'x', [], { kind: 'nope' }, cyclic] as unknown[];
     for (const value of bad) expect(() => c.record(value as never)).not.toThrow();
     c.record({ kind: 'request', method: 'm', latency_us: 1, status: 'ok' });

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// One proxy process of the end-to-end benchmark: records COUNT request
+// events as fast as it can (yielding to the event loop between bursts so
+// the socket can drain), then flushes. Prints timings as JSON.
+//   node bench-client.mjs SOCKET COUNT SESSIONS
+import { StoreClient } from '../../packages/client/dist/index.js';
+
+const [socketPath, countText, sessionsText = '100'] = process.argv.slice(2);
+const count = Number(countText);
+const sessions = Number(sessionsText);
+const BURST = 2000;
+
+const client = new StoreClient({
+  socketPath,
+  proxy: `bench-${process.pid}`,
+  maxQueueEvents: count + 1,
+});
+client.on('error', () => {});
+const sessionIds = Array.from({ length: sessions }, (_, i) => `bench-${process.pid}-${i}`);
+// Wait for the connection first, so start-up is not measured.
+await client.health(30_000);
+
+const startedAtMs = Date.now();
+const started = process.hrtime.bigint();
+for (let i = 0; i < count; i += 1) {
+  client.record({
+    kind: 'request',
+    session_id: sessionIds[i % sessions],
+    method: 'tools/call',
+    tool: i % 3 === 0 ? 'search' : 'fetch',
+    latency_us: i % 100_000,
+    status: i % 20 === 0 ? 'error' : 'ok',
+    bytes_in: 200,
+    bytes_out: 4000,
+  });
+  if (i % BURST === BURST - 1) await new Promise((resolve) => setImmediate(resolve));
+}
+await client.flush(600_000);
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const stats = client.stats();
+await client.close(1000);
+process.stdout.write(
+  `${JSON.stringify({ count, seconds, started_at_ms: startedAtMs, ended_at_ms: Date.now(), committed: stats.committed, dropped: stats.dropped })}\n`,
+);

@@ -1,0 +1,408 @@
+#!/usr/bin/env node
+// The benchmark harness (`npm run bench`, `npm run bench -- --quick`).
+// Everything is measured in one run on the same machine, and every figure
+// that matters is a ratio to a baseline measured in that same run: the
+// machine is shared and noisy, absolute times are not. It asserts nothing
+// about speed; --quick runs the same code on small numbers so it cannot rot.
+//
+//   node test/bench/run.mjs [--quick] [--out FILE] [--big-db PATH]
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+
+const { uuidv7 } = await import('../../packages/client/dist/index.js');
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const CLI = path.join(ROOT, 'packages/daemon/bin/mcpr-store.js');
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'big-db': { type: 'string' },
+  },
+});
+const QUICK = values.quick;
+
+if (!fs.existsSync(path.join(ROOT, 'packages/daemon/dist/cli/main.js'))) {
+  process.stderr.write('bench: run `npm run build` first\n');
+  process.exit(1);
+}
+const { applyWriterPragmas, openWriteConnection } = await import(
+  '../../packages/daemon/dist/db/connection.js'
+);
+const { migrate } = await import('../../packages/daemon/dist/db/migrate.js');
+const { DEFAULT_OPTIONS } = await import('../../packages/daemon/dist/server/daemon.js');
+const { measureQueries } = await import('./query-timings.mjs');
+
+const SIZES = QUICK
+  ? {
+      sqliteEvents: 20_000,
+      perEventEvents: 2_000,
+      e2eEvents: 20_000,
+      clients: [1, 4, 16],
+      recordCalls: 100_000,
+      busySeconds: 1,
+      latencySeconds: 2,
+      overloadSeconds: 3,
+      queryRequests: 20_000,
+      querySessions: 400,
+    }
+  : {
+      sqliteEvents: 500_000,
+      perEventEvents: 20_000,
+      e2eEvents: 500_000,
+      clients: [1, 4, 16],
+      recordCalls: 2_000_000,
+      busySeconds: 5,
+      latencySeconds: 20,
+      overloadSeconds: 30,
+      queryRequests: 1_000_000,
+      querySessions: 20_000,
+    };
+const SESSIONS = 100;
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpr-bench-'));
+const report = {
+  machine: machineInfo(),
+  quick: QUICK,
+  daemon_batch_max_events: DEFAULT_OPTIONS.batchMaxEvents,
+  results: {},
+};
+
+function machineInfo() {
+  return {
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model,
+    memory_gib: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}
+
+function log(line) {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+function events(count) {
+  return Array.from({ length: count }, (_, i) => ({
+    request_id: uuidv7(),
+    ts: Date.now(),
+    proxy: 'bench',
+    session_id: `s-${i % SESSIONS}`,
+    method: 'tools/call',
+    tool: i % 3 === 0 ? 'search' : 'fetch',
+    latency_us: i % 100_000,
+    status: i % 20 === 0 ? 'error' : 'ok',
+    error_code: null,
+    error_msg: null,
+    bytes_in: 200,
+    bytes_out: 4000,
+  }));
+}
+
+/** better-sqlite3 alone: the seed's INSERT plus the session counter UPDATE per event. */
+function sqliteOnly(count, batchSize) {
+  const file = path.join(work, `sqlite-${batchSize}-${Date.now()}.db`);
+  const db = openWriteConnection(file);
+  applyWriterPragmas(db);
+  migrate(db, 'bench');
+  const insertSession = db.prepare(
+    "INSERT INTO sessions (session_id, proxy, started_at, last_seen_at) VALUES (?, 'bench', 0, 0)",
+  );
+  for (let i = 0; i < SESSIONS; i += 1) insertSession.run(`s-${i}`);
+  const insert =
+    db.prepare(`INSERT INTO requests (request_id, ts, proxy, session_id, method, tool, latency_us, status,
+    error_code, error_msg, bytes_in, bytes_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`);
+  const counters =
+    db.prepare(`UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?1), total_calls = total_calls + 1,
+    total_errors = total_errors + ?2 WHERE session_id = ?3`);
+  const batch = db.transaction((rows) => {
+    for (const e of rows) {
+      insert.run({
+        1: e.request_id,
+        2: e.ts,
+        3: e.proxy,
+        4: e.session_id,
+        5: e.method,
+        6: e.tool,
+        7: e.latency_us,
+        8: e.status,
+        9: e.error_code,
+        10: e.error_msg,
+        11: e.bytes_in,
+        12: e.bytes_out,
+      });
+      counters.run({ 1: e.ts, 2: e.status === 'ok' ? 0 : 1, 3: e.session_id });
+    }
+  });
+  const rows = events(count);
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < rows.length; i += batchSize) batch(rows.slice(i, i + batchSize));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  db.close();
+  fs.rmSync(file, { force: true });
+  return { events: count, batch: batchSize, seconds, events_per_s: Math.round(count / seconds) };
+}
+
+function spawnJson(args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (c) => (out += c));
+    proc.stderr.on('data', (c) => (err += c));
+    proc.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${err}`));
+      else resolve(JSON.parse(out.trim().split('\n').pop()));
+    });
+  });
+}
+
+async function startDaemon(name, extra = []) {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir);
+  const socket = path.join(dir, 's.sock');
+  const db = path.join(dir, 'store.db');
+  const proc = spawn(
+    process.execPath,
+    [CLI, 'daemon', '--db', db, '--socket', socket, '--log-level', 'warn', ...extra],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  proc.stderr.on('data', (c) => (stderr += c));
+  const deadline = Date.now() + 20_000;
+  while (!fs.existsSync(socket)) {
+    if (proc.exitCode !== null || Date.now() > deadline)
+      throw new Error(`daemon did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const peakRssBytes = () => {
+    try {
+      const status = fs.readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    } catch {
+      return 0;
+    }
+  };
+  const stop = () =>
+    new Promise((resolve) => {
+      proc.on('exit', (code) => resolve(code));
+      proc.kill('SIGTERM');
+    });
+  return { socket, db, proc, stop, peakRssBytes };
+}
+
+function countRows(file) {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare('SELECT COUNT(*) AS n FROM requests').get().n;
+  } finally {
+    db.close();
+  }
+}
+
+async function endToEnd(clients, total) {
+  const daemon = await startDaemon(`e2e-${clients}`);
+  const share = Math.floor(total / clients);
+  const runs = await Promise.all(
+    Array.from({ length: clients }, () =>
+      spawnJson([
+        path.join(HERE, 'bench-client.mjs'),
+        daemon.socket,
+        String(share),
+        String(SESSIONS),
+      ]),
+    ),
+  );
+  const first = Math.min(...runs.map((r) => r.started_at_ms));
+  const last = Math.max(...runs.map((r) => r.ended_at_ms));
+  const seconds = (last - first) / 1000;
+  await daemon.stop();
+  const stored = countRows(daemon.db);
+  return {
+    clients,
+    events: share * clients,
+    stored,
+    seconds,
+    events_per_s: Math.round((share * clients) / seconds),
+    daemon_peak_rss_mb: Math.round(daemon.peakRssBytes() / 2 ** 20),
+  };
+}
+
+async function overload(seconds, ceilingPerS) {
+  const daemon = await startDaemon('overload');
+  const clients = 4;
+  // More than the writer can take in `seconds`: the daemon must push back, not buffer.
+  const share = Math.ceil((ceilingPerS * seconds * 1.5) / clients);
+  let peak = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, daemon.peakRssBytes());
+  }, 100);
+  const runs = await Promise.all(
+    Array.from({ length: clients }, () =>
+      spawnJson([
+        path.join(HERE, 'bench-client.mjs'),
+        daemon.socket,
+        String(share),
+        String(SESSIONS),
+      ]),
+    ),
+  );
+  clearInterval(sampler);
+  peak = Math.max(peak, daemon.peakRssBytes());
+  await daemon.stop();
+  const committed = runs.reduce((sum, r) => sum + r.committed, 0);
+  const stored = countRows(daemon.db);
+  return {
+    clients,
+    events: share * clients,
+    acked: committed,
+    stored,
+    lost_acked: Math.max(0, committed - stored),
+    daemon_peak_rss_mb: Math.round(peak / 2 ** 20),
+    seconds: Math.max(...runs.map((r) => r.seconds)),
+  };
+}
+
+async function main() {
+  log(`work dir ${work}${QUICK ? ' (quick)' : ''}`);
+  const batch = DEFAULT_OPTIONS.batchMaxEvents;
+  log(`sqlite alone, transactions of ${batch}`);
+  const ceiling = sqliteOnly(SIZES.sqliteEvents, batch);
+  log('sqlite alone, transactions of 500 (mcpr)');
+  const mcpr = sqliteOnly(SIZES.sqliteEvents, 500);
+  log('sqlite alone, one transaction per event');
+  const perEvent = sqliteOnly(SIZES.perEventEvents, 1);
+  report.results.sqlite = { ceiling, mcpr_batching: mcpr, per_event: perEvent };
+
+  report.results.end_to_end = [];
+  for (const clients of SIZES.clients) {
+    log(`end to end, ${clients} client processes`);
+    const run = await endToEnd(clients, SIZES.e2eEvents);
+    run.ratio_to_ceiling = Math.round((run.events_per_s / ceiling.events_per_s) * 100) / 100;
+    run.ratio_to_mcpr = Math.round((run.events_per_s / mcpr.events_per_s) * 100) / 100;
+    report.results.end_to_end.push(run);
+  }
+
+  log('proxy side: record() cost and event-loop delay');
+  const side = await startDaemon('proxy-side');
+  report.results.proxy_side = await spawnJson([
+    path.join(HERE, 'proxy-side.mjs'),
+    side.socket,
+    String(SIZES.recordCalls),
+    String(SIZES.busySeconds),
+  ]);
+  await side.stop();
+
+  const halfCeiling = Math.round(ceiling.events_per_s / 2);
+  log(`record-to-ack latency at ${halfCeiling} events/s`);
+  const steady = await startDaemon('latency');
+  report.results.ack_latency = await spawnJson([
+    path.join(HERE, 'ack-latency.mjs'),
+    steady.socket,
+    String(halfCeiling),
+    String(SIZES.latencySeconds),
+  ]);
+  await steady.stop();
+
+  log(`overload for about ${SIZES.overloadSeconds} s`);
+  report.results.overload = await overload(SIZES.overloadSeconds, ceiling.events_per_s);
+
+  let bigDb = values['big-db'];
+  if (!bigDb || !fs.existsSync(bigDb)) {
+    bigDb = bigDb ?? path.join(work, 'queries.db');
+    log(`building a store of ${SIZES.queryRequests} requests for the queries`);
+    await spawnJson([
+      path.join(HERE, 'make-fixture-db.mjs'),
+      '--db',
+      bigDb,
+      '--requests',
+      String(SIZES.queryRequests),
+      '--sessions',
+      String(SIZES.querySessions),
+    ]);
+  }
+  log('queries');
+  report.results.queries = {
+    requests: SIZES.queryRequests,
+    rows: measureQueries(bigDb, QUICK ? 2 : 5),
+  };
+
+  printReport();
+  const out =
+    values.out ??
+    path.join(
+      ROOT,
+      'bench-results',
+      `report-${QUICK ? 'quick-' : ''}${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+    );
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  log(`report written to ${out}`);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+function printReport() {
+  const r = report.results;
+  const lines = [];
+  const row = (a, b, c = '') => lines.push(`${a.padEnd(44)} ${String(b).padStart(14)}  ${c}`);
+  lines.push(
+    `mcpr-store benchmark${QUICK ? ' (quick: small numbers, figures not meaningful)' : ''}`,
+  );
+  lines.push(
+    `${report.machine.cpus} cores, ${report.machine.memory_gib} GiB, ${report.machine.cpu_model}, Node ${report.machine.node}`,
+  );
+  lines.push('');
+  row('what', 'figure', 'ratio');
+  row(
+    `sqlite alone, batches of ${r.sqlite.ceiling.batch} (ceiling)`,
+    `${r.sqlite.ceiling.events_per_s} ev/s`,
+    '1.00',
+  );
+  row(
+    'sqlite alone, batches of 500 (mcpr)',
+    `${r.sqlite.mcpr_batching.events_per_s} ev/s`,
+    (r.sqlite.mcpr_batching.events_per_s / r.sqlite.ceiling.events_per_s).toFixed(2),
+  );
+  row(
+    'sqlite alone, one transaction per event',
+    `${r.sqlite.per_event.events_per_s} ev/s`,
+    (r.sqlite.per_event.events_per_s / r.sqlite.ceiling.events_per_s).toFixed(2),
+  );
+  for (const run of r.end_to_end) {
+    row(
+      `end to end, ${run.clients} client process(es)`,
+      `${run.events_per_s} ev/s`,
+      `${run.ratio_to_ceiling.toFixed(2)} of ceiling, ${run.ratio_to_mcpr.toFixed(2)}x mcpr; stored ${run.stored}/${run.events}`,
+    );
+  }
+  row('record() per call', `${Math.round(r.proxy_side.record_ns)} ns`);
+  row(
+    'busy loop p99 delay without / with recording',
+    `${r.proxy_side.loop_p99_ms_without.toFixed(2)} / ${r.proxy_side.loop_p99_ms_with.toFixed(2)} ms`,
+    `+${(r.proxy_side.loop_p99_ms_with - r.proxy_side.loop_p99_ms_without).toFixed(2)} ms`,
+  );
+  row(
+    `record-to-ack at ${r.ack_latency.rate} ev/s p50 / p99`,
+    `${r.ack_latency.p50_ms?.toFixed(1)} / ${r.ack_latency.p99_ms?.toFixed(1)} ms`,
+    `achieved ${Math.round(r.ack_latency.achieved_rate)} ev/s`,
+  );
+  row(
+    'overload: daemon peak RSS',
+    `${r.overload.daemon_peak_rss_mb} MB`,
+    `${r.overload.events} sent, ${r.overload.acked} acked, ${r.overload.lost_acked} acked but missing`,
+  );
+  lines.push('');
+  lines.push(`queries on ${r.queries.requests} requests (median ms: query / whole CLI process)`);
+  for (const q of r.queries.rows) row(`  ${q.command}`, `${q.query_ms} / ${q.cli_ms}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+await main();
