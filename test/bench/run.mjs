@@ -26,6 +26,8 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     'big-db': { type: 'string' },
+    events: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const QUICK = values.quick;
@@ -66,6 +68,12 @@ const SIZES = QUICK
       queryRequests: 1_000_000,
       querySessions: 20_000,
     };
+if (values.events) {
+  SIZES.sqliteEvents = Number(values.events);
+  SIZES.e2eEvents = Number(values.events);
+}
+/** --only sqlite,e2e,proxy,latency,overload,queries runs a subset (for tuning). */
+const ONLY = new Set((values.only ?? 'sqlite,e2e,proxy,latency,overload,queries').split(','));
 const SESSIONS = 100;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpr-bench-'));
@@ -274,66 +282,80 @@ async function overload(seconds, ceilingPerS) {
 async function main() {
   log(`work dir ${work}${QUICK ? ' (quick)' : ''}`);
   const batch = DEFAULT_OPTIONS.batchMaxEvents;
+  // The ceiling is always measured: every other figure is a ratio to it.
   log(`sqlite alone, transactions of ${batch}`);
   const ceiling = sqliteOnly(SIZES.sqliteEvents, batch);
-  log('sqlite alone, transactions of 500 (mcpr)');
-  const mcpr = sqliteOnly(SIZES.sqliteEvents, 500);
-  log('sqlite alone, one transaction per event');
-  const perEvent = sqliteOnly(SIZES.perEventEvents, 1);
-  report.results.sqlite = { ceiling, mcpr_batching: mcpr, per_event: perEvent };
+  report.results.sqlite = { ceiling };
+  if (ONLY.has('sqlite')) {
+    log('sqlite alone, transactions of 500 (mcpr)');
+    report.results.sqlite.mcpr_batching = sqliteOnly(SIZES.sqliteEvents, 500);
+    log('sqlite alone, one transaction per event');
+    report.results.sqlite.per_event = sqliteOnly(SIZES.perEventEvents, 1);
+  }
+  const mcpr = report.results.sqlite.mcpr_batching;
 
-  report.results.end_to_end = [];
-  for (const clients of SIZES.clients) {
-    log(`end to end, ${clients} client processes`);
-    const run = await endToEnd(clients, SIZES.e2eEvents);
-    run.ratio_to_ceiling = Math.round((run.events_per_s / ceiling.events_per_s) * 100) / 100;
-    run.ratio_to_mcpr = Math.round((run.events_per_s / mcpr.events_per_s) * 100) / 100;
-    report.results.end_to_end.push(run);
+  if (ONLY.has('e2e')) {
+    report.results.end_to_end = [];
+    for (const clients of SIZES.clients) {
+      log(`end to end, ${clients} client processes`);
+      const run = await endToEnd(clients, SIZES.e2eEvents);
+      run.ratio_to_ceiling = Math.round((run.events_per_s / ceiling.events_per_s) * 100) / 100;
+      if (mcpr) run.ratio_to_mcpr = Math.round((run.events_per_s / mcpr.events_per_s) * 100) / 100;
+      report.results.end_to_end.push(run);
+    }
   }
 
-  log('proxy side: record() cost and event-loop delay');
-  const side = await startDaemon('proxy-side');
-  report.results.proxy_side = await spawnJson([
-    path.join(HERE, 'proxy-side.mjs'),
-    side.socket,
-    String(SIZES.recordCalls),
-    String(SIZES.busySeconds),
-  ]);
-  await side.stop();
-
-  const halfCeiling = Math.round(ceiling.events_per_s / 2);
-  log(`record-to-ack latency at ${halfCeiling} events/s`);
-  const steady = await startDaemon('latency');
-  report.results.ack_latency = await spawnJson([
-    path.join(HERE, 'ack-latency.mjs'),
-    steady.socket,
-    String(halfCeiling),
-    String(SIZES.latencySeconds),
-  ]);
-  await steady.stop();
-
-  log(`overload for about ${SIZES.overloadSeconds} s`);
-  report.results.overload = await overload(SIZES.overloadSeconds, ceiling.events_per_s);
-
-  let bigDb = values['big-db'];
-  if (!bigDb || !fs.existsSync(bigDb)) {
-    bigDb = bigDb ?? path.join(work, 'queries.db');
-    log(`building a store of ${SIZES.queryRequests} requests for the queries`);
-    await spawnJson([
-      path.join(HERE, 'make-fixture-db.mjs'),
-      '--db',
-      bigDb,
-      '--requests',
-      String(SIZES.queryRequests),
-      '--sessions',
-      String(SIZES.querySessions),
+  if (ONLY.has('proxy')) {
+    log('proxy side: record() cost and event-loop delay');
+    const side = await startDaemon('proxy-side');
+    report.results.proxy_side = await spawnJson([
+      path.join(HERE, 'proxy-side.mjs'),
+      side.socket,
+      String(SIZES.recordCalls),
+      String(SIZES.busySeconds),
     ]);
+    await side.stop();
   }
-  log('queries');
-  report.results.queries = {
-    requests: SIZES.queryRequests,
-    rows: measureQueries(bigDb, QUICK ? 2 : 5),
-  };
+
+  if (ONLY.has('latency')) {
+    const halfCeiling = Math.round(ceiling.events_per_s / 2);
+    log(`record-to-ack latency at ${halfCeiling} events/s`);
+    const steady = await startDaemon('latency');
+    report.results.ack_latency = await spawnJson([
+      path.join(HERE, 'ack-latency.mjs'),
+      steady.socket,
+      String(halfCeiling),
+      String(SIZES.latencySeconds),
+    ]);
+    await steady.stop();
+  }
+
+  if (ONLY.has('overload')) {
+    log(`overload for about ${SIZES.overloadSeconds} s`);
+    report.results.overload = await overload(SIZES.overloadSeconds, ceiling.events_per_s);
+  }
+
+  if (ONLY.has('queries')) {
+    let bigDb = values['big-db'];
+    if (!bigDb || !fs.existsSync(bigDb)) {
+      bigDb = bigDb ?? path.join(work, 'queries.db');
+      log(`building a store of ${SIZES.queryRequests} requests for the queries`);
+      await spawnJson([
+        path.join(HERE, 'make-fixture-db.mjs'),
+        '--db',
+        bigDb,
+        '--requests',
+        String(SIZES.queryRequests),
+        '--sessions',
+        String(SIZES.querySessions),
+      ]);
+    }
+    log('queries');
+    report.results.queries = {
+      requests: SIZES.queryRequests,
+      rows: measureQueries(bigDb, QUICK ? 2 : 5),
+    };
+  }
 
   printReport();
   const out =
@@ -352,7 +374,8 @@ async function main() {
 function printReport() {
   const r = report.results;
   const lines = [];
-  const row = (a, b, c = '') => lines.push(`${a.padEnd(44)} ${String(b).padStart(14)}  ${c}`);
+  const row = (a, b, c = '') => lines.push(`${a.padEnd(44)} ${String(b).padStart(16)}  ${c}`);
+  const ratio = (x) => (x / r.sqlite.ceiling.events_per_s).toFixed(2);
   lines.push(
     `mcpr-store benchmark${QUICK ? ' (quick: small numbers, figures not meaningful)' : ''}`,
   );
@@ -366,42 +389,51 @@ function printReport() {
     `${r.sqlite.ceiling.events_per_s} ev/s`,
     '1.00',
   );
-  row(
-    'sqlite alone, batches of 500 (mcpr)',
-    `${r.sqlite.mcpr_batching.events_per_s} ev/s`,
-    (r.sqlite.mcpr_batching.events_per_s / r.sqlite.ceiling.events_per_s).toFixed(2),
-  );
-  row(
-    'sqlite alone, one transaction per event',
-    `${r.sqlite.per_event.events_per_s} ev/s`,
-    (r.sqlite.per_event.events_per_s / r.sqlite.ceiling.events_per_s).toFixed(2),
-  );
-  for (const run of r.end_to_end) {
+  if (r.sqlite.mcpr_batching)
+    row(
+      'sqlite alone, batches of 500 (mcpr)',
+      `${r.sqlite.mcpr_batching.events_per_s} ev/s`,
+      ratio(r.sqlite.mcpr_batching.events_per_s),
+    );
+  if (r.sqlite.per_event)
+    row(
+      'sqlite alone, one transaction per event',
+      `${r.sqlite.per_event.events_per_s} ev/s`,
+      ratio(r.sqlite.per_event.events_per_s),
+    );
+  for (const run of r.end_to_end ?? []) {
+    const vsMcpr = run.ratio_to_mcpr === undefined ? '' : `, ${run.ratio_to_mcpr.toFixed(2)}x mcpr`;
     row(
       `end to end, ${run.clients} client process(es)`,
       `${run.events_per_s} ev/s`,
-      `${run.ratio_to_ceiling.toFixed(2)} of ceiling, ${run.ratio_to_mcpr.toFixed(2)}x mcpr; stored ${run.stored}/${run.events}`,
+      `${run.ratio_to_ceiling.toFixed(2)} of ceiling${vsMcpr}; stored ${run.stored}/${run.events}`,
     );
   }
-  row('record() per call', `${Math.round(r.proxy_side.record_ns)} ns`);
-  row(
-    'busy loop p99 delay without / with recording',
-    `${r.proxy_side.loop_p99_ms_without.toFixed(2)} / ${r.proxy_side.loop_p99_ms_with.toFixed(2)} ms`,
-    `+${(r.proxy_side.loop_p99_ms_with - r.proxy_side.loop_p99_ms_without).toFixed(2)} ms`,
-  );
-  row(
-    `record-to-ack at ${r.ack_latency.rate} ev/s p50 / p99`,
-    `${r.ack_latency.p50_ms?.toFixed(1)} / ${r.ack_latency.p99_ms?.toFixed(1)} ms`,
-    `achieved ${Math.round(r.ack_latency.achieved_rate)} ev/s`,
-  );
-  row(
-    'overload: daemon peak RSS',
-    `${r.overload.daemon_peak_rss_mb} MB`,
-    `${r.overload.events} sent, ${r.overload.acked} acked, ${r.overload.lost_acked} acked but missing`,
-  );
-  lines.push('');
-  lines.push(`queries on ${r.queries.requests} requests (median ms: query / whole CLI process)`);
-  for (const q of r.queries.rows) row(`  ${q.command}`, `${q.query_ms} / ${q.cli_ms}`);
+  if (r.proxy_side) {
+    row('record() per call', `${Math.round(r.proxy_side.record_ns)} ns`);
+    row(
+      'busy loop p99 delay without / with recording',
+      `${r.proxy_side.loop_p99_ms_without.toFixed(2)} / ${r.proxy_side.loop_p99_ms_with.toFixed(2)} ms`,
+      `+${(r.proxy_side.loop_p99_ms_with - r.proxy_side.loop_p99_ms_without).toFixed(2)} ms`,
+    );
+  }
+  if (r.ack_latency)
+    row(
+      `record-to-ack at ${r.ack_latency.rate} ev/s p50 / p99`,
+      `${r.ack_latency.p50_ms?.toFixed(1)} / ${r.ack_latency.p99_ms?.toFixed(1)} ms`,
+      `achieved ${Math.round(r.ack_latency.achieved_rate)} ev/s`,
+    );
+  if (r.overload)
+    row(
+      'overload: daemon peak RSS',
+      `${r.overload.daemon_peak_rss_mb} MB`,
+      `${r.overload.events} sent, ${r.overload.acked} acked, ${r.overload.lost_acked} acked but missing`,
+    );
+  if (r.queries) {
+    lines.push('');
+    lines.push(`queries on ${r.queries.requests} requests (median ms: query / whole CLI process)`);
+    for (const q of r.queries.rows) row(`  ${q.command}`, `${q.query_ms} / ${q.cli_ms}`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -216,6 +216,16 @@ export class IngestQueue {
 
   private afterBatch(): void {
     this.updatePressure();
+    // Whatever gathered while the writer was busy leaves at once: under load
+    // the writer never idles, and batches grow with the load by themselves.
+    if (this.pending.length > 0 && !this.retryTimer && this.inFlight === null) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = null;
+      }
+      this.dispatch();
+      return;
+    }
     this.schedule();
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
