@@ -27,12 +27,19 @@ const event = () => ({
 //    only as far as they run inside record()).
 for (let i = 0; i < 10_000; i += 1) client.record(event());
 await client.flush(60_000);
+// Amortised: the whole loop, so the batching and encoding that record()
+// defers to later turns of the event loop are counted too. Call alone: only
+// the time spent inside record() itself.
 const started = process.hrtime.bigint();
-for (let i = 0; i < calls; i += 1) {
-  client.record(event());
-  if (i % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve));
+let insideNs = 0n;
+for (let i = 0; i < calls; i += 5000) {
+  const burst = process.hrtime.bigint();
+  for (let j = i; j < Math.min(calls, i + 5000); j += 1) client.record(event());
+  insideNs += process.hrtime.bigint() - burst;
+  await new Promise((resolve) => setImmediate(resolve));
 }
 const recordNs = Number(process.hrtime.bigint() - started) / calls;
+const recordCallNs = Number(insideNs) / calls;
 await client.flush(120_000);
 
 // 2. A busy process: handlers doing ~0.2 ms of work each, back to back; with
@@ -60,5 +67,5 @@ const without = await busy(false);
 const withRecording = await busy(true);
 await client.close(30_000);
 process.stdout.write(
-  `${JSON.stringify({ record_ns: recordNs, loop_p99_ms_without: without.p99_ms, loop_p99_ms_with: withRecording.p99_ms, handled_without: without.handled, handled_with: withRecording.handled })}\n`,
+  `${JSON.stringify({ record_ns: recordNs, record_call_ns: recordCallNs, loop_p99_ms_without: without.p99_ms, loop_p99_ms_with: withRecording.p99_ms, handled_without: without.handled, handled_with: withRecording.handled })}\n`,
 );

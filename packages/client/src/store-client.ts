@@ -120,6 +120,7 @@ export class StoreClient extends EventEmitter {
   private reconnectDelayMs = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private batchTimer: NodeJS.Timeout | null = null;
+  private sendPending = false;
   private closed = false;
 
   private committed = 0;
@@ -278,7 +279,9 @@ export class StoreClient extends EventEmitter {
     this.ensureConnected();
     if (!this.ready) return;
     if (this.queue.length >= this.batchMaxEvents) {
-      this.sendBatches(false);
+      // Encoding and writing happen after the proxy's current task, never
+      // inside record().
+      this.sendSoon();
     } else if (!this.batchTimer) {
       this.batchTimer = setTimeout(() => {
         this.batchTimer = null;
@@ -288,12 +291,29 @@ export class StoreClient extends EventEmitter {
     }
   }
 
-  /** Sends queued events in batches while the window and the socket allow. */
-  private sendBatches(includePartial: boolean): void {
+  /**
+   * Sends one full batch per turn of the event loop, so a proxy that records
+   * in bursts never sees one long task of encoding.
+   */
+  private sendSoon(): void {
+    if (this.sendPending) return;
+    this.sendPending = true;
+    setImmediate(() => {
+      this.sendPending = false;
+      this.sendBatches(false, 1);
+      if (this.queue.length >= this.batchMaxEvents && this.ready && this.writable) this.sendSoon();
+    }).unref();
+  }
+
+  /** Sends queued events in batches (at most `maxBatches`) while the window and the socket allow. */
+  private sendBatches(includePartial: boolean, maxBatches = Number.POSITIVE_INFINITY): void {
     if (!this.ready || !this.writable) return;
     this.sendDroppedReport();
+    let sent = 0;
     while (this.queue.length > 0 && this.unacked.size < this.maxInFlightBatches && this.writable) {
       if (!includePartial && this.queue.length < this.batchMaxEvents) break;
+      if (sent >= maxBatches) break;
+      sent += 1;
       const size = Math.min(this.batchMaxEvents, this.maxBatchEvents);
       const first = this.queueHead;
       const events = this.queue.take(size);

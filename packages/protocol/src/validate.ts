@@ -116,51 +116,83 @@ function schemaHash(raw: Record<string, unknown>): string | null {
   return hash;
 }
 
-function build(raw: Record<string, unknown>): StoreEvent {
+/**
+ * Reads and checks every field of the event's kind, then writes the
+ * normalised values into `target`: a new object, or the raw one itself when
+ * the caller owns it (the daemon, which saves an allocation per event).
+ */
+function build(raw: Record<string, unknown>, target: Record<string, unknown>): StoreEvent {
   switch (raw.kind) {
-    case 'request':
-      return {
-        kind: 'request',
-        request_id: requiredString(raw, 'request_id'),
-        ts: requiredInteger(raw, 'ts'),
-        proxy: requiredString(raw, 'proxy'),
-        session_id: optionalString(raw, 'session_id'),
-        method: requiredString(raw, 'method'),
-        tool: optionalString(raw, 'tool'),
-        latency_us: requiredInteger(raw, 'latency_us'),
-        status: status(raw),
-        error_code: optionalString(raw, 'error_code'),
-        error_msg: errorMessage(raw),
-        bytes_in: optionalInteger(raw, 'bytes_in'),
-        bytes_out: optionalInteger(raw, 'bytes_out'),
-      };
-    case 'session':
-      return {
-        kind: 'session',
-        session_id: requiredString(raw, 'session_id'),
-        proxy: requiredString(raw, 'proxy'),
-        started_at: requiredInteger(raw, 'started_at'),
-        client_name: optionalString(raw, 'client_name'),
-        client_version: optionalString(raw, 'client_version'),
-        client_platform: optionalString(raw, 'client_platform'),
-      };
-    case 'session_closed':
-      return {
-        kind: 'session_closed',
-        session_id: requiredString(raw, 'session_id'),
-        ended_at: requiredInteger(raw, 'ended_at'),
-        proxy: optionalString(raw, 'proxy'),
-      };
-    case 'schema_version':
-      return {
-        kind: 'schema_version',
-        ts: requiredInteger(raw, 'ts'),
-        proxy: requiredString(raw, 'proxy'),
-        upstream_url: requiredString(raw, 'upstream_url'),
-        method: requiredString(raw, 'method'),
-        payload: payload(raw),
-        schema_hash: schemaHash(raw),
-      };
+    case 'request': {
+      const request_id = requiredString(raw, 'request_id');
+      const ts = requiredInteger(raw, 'ts');
+      const proxy = requiredString(raw, 'proxy');
+      const session_id = optionalString(raw, 'session_id');
+      const method = requiredString(raw, 'method');
+      const tool = optionalString(raw, 'tool');
+      const latency_us = requiredInteger(raw, 'latency_us');
+      const checkedStatus = status(raw);
+      const error_code = optionalString(raw, 'error_code');
+      const error_msg = errorMessage(raw);
+      const bytes_in = optionalInteger(raw, 'bytes_in');
+      const bytes_out = optionalInteger(raw, 'bytes_out');
+      target.kind = 'request';
+      target.request_id = request_id;
+      target.ts = ts;
+      target.proxy = proxy;
+      target.session_id = session_id;
+      target.method = method;
+      target.tool = tool;
+      target.latency_us = latency_us;
+      target.status = checkedStatus;
+      target.error_code = error_code;
+      target.error_msg = error_msg;
+      target.bytes_in = bytes_in;
+      target.bytes_out = bytes_out;
+      return target as unknown as StoreEvent;
+    }
+    case 'session': {
+      const session_id = requiredString(raw, 'session_id');
+      const proxy = requiredString(raw, 'proxy');
+      const started_at = requiredInteger(raw, 'started_at');
+      const client_name = optionalString(raw, 'client_name');
+      const client_version = optionalString(raw, 'client_version');
+      const client_platform = optionalString(raw, 'client_platform');
+      target.kind = 'session';
+      target.session_id = session_id;
+      target.proxy = proxy;
+      target.started_at = started_at;
+      target.client_name = client_name;
+      target.client_version = client_version;
+      target.client_platform = client_platform;
+      return target as unknown as StoreEvent;
+    }
+    case 'session_closed': {
+      const session_id = requiredString(raw, 'session_id');
+      const ended_at = requiredInteger(raw, 'ended_at');
+      const proxy = optionalString(raw, 'proxy');
+      target.kind = 'session_closed';
+      target.session_id = session_id;
+      target.ended_at = ended_at;
+      target.proxy = proxy;
+      return target as unknown as StoreEvent;
+    }
+    case 'schema_version': {
+      const ts = requiredInteger(raw, 'ts');
+      const proxy = requiredString(raw, 'proxy');
+      const upstream_url = requiredString(raw, 'upstream_url');
+      const method = requiredString(raw, 'method');
+      const text = payload(raw);
+      const schema_hash = schemaHash(raw);
+      target.kind = 'schema_version';
+      target.ts = ts;
+      target.proxy = proxy;
+      target.upstream_url = upstream_url;
+      target.method = method;
+      target.payload = text;
+      target.schema_hash = schema_hash;
+      return target as unknown as StoreEvent;
+    }
     default:
       if (raw.kind === undefined || raw.kind === null) throw new Invalid('kind: is required');
       throw new Invalid(
@@ -169,13 +201,22 @@ function build(raw: Record<string, unknown>): StoreEvent {
   }
 }
 
-/** Checks one event as it came off the wire (or from `record()`), never throws. */
-export function validateEvent(value: unknown): ValidationResult {
+/**
+ * Checks one event as it came off the wire (or from `record()`), never
+ * throws. The event returned is a new object holding only the known fields.
+ * With `inPlace`, the raw object itself is normalised and returned (unknown
+ * fields stay on it); the raw object is left untouched when it is rejected.
+ */
+export function validateEvent(
+  value: unknown,
+  options: { inPlace?: boolean } = {},
+): ValidationResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: `event: must be a map, got ${describe(value)}` };
   }
+  const raw = value as Record<string, unknown>;
   try {
-    return { ok: true, event: build(value as Record<string, unknown>) };
+    return { ok: true, event: build(raw, options.inPlace ? raw : {}) };
   } catch (error) {
     if (error instanceof Invalid) return { ok: false, reason: error.message };
     throw error;

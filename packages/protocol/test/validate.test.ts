@@ -166,3 +166,17 @@ describe('canonicalJson', () => {
     expect(JSON.parse(canonicalJson({ s: 'a"b\n' }))).toEqual({ s: 'a"b\n' });
   });
 });
+
+describe('validateEvent in place', () => {
+  it('normalises the raw object itself and leaves a rejected one untouched', () => {
+    const raw: Record<string, unknown> = { ...request, error_msg: 'y'.repeat(600), extra: 1 };
+    const result = validateEvent(raw, { inPlace: true });
+    expect(result.ok && result.event).toBe(raw);
+    expect(raw).toMatchObject({ session_id: null, bytes_in: null, extra: 1 });
+    expect((raw.error_msg as string).length).toBe(512);
+    const bad: Record<string, unknown> = { ...request, latency_us: -1 };
+    const before = { ...bad };
+    expect(validateEvent(bad, { inPlace: true }).ok).toBe(false);
+    expect(bad).toEqual(before);
+  });
+});

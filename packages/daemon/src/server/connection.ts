@@ -183,7 +183,7 @@ export class Connection {
     const indexes: number[] = [];
     const rejected: RejectedEvent[] = [];
     for (let index = 0; index < raw_events.length; index += 1) {
-      const result = validateEvent(raw_events[index]);
+      const result = validateEvent(raw_events[index], { inPlace: true });
       if (result.ok) {
         events.push(result.event);
         indexes.push(index);

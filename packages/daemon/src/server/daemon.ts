@@ -44,7 +44,7 @@ export const DEFAULT_OPTIONS = {
   socketMode: 0o660,
   batchMaxEvents: 5000,
   batchDelayMs: 10,
-  maxHeldEvents: 50_000,
+  maxHeldEvents: 20_000,
   maxHeldBytes: 64 * 1024 * 1024,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
   maxBatchEvents: MAX_BATCH_EVENTS,
@@ -245,6 +245,7 @@ export class Daemon {
       last_commit_at: this.stats.lastCommitAt,
       last_error: this.stats.lastError,
       writer_alive: this.writer.alive,
+      rss_bytes: process.memoryUsage.rss(),
     };
   }
 
