@@ -16,16 +16,9 @@ import {
   type RequestRowWithId,
 } from '../query/requests.js';
 import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
-import {
-  colourEnabled,
-  formatBytes,
-  formatLatency,
-  formatLocalTime,
-  formatStatus,
-  jsonLines,
-  renderTable,
-} from './format.js';
+import { formatLatency, jsonLines } from './format.js';
 import { COMMON_QUERY_FLAGS, openQueryDb, sinceMs, write } from './query-flags.js';
+import { renderRequests } from './request-table.js';
 
 const FOLLOW_POLL_MS = 500;
 
@@ -55,37 +48,9 @@ Requests at or above a latency threshold, slowest first.
   --tool NAME, --proxy NAME, --limit N (default 20), -f/--follow, --json, --db PATH
 `;
 
-function renderRows(rows: RequestRowWithId[]): string {
-  const colour = colourEnabled();
-  return renderTable(
-    [
-      { header: 'TIME' },
-      { header: 'PROXY' },
-      { header: 'TOOL/METHOD' },
-      { header: 'STATUS' },
-      { header: 'LATENCY', align: 'right' },
-      { header: 'SESSION' },
-      { header: 'IN', align: 'right' },
-      { header: 'OUT', align: 'right' },
-      { header: 'ERROR' },
-    ],
-    rows.map((r) => [
-      formatLocalTime(r.ts),
-      r.proxy,
-      r.tool ?? r.method,
-      formatStatus(r.status, colour),
-      formatLatency(r.latency_us),
-      r.session_id ? r.session_id.slice(0, 12) : '-',
-      formatBytes(r.bytes_in),
-      formatBytes(r.bytes_out),
-      [r.error_code, r.error_msg].filter(Boolean).join(' ').slice(0, 80),
-    ]),
-  );
-}
-
 function print(rows: RequestRowWithId[], json: boolean): void {
   if (rows.length === 0) return;
-  write(json ? jsonLines(rows.map(publicRow)) : renderRows(rows));
+  write(json ? jsonLines(rows.map(publicRow)) : renderRequests(rows));
 }
 
 /** Polls for new rows until SIGINT/SIGTERM; resolves with exit code 0. */
@@ -102,7 +67,7 @@ function follow(
       if (rows.length > 0) {
         afterId = (rows[rows.length - 1] as RequestRowWithId).id;
         if (json) write(jsonLines(rows.map(publicRow)));
-        else write(renderRows(rows).split('\n').slice(1).join('\n'));
+        else write(renderRequests(rows).split('\n').slice(1).join('\n'));
       }
     }, FOLLOW_POLL_MS);
     const stop = () => {

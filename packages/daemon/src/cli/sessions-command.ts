@@ -3,18 +3,9 @@
 
 import { queryClients, querySession, querySessions } from '../query/sessions.js';
 import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
-import {
-  colourEnabled,
-  formatBytes,
-  formatLatency,
-  formatLocalTime,
-  formatPct,
-  formatStatus,
-  formatTime,
-  jsonLines,
-  renderTable,
-} from './format.js';
+import { formatLocalTime, formatPct, formatTime, jsonLines, renderTable } from './format.js';
 import { COMMON_QUERY_FLAGS, openQueryDb, sinceMs, write } from './query-flags.js';
+import { renderRequests } from './request-table.js';
 import { UsageError } from './usage-error.js';
 
 export const SESSIONS_HELP = `Usage: mcpr-store sessions [options]
@@ -122,7 +113,6 @@ export async function runSession(argv: string[]): Promise<number> {
     write(`${JSON.stringify(detail)}\n`);
     return 0;
   }
-  const colour = colourEnabled();
   const lines = [
     `session   ${detail.session_id}`,
     `proxy     ${detail.proxy}`,
@@ -139,28 +129,7 @@ export async function runSession(argv: string[]): Promise<number> {
     write('no requests recorded for this session\n');
     return 0;
   }
-  write(
-    renderTable(
-      [
-        { header: 'TIME' },
-        { header: 'TOOL/METHOD' },
-        { header: 'STATUS' },
-        { header: 'LATENCY', align: 'right' },
-        { header: 'IN', align: 'right' },
-        { header: 'OUT', align: 'right' },
-        { header: 'ERROR' },
-      ],
-      detail.requests.map((r) => [
-        formatLocalTime(r.ts),
-        r.tool ?? r.method,
-        formatStatus(r.status, colour),
-        formatLatency(r.latency_us),
-        formatBytes(r.bytes_in),
-        formatBytes(r.bytes_out),
-        [r.error_code, r.error_msg].filter(Boolean).join(' ').slice(0, 80),
-      ]),
-    ),
-  );
+  write(renderRequests(detail.requests, { perSession: true }));
   return 0;
 }
 
