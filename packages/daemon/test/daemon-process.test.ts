@@ -472,6 +472,35 @@ describe('daemon: stopping', () => {
     expect(totals).toMatchObject({ calls: stored.size, rows: stored.size });
   });
 
+  it('exits at once on a second signal while stopping', async () => {
+    // A writer stuck on a full disk keeps the first SIGTERM draining.
+    const d = await daemon([
+      '--max-db-bytes',
+      String(200 * 1024),
+      '--shutdown-timeout-ms',
+      '60000',
+    ]);
+    const c = await client(d.socketPath);
+    for (let seq = 1; seq <= 40; seq += 1) {
+      c.sendBatch(
+        seq,
+        Array.from({ length: 100 }, () => requestEvent({ error_msg: 'x'.repeat(300) })),
+      );
+    }
+    const deadline = Date.now() + 20_000;
+    while ((await c.health(Date.now())).status !== 'failing' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    d.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(d.proc.exitCode).toBeNull();
+    const started = Date.now();
+    d.proc.kill('SIGTERM');
+    expect(await d.exited).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(d.stderr()).toContain('second signal: exiting at once');
+  });
+
   it('after kill -9 under load keeps every acknowledged event', async () => {
     const dir = tempDir();
     const d = await daemon([], dir);
