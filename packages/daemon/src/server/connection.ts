@@ -47,8 +47,6 @@ export class Connection {
   private tornDown = false;
   private clientKey: string;
   private frameTimer: NodeJS.Timeout | null = null;
-  /** Batches submitted and not yet acked. */
-  private unacked = 0;
 
   constructor(
     readonly id: number,
@@ -60,10 +58,6 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.teardown());
     socket.on('close', () => this.teardown());
-  }
-
-  get pendingAcks(): number {
-    return this.unacked;
   }
 
   pause(): void {
@@ -83,15 +77,6 @@ export class Connection {
     this.clearFrameTimer();
     this.socket.end();
     // A peer that never reads must not keep the socket open.
-    setTimeout(() => this.socket.destroy(), 1000).unref();
-  }
-
-  /** Closes without an error frame once pending acks are out. */
-  end(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.clearFrameTimer();
-    this.socket.end();
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
@@ -190,17 +175,13 @@ export class Connection {
       } else rejected.push({ index, reason: result.reason });
     }
     this.ctx.countReceived(raw_events.length, rejected.length);
-    this.unacked += 1;
     this.ctx.submit({
       seq,
       events,
       indexes,
       rejected,
       bytes: frameBytes,
-      settle: (ack: AckMessage) => {
-        this.unacked -= 1;
-        this.send(ack);
-      },
+      settle: (ack: AckMessage) => this.send(ack),
     });
   }
 

@@ -22,22 +22,14 @@ export interface WriteTask {
   op: 'write';
   events: StoreEvent[];
 }
-export interface CheckpointTask {
-  op: 'checkpoint';
-}
 export interface CloseTask {
   op: 'close';
 }
-export type WriterTask = OpenTask | WriteTask | CheckpointTask | CloseTask;
+export type WriterTask = OpenTask | WriteTask | CloseTask;
 
 export interface OpenResult {
   schema_version: number;
   migrated_from: number;
-}
-
-export interface CheckpointResult {
-  wal_pages: number;
-  checkpointed_pages: number;
 }
 
 let settings: OpenTask | null = null;
@@ -106,13 +98,7 @@ function portable(error: unknown): Error {
   return plain;
 }
 
-function checkpoint(): CheckpointResult {
-  if (!db) return { wal_pages: 0, checkpointed_pages: 0 };
-  const [row] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number; checkpointed: number }[];
-  return { wal_pages: row?.log ?? 0, checkpointed_pages: row?.checkpointed ?? 0 };
-}
-
-export default function run(task: WriterTask): OpenResult | BatchOutcome | CheckpointResult | null {
+export default function run(task: WriterTask): OpenResult | BatchOutcome | null {
   switch (task.op) {
     case 'open':
       closeConnection();
@@ -123,8 +109,6 @@ export default function run(task: WriterTask): OpenResult | BatchOutcome | Check
       }
     case 'write':
       return write(task.events);
-    case 'checkpoint':
-      return checkpoint();
     case 'close':
       closeConnection();
       settings = null;

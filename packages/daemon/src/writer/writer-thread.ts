@@ -5,7 +5,7 @@
 import type { StoreEvent } from '@mcpr-store/protocol';
 import { Piscina } from 'piscina';
 import type { BatchOutcome } from './batch-writer.js';
-import type { CheckpointResult, OpenResult, WriterTask } from './worker.js';
+import type { OpenResult, WriterTask } from './worker.js';
 
 export class WriterThread {
   private readonly pool: Piscina<WriterTask, unknown>;
@@ -37,10 +37,6 @@ export class WriterThread {
 
   write(events: StoreEvent[]): Promise<BatchOutcome> {
     return this.pool.run({ op: 'write', events }) as Promise<BatchOutcome>;
-  }
-
-  checkpoint(): Promise<CheckpointResult> {
-    return this.pool.run({ op: 'checkpoint' }) as Promise<CheckpointResult>;
   }
 
   /** Closes the database, then ends the thread. */
