@@ -301,7 +301,16 @@ export class StoreClient extends EventEmitter {
     setImmediate(() => {
       this.sendPending = false;
       this.sendBatches(false, 1);
-      if (this.queue.length >= this.batchMaxEvents && this.ready && this.writable) this.sendSoon();
+      // More full batches go on the next turns; a full window or socket
+      // waits for an ack or 'drain' instead of spinning.
+      if (
+        this.queue.length >= this.batchMaxEvents &&
+        this.ready &&
+        this.writable &&
+        this.unacked.size < this.maxInFlightBatches
+      ) {
+        this.sendSoon();
+      }
     }).unref();
   }
 

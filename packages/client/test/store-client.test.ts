@@ -172,3 +172,42 @@ describe('StoreClient', () => {
     expect(stats.rejected).toBe(bad.length);
   });
 });
+
+describe('StoreClient waiting on a full window', () => {
+  it('waits for acks without spinning the event loop', async () => {
+    const net = await import('node:net');
+    const { encodeFrame } = await import('@mcpr-store/protocol');
+    const socketPath = path.join(tempDir(), 'silent.sock');
+    // A daemon that welcomes and then never acknowledges anything.
+    const server = net.createServer((socket) => {
+      socket.on('data', () => {});
+      socket.write(
+        encodeFrame({
+          type: 'welcome',
+          version: 1,
+          daemon_version: 'x',
+          max_frame_bytes: 1 << 22,
+          max_batch_events: 10_000,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const c = client(socketPath, { batchMaxEvents: 10, maxInFlightBatches: 2 });
+      // Connected and welcomed first, so the next records find a full window.
+      c.record({ kind: 'request', method: 'm', latency_us: 0, status: 'ok' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(c.stats()).toMatchObject({ connected: true, in_flight: 1 });
+      for (let i = 0; i < 1000; i += 1)
+        c.record({ kind: 'request', method: 'm', latency_us: i, status: 'ok' });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(c.stats()).toMatchObject({ in_flight: 11, queued: 990 });
+      const before = process.cpuUsage();
+      await new Promise((r) => setTimeout(r, 500));
+      const used = process.cpuUsage(before);
+      expect((used.user + used.system) / 1000).toBeLessThan(150);
+    } finally {
+      server.close();
+    }
+  });
+});
