@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import {
   canonicalJson,
   ERROR_MSG_MAX_CHARS,
+  LIST_METHODS,
+  listMethod,
   type RequestInput,
   type RequestStatus,
   type SchemaVersionInput,
@@ -115,19 +117,16 @@ export function sessionEvent(options: {
 }
 
 /** For each list method, the key that holds its items. */
-export const LIST_ITEM_KEYS: Record<string, string> = {
-  'tools/list': 'tools',
-  'resources/list': 'resources',
-  'resources/templates/list': 'resourceTemplates',
-  'prompts/list': 'prompts',
-};
+export const LIST_ITEM_KEYS: Record<string, string> = Object.fromEntries(
+  Object.entries(LIST_METHODS).map(([method, { key }]) => [method, key]),
+);
 
 /**
  * Merges the pages of a paginated list result into one result: the items
  * of every page in order, without `nextCursor`. Other methods: the first page.
  */
 export function mergeListPages(method: string, pages: readonly unknown[]): Json {
-  const key = LIST_ITEM_KEYS[method];
+  const key = listMethod(method)?.key;
   const first = { ...(asRecord(pages[0]) ?? {}) };
   delete first.nextCursor;
   if (!key) return first;

@@ -5,5 +5,6 @@ export { decodeBody, encodeFrame, FrameDecoder, type FrameDecoderOptions } from 
 export { ERROR_CODES, type ErrorCode, ProtocolError } from './errors.js';
 export * from './events.js';
 export * from './limits.js';
+export { LIST_METHODS, type ListMethod, listMethod } from './list-methods.js';
 export * from './messages.js';
 export { type ValidationResult, validateEvent } from './validate.js';

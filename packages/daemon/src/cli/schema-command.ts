@@ -2,6 +2,7 @@
 // per upstream), `--changes` for how it changed, `--unused` for captured
 // tools nobody calls.
 
+import { listMethod } from '@mcpr-store/protocol';
 import { parseWindowMs } from '../query/durations.js';
 import { querySchema, querySchemaChanges, queryUnusedTools } from '../query/schema.js';
 import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
@@ -146,12 +147,7 @@ export async function runSchema(argv: string[]): Promise<number> {
 
 /** `12 tools: a, b, c, ...` for list payloads. */
 function summarise(method: string, payload: string): string {
-  const key = {
-    'tools/list': 'tools',
-    'resources/list': 'resources',
-    'resources/templates/list': 'resourceTemplates',
-    'prompts/list': 'prompts',
-  }[method];
+  const key = listMethod(method)?.key;
   if (!key) return '';
   try {
     const items = (JSON.parse(payload) as Record<string, unknown>)[key];

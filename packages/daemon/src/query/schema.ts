@@ -4,6 +4,7 @@
 // tools/list snapshot of the proxy asked about (each proxy its own), and
 // calls are counted through the (tool, ts) index.
 
+import { listMethod } from '@mcpr-store/protocol';
 import type { Db } from '../db/connection.js';
 import { Where } from './where.js';
 
@@ -35,13 +36,6 @@ export interface SchemaReport {
   snapshots: SnapshotRow[];
 }
 
-const LIST_METHODS = new Set([
-  'tools/list',
-  'resources/list',
-  'resources/templates/list',
-  'prompts/list',
-]);
-
 function parseJson(text: string): Record<string, unknown> {
   try {
     const value = JSON.parse(text);
@@ -60,7 +54,7 @@ function describeUpstream(proxy: string, upstreamUrl: string, rows: SnapshotRow[
     result.capabilities && typeof result.capabilities === 'object'
       ? Object.keys(result.capabilities as object).sort()
       : [];
-  const hasList = methods.some((m) => LIST_METHODS.has(m));
+  const hasList = methods.some((m) => listMethod(m) !== undefined);
   return {
     proxy,
     upstream_url: upstreamUrl,

@@ -2,15 +2,7 @@
 // method. List methods are compared item by item (by `name`), with each item
 // in a canonical JSON form so that key order alone is never a change.
 
-import { canonicalJson } from '@mcpr-store/protocol';
-
-/** For each list method: the key of its items in `result`, and the change-type prefix. */
-const LIST_METHODS: Record<string, { key: string; prefix: string }> = {
-  'tools/list': { key: 'tools', prefix: 'tool' },
-  'resources/list': { key: 'resources', prefix: 'resource' },
-  'resources/templates/list': { key: 'resourceTemplates', prefix: 'resource_template' },
-  'prompts/list': { key: 'prompts', prefix: 'prompt' },
-};
+import { canonicalJson, listMethod } from '@mcpr-store/protocol';
 
 export interface SchemaChange {
   change_type: string;
@@ -45,7 +37,7 @@ export function diffSnapshots(
   next: string,
 ): SchemaChange[] {
   if (previous === null) return [{ change_type: 'initial', item_name: null }];
-  const list = LIST_METHODS[method];
+  const list = listMethod(method);
   if (list) {
     const before = itemsByName(previous, list.key);
     const after = itemsByName(next, list.key);
