@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { DatabaseMissingError, type Db } from '../db/connection.js';
+import { fileSize } from '../db/file-size.js';
 import { Where } from './where.js';
 
 export interface StoreStats {
@@ -19,14 +20,6 @@ export interface StoreStats {
   proxy_count: number;
   db_file_size: number;
   wal_file_size: number;
-}
-
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
 }
 
 /** Distinct proxies by skipping through the (proxy, ts) index: one seek per proxy. */

@@ -12,6 +12,7 @@ import {
   MAX_BATCH_EVENTS,
   PROTOCOL_VERSION,
 } from '@mcpr-store/protocol';
+import { fileSize } from '../db/file-size.js';
 import type { Logger } from '../log.js';
 import { DAEMON_VERSION } from '../version.js';
 import { WriterThread } from '../writer/writer-thread.js';
@@ -57,14 +58,6 @@ export const DEFAULT_OPTIONS = {
 const DROP_WINDOW_MS = 5 * 60_000;
 /** Sqlite's default page size, for turning --max-db-bytes into max_page_count. */
 const PAGE_BYTES = 4096;
-
-function fileSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
 
 export class Daemon {
   private readonly stats = new DaemonStats();
