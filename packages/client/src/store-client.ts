@@ -132,7 +132,6 @@ export class StoreClient extends EventEmitter {
   private lastError: string | null = null;
   private readonly rejections: RejectionRecord[] = [];
   private flushWaiters: FlushWaiter[] = [];
-  private readyWaiters: (() => void)[] = [];
   private nextHealthId = 1;
   private readonly healthWaiters = new Map<number, (health: Record<string, unknown>) => void>();
 
@@ -250,11 +249,8 @@ export class StoreClient extends EventEmitter {
         clearTimeout(timer);
         resolve(health);
       });
-      const ask = () => {
-        if (this.healthWaiters.has(id) && this.ready) this.write({ type: 'health', id });
-      };
-      if (this.ready) ask();
-      else this.readyWaiters.push(ask);
+      // Not connected yet: welcomed() asks for every health still waiting.
+      if (this.ready) this.write({ type: 'health', id });
     });
   }
 
@@ -520,7 +516,7 @@ export class StoreClient extends EventEmitter {
     for (const batch of [...this.unacked.values()]) {
       if (batch.sentOn !== this.generation && this.unacked.has(batch.seq)) this.sendBatch(batch);
     }
-    for (const ask of this.readyWaiters.splice(0)) ask();
+    for (const id of this.healthWaiters.keys()) this.write({ type: 'health', id });
     this.sendBatches(true);
   }
 
