@@ -1,6 +1,6 @@
 // StoreClient: what a proxy holds to report its traffic. record() is
 // synchronous, never throws and never waits: it fills in ids and times and
-// appends to a bounded queue. Everything else (batching, the socket,
+// writes the encoded event into a bounded queue. Everything else (batching, the socket,
 // reconnecting, resending) happens off the proxy's path on timers and socket
 // events. Batches stay in memory until the daemon acks them and are resent in
 // order after a reconnect (at-least-once; the daemon stores them once). The
@@ -11,17 +11,21 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import {
   type AckMessage,
+  BATCH_BODY_OVERHEAD_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
+  decodeBody,
   type EventInput,
+  encodeBatchFrame,
   encodeFrame,
+  FRAME_HEADER_BYTES,
   FrameDecoder,
   type HealthResponseMessage,
   MAX_BATCH_EVENTS,
   PROTOCOL_VERSION,
   parseDaemonMessage,
 } from '@mcpr-store/protocol';
-import { BoundedQueue } from './bounded-queue.js';
-import { fillEvent, type WireEvent } from './event-fill.js';
+import { writeEvent } from './event-encoding.js';
+import { EventQueue } from './event-queue.js';
 import { defaultSocketPath } from './paths.js';
 import { uuidv7 } from './uuidv7.js';
 
@@ -49,6 +53,9 @@ export interface StoreClientOptions {
   timeoutMs?: number;
 }
 
+/** An event as it went on the wire (or as it was given, when it could not be encoded). */
+export type WireEvent = Record<string, unknown>;
+
 export interface RejectionRecord {
   reason: string;
   event: WireEvent;
@@ -73,7 +80,9 @@ export interface StoreClientStats {
 
 interface PendingBatch {
   seq: number;
-  events: WireEvent[];
+  /** The whole batch frame, header included, as sent and resent. */
+  frame: Buffer;
+  count: number;
   /** Record numbers of the first and last event in the batch. */
   first: number;
   last: number;
@@ -100,7 +109,7 @@ export class StoreClient extends EventEmitter {
   private readonly timeoutMs: number;
   private readonly clientId = uuidv7();
 
-  private readonly queue: BoundedQueue<WireEvent>;
+  private readonly queue: EventQueue;
   /** Record number of the oldest queued event; queued events are consecutive. */
   private queueHead = 0;
   private recorded = 0;
@@ -146,7 +155,7 @@ export class StoreClient extends EventEmitter {
     this.reconnectMinMs = Math.max(1, options.reconnectMinMs ?? 50);
     this.reconnectMaxMs = Math.max(this.reconnectMinMs, options.reconnectMaxMs ?? 5000);
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.queue = new BoundedQueue(this.maxQueueEvents);
+    this.queue = new EventQueue(this.maxQueueEvents);
   }
 
   /** Queues one event. Synchronous; never throws, never waits. */
@@ -156,22 +165,31 @@ export class StoreClient extends EventEmitter {
         this.dropped += 1;
         return;
       }
-      const wire = fillEvent(event, this.proxy, Date.now());
-      this.recorded += 1;
-      if (
-        this.queue.length + this.unackedEvents >= this.maxQueueEvents &&
-        this.queue.dropOldest()
-      ) {
+      const queue = this.queue;
+      const from = queue.begin();
+      try {
+        writeEvent(queue.writer, event, this.proxy, Date.now());
+      } catch (error) {
+        queue.abandon(from);
+        this.reject(
+          event as unknown as WireEvent,
+          `event cannot be encoded: ${(error as Error).message}`,
+        );
+        return;
+      }
+      if (queue.length + this.unackedEvents >= this.maxQueueEvents && queue.dropOldest()) {
         this.queueHead += 1;
         this.dropped += 1;
       }
-      if (this.queue.length + this.unackedEvents >= this.maxQueueEvents) {
+      if (queue.length + this.unackedEvents >= this.maxQueueEvents) {
         // Everything held is in flight: the new event is the one that cannot fit.
+        queue.abandon(from);
         this.dropped += 1;
         return;
       }
-      if (this.queue.length === 0) this.queueHead = this.recorded - 1;
-      this.queue.push(wire);
+      this.recorded += 1;
+      if (queue.length === 0) this.queueHead = this.recorded - 1;
+      queue.commit(from);
       this.scheduleSend();
     } catch (error) {
       this.fault(error);
@@ -220,7 +238,7 @@ export class StoreClient extends EventEmitter {
     this.closed = true;
     const lost = this.queue.length + this.unackedEvents;
     this.dropped += lost;
-    this.queue.take(this.queue.length);
+    this.queue.clear();
     this.unacked.clear();
     this.unackedEvents = 0;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -319,19 +337,33 @@ export class StoreClient extends EventEmitter {
       if (!includePartial && this.queue.length < this.batchMaxEvents) break;
       if (sent >= maxBatches) break;
       sent += 1;
-      const size = Math.min(this.batchMaxEvents, this.maxBatchEvents);
+      const maxBodyBytes = this.maxFrameBytes - BATCH_BODY_OVERHEAD_BYTES;
       const first = this.queueHead;
-      const events = this.queue.take(size);
-      this.queueHead += events.length;
+      const taken = this.queue.take(
+        Math.min(this.batchMaxEvents, this.maxBatchEvents),
+        maxBodyBytes,
+      );
+      this.queueHead += taken.count;
+      if (taken.bytes > maxBodyBytes) {
+        // One event larger than any frame: the daemon could never take it.
+        this.reject(
+          batchEvents(encodeBatchFrame(0, 1, taken.parts))[0] as WireEvent,
+          `event larger than the daemon's frame limit (${this.maxFrameBytes} bytes)`,
+        );
+        this.settleFlushes();
+        continue;
+      }
+      const seq = this.nextSeq++;
       const batch: PendingBatch = {
-        seq: this.nextSeq++,
-        events,
+        seq,
+        frame: encodeBatchFrame(seq, taken.count, taken.parts),
+        count: taken.count,
         first,
-        last: first + events.length - 1,
+        last: first + taken.count - 1,
         sentOn: -1,
       };
-      this.unacked.set(batch.seq, batch);
-      this.unackedEvents += events.length;
+      this.unacked.set(seq, batch);
+      this.unackedEvents += taken.count;
       this.sendBatch(batch);
     }
     if (this.queue.length > 0 && !this.batchTimer && this.unacked.size < this.maxInFlightBatches) {
@@ -340,74 +372,50 @@ export class StoreClient extends EventEmitter {
   }
 
   private sendBatch(batch: PendingBatch): void {
-    let frame: Buffer;
-    try {
-      frame = encodeFrame({ type: 'batch', seq: batch.seq, events: batch.events });
-    } catch {
-      this.dropUnencodable(batch);
-      frame = encodeFrame({ type: 'batch', seq: batch.seq, events: batch.events });
-    }
-    if (frame.length - 4 > this.maxFrameBytes && batch.events.length > 1) {
+    if (batch.frame.length - FRAME_HEADER_BYTES > this.maxFrameBytes) {
+      // Encoded for a daemon that took larger frames than this one does.
       this.splitBatch(batch);
       return;
     }
-    if (frame.length - 4 > this.maxFrameBytes) {
-      // One event larger than any frame: the daemon could never take it.
-      this.unacked.delete(batch.seq);
-      this.unackedEvents -= 1;
-      this.reject(
-        batch.events[0] as WireEvent,
-        `event larger than the daemon's frame limit (${this.maxFrameBytes} bytes)`,
-      );
-      this.settleFlushes();
-      return;
-    }
     batch.sentOn = this.generation;
-    this.writeFrame(frame);
+    this.writeFrame(batch.frame);
   }
 
   /**
-   * Takes out of a batch the events msgpack cannot encode (cycles, say) and
-   * rejects them locally: the daemon could never receive them.
+   * Replaces a batch too large for this daemon's frames by two halves,
+   * keeping order; a lone event too large for any frame is rejected here.
    */
-  private dropUnencodable(batch: PendingBatch): void {
-    const kept: WireEvent[] = [];
-    for (const event of batch.events) {
-      try {
-        encodeFrame(event);
-        kept.push(event);
-      } catch (error) {
-        this.reject(event, `event cannot be encoded: ${(error as Error).message}`);
-      }
-    }
-    this.unackedEvents -= batch.events.length - kept.length;
-    batch.events = kept;
-  }
-
-  /** Replaces a batch too large for one frame by two halves, keeping order. */
   private splitBatch(batch: PendingBatch): void {
+    const events = batchEvents(batch.frame);
     const entries = [...this.unacked.values()];
     const at = entries.indexOf(batch);
-    const half = Math.ceil(batch.events.length / 2);
-    const left: PendingBatch = {
-      seq: this.nextSeq++,
-      events: batch.events.slice(0, half),
-      first: batch.first,
-      last: batch.first + half - 1,
-      sentOn: -1,
-    };
-    const right: PendingBatch = {
-      seq: this.nextSeq++,
-      events: batch.events.slice(half),
-      first: batch.first + half,
-      last: batch.last,
-      sentOn: -1,
-    };
-    entries.splice(at, 1, left, right);
+    let halves: PendingBatch[] = [];
+    if (events.length === 1) {
+      this.unackedEvents -= 1;
+      this.reject(
+        events[0] as WireEvent,
+        `event larger than the daemon's frame limit (${this.maxFrameBytes} bytes)`,
+      );
+    } else {
+      const half = Math.ceil(events.length / 2);
+      halves = [events.slice(0, half), events.slice(half)].map((part, i) => {
+        const seq = this.nextSeq++;
+        const first = i === 0 ? batch.first : batch.first + half;
+        return {
+          seq,
+          frame: encodeFrame({ type: 'batch', seq, events: part }),
+          count: part.length,
+          first,
+          last: first + part.length - 1,
+          sentOn: -1,
+        };
+      });
+    }
+    entries.splice(at, 1, ...halves);
     this.unacked.clear();
     for (const entry of entries) this.unacked.set(entry.seq, entry);
-    this.sendBatch(left);
-    this.sendBatch(right);
+    for (const entry of halves) this.sendBatch(entry);
+    this.settleFlushes();
   }
 
   private sendDroppedReport(): void {
@@ -524,11 +532,14 @@ export class StoreClient extends EventEmitter {
     const batch = this.unacked.get(ack.seq);
     if (!batch) return;
     this.unacked.delete(ack.seq);
-    this.unackedEvents -= batch.events.length;
+    this.unackedEvents -= batch.count;
     this.committed += ack.committed;
     this.duplicates += ack.duplicates ?? 0;
-    for (const { index, reason } of ack.rejected) {
-      this.reject(batch.events[index] ?? {}, reason);
+    if (ack.rejected.length > 0) {
+      const events = batchEvents(batch.frame);
+      for (const { index, reason } of ack.rejected) {
+        this.reject((events[index] ?? {}) as WireEvent, reason);
+      }
     }
     this.settleFlushes();
     this.sendBatches(true);
@@ -601,4 +612,10 @@ export class StoreClient extends EventEmitter {
   private fault(error: unknown): void {
     this.noteProblem(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** The events of a batch frame, decoded (only to report rejections or to split it). */
+function batchEvents(frame: Buffer): unknown[] {
+  const body = decodeBody(frame.subarray(FRAME_HEADER_BYTES)) as { events: unknown[] };
+  return body.events;
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { BoundedQueue } from '../src/bounded-queue.js';
 import {
   mergeListPages,
   normalizeClientPlatform,
@@ -170,19 +169,6 @@ describe('schemaVersionEvent', () => {
     };
     const event = schemaVersionEvent({ upstream_url: 'u', method: 'initialize', result });
     expect(JSON.parse(event.payload as string)).toEqual(result);
-  });
-});
-
-describe('BoundedQueue', () => {
-  it('drops the oldest item when full and keeps order', () => {
-    const queue = new BoundedQueue<number>(3);
-    expect([1, 2, 3].map((n) => queue.push(n))).toEqual([false, false, false]);
-    expect(queue.push(4)).toBe(true);
-    expect(queue.take(10)).toEqual([2, 3, 4]);
-    expect(queue.length).toBe(0);
-    queue.push(5);
-    expect(queue.dropOldest()).toBe(true);
-    expect(queue.dropOldest()).toBe(false);
   });
 });
 

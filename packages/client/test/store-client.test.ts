@@ -31,6 +31,38 @@ function rows<T>(dbPath: string, sql: string): T[] {
   }
 }
 
+/** A daemon that welcomes with 4 MiB frames and then never acknowledges anything. */
+async function silentDaemon(socketPath: string) {
+  const net = await import('node:net');
+  const { encodeFrame } = await import('@mcpr-store/protocol');
+  const sockets = new Set<import('node:net').Socket>();
+  const received = { bytes: 0 };
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (chunk) => {
+      received.bytes += chunk.length;
+    });
+    socket.write(
+      encodeFrame({
+        type: 'welcome',
+        version: 1,
+        daemon_version: 'x',
+        max_frame_bytes: 1 << 22,
+        max_batch_events: 10_000,
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  return {
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
 describe('StoreClient', () => {
   it('records, fills ids, times and proxy, and flush resolves once committed', async () => {
     const d = await startDaemon();
@@ -152,6 +184,42 @@ describe('StoreClient', () => {
     expect(health.status).toBe('degraded');
   });
 
+  it('cuts batches to the daemon frame limit and rejects an event no frame can hold', async () => {
+    const d = await startDaemon({ args: ['--max-frame-bytes', '65536'] });
+    daemons.push(d);
+    const c = client(d.socketPath);
+    const seen: string[] = [];
+    c.on('rejected', ({ reason }: { reason: string }) => seen.push(reason));
+    await c.health();
+    // 300 events of about 2 KB: 600 KB, more than nine frames' worth.
+    for (let i = 0; i < 300; i += 1) {
+      c.record({
+        kind: 'request',
+        method: 'm',
+        latency_us: i,
+        status: 'error',
+        error_msg: `${i}:${'e'.repeat(2000)}`,
+      });
+      if (i === 150) {
+        c.record({
+          kind: 'request',
+          method: 'huge',
+          latency_us: 1,
+          status: 'error',
+          error_msg: 'h'.repeat(100_000),
+        });
+      }
+    }
+    await c.flush();
+    expect(seen).toEqual(["event larger than the daemon's frame limit (65536 bytes)"]);
+    expect(c.stats().last_rejections[0]?.event.method).toBe('huge');
+    expect(c.stats()).toMatchObject({ committed: 300, rejected: 1, queued: 0, in_flight: 0 });
+    expect(rows(d.dbPath, 'SELECT COUNT(*) AS n, MIN(latency_us) AS lo FROM requests')).toEqual([
+      { n: 300, lo: 0 },
+    ]);
+    expect(d.stderr()).not.toMatch(/ERR_FRAME_TOO_LARGE/);
+  });
+
   it('never throws from record(), whatever it is given', async () => {
     const d = await startDaemon();
     daemons.push(d);
@@ -175,23 +243,8 @@ describe('StoreClient', () => {
 
 describe('StoreClient waiting on a full window', () => {
   it('waits for acks without spinning the event loop', async () => {
-    const net = await import('node:net');
-    const { encodeFrame } = await import('@mcpr-store/protocol');
     const socketPath = path.join(tempDir(), 'silent.sock');
-    // A daemon that welcomes and then never acknowledges anything.
-    const server = net.createServer((socket) => {
-      socket.on('data', () => {});
-      socket.write(
-        encodeFrame({
-          type: 'welcome',
-          version: 1,
-          daemon_version: 'x',
-          max_frame_bytes: 1 << 22,
-          max_batch_events: 10_000,
-        }),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    const silent = await silentDaemon(socketPath);
     try {
       const c = client(socketPath, { batchMaxEvents: 10, maxInFlightBatches: 2 });
       // Connected and welcomed first, so the next records find a full window.
@@ -207,7 +260,42 @@ describe('StoreClient waiting on a full window', () => {
       const used = process.cpuUsage(before);
       expect((used.user + used.system) / 1000).toBeLessThan(150);
     } finally {
-      server.close();
+      await silent.close();
     }
+  });
+});
+
+describe('StoreClient resending to a daemon with smaller frames', () => {
+  it('splits unacked batches to fit the new limit and stores every event once', async () => {
+    const dir = tempDir();
+    const socketPath = path.join(dir, 'store.sock');
+    // First a daemon that takes 4 MiB frames and never acknowledges.
+    const silent = await silentDaemon(socketPath);
+    const c = client(socketPath, { reconnectMinMs: 20, reconnectMaxMs: 100 });
+    for (let i = 0; i < 300; i += 1) {
+      c.record({
+        kind: 'request',
+        request_id: `r-${i}`,
+        method: 'm',
+        latency_us: i,
+        status: 'ok',
+        error_msg: 'e'.repeat(2000),
+      });
+    }
+    const flushed = c.flush(20_000);
+    for (let i = 0; i < 100 && silent.received.bytes < 600_000; i += 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(c.stats()).toMatchObject({ in_flight: 300, queued: 0 });
+    await silent.close();
+    // Then the real daemon on the same socket, with 64 KiB frames.
+    const d = await startDaemon({ dir, socketPath, args: ['--max-frame-bytes', '65536'] });
+    daemons.push(d);
+    await flushed;
+    expect(c.stats()).toMatchObject({ committed: 300, rejected: 0, duplicates: 0 });
+    expect(rows(d.dbPath, 'SELECT COUNT(DISTINCT request_id) AS n FROM requests')).toEqual([
+      { n: 300 },
+    ]);
+    expect(d.stderr()).not.toMatch(/ERR_FRAME_TOO_LARGE/);
   });
 });

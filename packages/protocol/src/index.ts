@@ -1,5 +1,6 @@
 // Public surface of @mcpr-store/protocol: types, validation, framing. No I/O.
 
+export { BATCH_BODY_OVERHEAD_BYTES, encodeBatchFrame } from './batch-frame.js';
 export { canonicalJson } from './canonical-json.js';
 export { decodeBody, encodeFrame, FrameDecoder, type FrameDecoderOptions } from './codec.js';
 export { ERROR_CODES, type ErrorCode, ProtocolError } from './errors.js';
@@ -7,4 +8,5 @@ export * from './events.js';
 export * from './limits.js';
 export { LIST_METHODS, type ListMethod, listMethod } from './list-methods.js';
 export * from './messages.js';
+export { encodedString, MsgpackWriter } from './msgpack-writer.js';
 export { type ValidationResult, validateEvent } from './validate.js';

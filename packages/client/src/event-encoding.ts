@@ -1,0 +1,171 @@
+// Turns what a proxy hands to record() into the MessagePack of its wire
+// event, written straight into the client's queue: request_id, timestamps
+// and proxy filled in, every event of a kind with the same fields in the
+// same order, absent optional fields as nil. Keys are encoded once, here, as
+// constants. Writing the event directly is what keeps record() under a
+// microsecond: building an object and encoding it later cost several times
+// more. Anything that is not a known kind is encoded as it is, for the daemon
+// to reject with a reason.
+
+import { canonicalJson, type EventInput, encodedString, MsgpackWriter } from '@mcpr-store/protocol';
+import { writeUuidv7 } from './uuidv7.js';
+
+type Loose = Record<string, unknown>;
+
+/** The bytes of a fixmap header followed by the given keys and string values, in order. */
+function constant(mapEntries: number | null, ...strings: string[]): Uint8Array {
+  const writer = new MsgpackWriter(256);
+  if (mapEntries !== null) writer.mapHeader(mapEntries);
+  for (const text of strings) writer.string(text);
+  return Uint8Array.from(writer.bytes.subarray(0, writer.pos));
+}
+
+const key = (name: string) => encodedString(name);
+
+const REQUEST_HEAD = constant(13, 'kind', 'request', 'request_id');
+const TS = key('ts');
+const PROXY = key('proxy');
+const SESSION_ID = key('session_id');
+const METHOD = key('method');
+const TOOL = key('tool');
+const LATENCY_US = key('latency_us');
+const STATUS = key('status');
+const ERROR_CODE = key('error_code');
+const ERROR_MSG = key('error_msg');
+const BYTES_IN = key('bytes_in');
+const BYTES_OUT = key('bytes_out');
+/** The four optional fields of a successful request, all nil, in one copy. */
+const NO_ERROR_NO_SIZES = (() => {
+  const writer = new MsgpackWriter(128);
+  for (const name of ['error_code', 'error_msg', 'bytes_in', 'bytes_out']) {
+    writer.string(name);
+    writer.nil();
+  }
+  return Uint8Array.from(writer.bytes.subarray(0, writer.pos));
+})();
+
+const SESSION_HEAD = constant(7, 'kind', 'session', 'session_id');
+const STARTED_AT = key('started_at');
+const CLIENT_NAME = key('client_name');
+const CLIENT_VERSION = key('client_version');
+const CLIENT_PLATFORM = key('client_platform');
+
+const SESSION_CLOSED_HEAD = constant(4, 'kind', 'session_closed', 'session_id');
+const ENDED_AT = key('ended_at');
+
+const SCHEMA_VERSION_HEAD = constant(7, 'kind', 'schema_version', 'ts');
+const UPSTREAM_URL = key('upstream_url');
+const PAYLOAD = key('payload');
+const SCHEMA_HASH = key('schema_hash');
+
+/** Writes `value`, or nil when it is null or undefined. */
+function optional(writer: MsgpackWriter, value: unknown): void {
+  if (value === undefined || value === null) writer.nil();
+  else writer.value(value);
+}
+
+function writeRequest(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
+  writer.raw(REQUEST_HEAD);
+  if (e.request_id === undefined || e.request_id === null) writeUuidv7(writer, nowMs);
+  else writer.value(e.request_id);
+  writer.raw(TS);
+  writer.value(e.ts ?? nowMs);
+  writer.raw(PROXY);
+  writer.value(e.proxy ?? proxy);
+  writer.raw(SESSION_ID);
+  optional(writer, e.session_id);
+  writer.raw(METHOD);
+  writer.value(e.method);
+  writer.raw(TOOL);
+  optional(writer, e.tool);
+  writer.raw(LATENCY_US);
+  writer.value(e.latency_us);
+  writer.raw(STATUS);
+  writer.value(e.status);
+  if (e.error_code == null && e.error_msg == null && e.bytes_in == null && e.bytes_out == null) {
+    writer.raw(NO_ERROR_NO_SIZES);
+    return;
+  }
+  writer.raw(ERROR_CODE);
+  optional(writer, e.error_code);
+  writer.raw(ERROR_MSG);
+  optional(writer, e.error_msg);
+  writer.raw(BYTES_IN);
+  optional(writer, e.bytes_in);
+  writer.raw(BYTES_OUT);
+  optional(writer, e.bytes_out);
+}
+
+function writeSession(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
+  writer.raw(SESSION_HEAD);
+  writer.value(e.session_id);
+  writer.raw(PROXY);
+  writer.value(e.proxy ?? proxy);
+  writer.raw(STARTED_AT);
+  writer.value(e.started_at ?? nowMs);
+  writer.raw(CLIENT_NAME);
+  optional(writer, e.client_name);
+  writer.raw(CLIENT_VERSION);
+  optional(writer, e.client_version);
+  writer.raw(CLIENT_PLATFORM);
+  optional(writer, e.client_platform);
+}
+
+function writeSessionClosed(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
+  writer.raw(SESSION_CLOSED_HEAD);
+  writer.value(e.session_id);
+  writer.raw(ENDED_AT);
+  writer.value(e.ended_at ?? nowMs);
+  writer.raw(PROXY);
+  writer.value(e.proxy ?? proxy);
+}
+
+function writeSchemaVersion(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
+  writer.raw(SCHEMA_VERSION_HEAD);
+  writer.value(e.ts ?? nowMs);
+  writer.raw(PROXY);
+  writer.value(e.proxy ?? proxy);
+  writer.raw(UPSTREAM_URL);
+  writer.value(e.upstream_url);
+  writer.raw(METHOD);
+  writer.value(e.method);
+  writer.raw(PAYLOAD);
+  const payload = e.payload;
+  writer.value(payload !== null && typeof payload === 'object' ? canonicalJson(payload) : payload);
+  writer.raw(SCHEMA_HASH);
+  optional(writer, e.schema_hash);
+}
+
+/**
+ * Appends the wire event for `input` at `writer.pos`. Throws when a value
+ * cannot be encoded (a cycle, say); the caller then rewinds `writer.pos`.
+ */
+export function writeEvent(
+  writer: MsgpackWriter,
+  input: EventInput,
+  proxy: string,
+  nowMs: number,
+): void {
+  const e = input as unknown as Loose;
+  if (e === null || typeof e !== 'object') {
+    writer.value(e);
+    return;
+  }
+  switch (e.kind) {
+    case 'request':
+      writeRequest(writer, e, proxy, nowMs);
+      return;
+    case 'session':
+      writeSession(writer, e, proxy, nowMs);
+      return;
+    case 'session_closed':
+      writeSessionClosed(writer, e, proxy, nowMs);
+      return;
+    case 'schema_version':
+      writeSchemaVersion(writer, e, proxy, nowMs);
+      return;
+    default:
+      // Own enumerable fields only, as a plain map.
+      writer.value(Object.assign({}, e));
+  }
+}

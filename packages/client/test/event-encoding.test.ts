@@ -1,0 +1,162 @@
+// What record() puts on the wire: each kind's fields filled in as the
+// protocol says, checked by decoding the bytes the client writes.
+
+import { decodeBody, type EventInput, MsgpackWriter } from '@mcpr-store/protocol';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { writeEvent } from '../src/event-encoding.js';
+
+const NOW_MS = 1_700_000_000_123;
+const UUIDV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function wire(input: unknown, proxy = 'proxy-a'): Record<string, unknown> {
+  const writer = new MsgpackWriter(64);
+  writeEvent(writer, input as EventInput, proxy, NOW_MS);
+  return decodeBody(writer.bytes.subarray(0, writer.pos)) as Record<string, unknown>;
+}
+
+/** The wire event the protocol defines for a request input: the test's own statement of it. */
+function expectedRequest(e: Record<string, unknown>, proxy: string) {
+  return {
+    kind: 'request',
+    request_id: e.request_id ?? expect.stringMatching(UUIDV7),
+    ts: e.ts ?? NOW_MS,
+    proxy: e.proxy ?? proxy,
+    session_id: e.session_id ?? null,
+    method: e.method ?? null,
+    tool: e.tool ?? null,
+    latency_us: e.latency_us ?? null,
+    status: e.status ?? null,
+    error_code: e.error_code ?? null,
+    error_msg: e.error_msg ?? null,
+    bytes_in: e.bytes_in ?? null,
+    bytes_out: e.bytes_out ?? null,
+  };
+}
+
+describe('writeEvent', () => {
+  it('fills a minimal request: new UUIDv7 id stamped now, the client proxy, nulls', () => {
+    const event = wire({ kind: 'request', method: 'tools/list', latency_us: 5, status: 'ok' });
+    expect(event).toEqual(
+      expectedRequest({ method: 'tools/list', latency_us: 5, status: 'ok' }, 'proxy-a'),
+    );
+    expect(Object.keys(event)).toHaveLength(13);
+    // The first 48 bits are the time: 0x018bcfe5687b is NOW_MS.
+    expect((event.request_id as string).slice(0, 13)).toBe('018bcfe5-687b');
+  });
+
+  it('keeps every field given, and any value of any type for the daemon to judge', () => {
+    const full = {
+      kind: 'request',
+      request_id: 'r-1',
+      ts: 42,
+      proxy: 'other',
+      session_id: 'ß-session-😀',
+      method: 'tools/call',
+      tool: 'search',
+      latency_us: 1.5,
+      status: 'weird',
+      error_code: '-32603',
+      error_msg: 'x'.repeat(600),
+      bytes_in: 0,
+      bytes_out: 2 ** 40,
+    };
+    expect(wire(full)).toEqual(full);
+    const odd = { kind: 'request', method: 7, latency_us: '12', status: true, tool: { a: [1] } };
+    expect(wire(odd)).toEqual(expectedRequest(odd, 'proxy-a'));
+  });
+
+  it('sends a missing required field as nil, for the daemon to reject', () => {
+    const event = wire({ kind: 'request', latency_us: 1, status: 'ok' });
+    expect(event).toHaveProperty('method', null);
+  });
+
+  it('matches the protocol for any request input (property)', () => {
+    const optionalValue = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.string({ maxLength: 80 }),
+      fc.integer(),
+      fc.maxSafeNat(),
+      // -0 is sent as 0, as msgpackr sends it.
+      fc.double({ noNaN: true }).filter((n) => !Object.is(n, -0)),
+    );
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            request_id: optionalValue,
+            ts: optionalValue,
+            proxy: optionalValue,
+            session_id: optionalValue,
+            method: optionalValue,
+            tool: optionalValue,
+            latency_us: optionalValue,
+            status: optionalValue,
+            error_code: optionalValue,
+            error_msg: optionalValue,
+            bytes_in: optionalValue,
+            bytes_out: optionalValue,
+          },
+          { requiredKeys: [] },
+        ),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (fields, proxy) => {
+          const input = { kind: 'request', ...fields };
+          expect(wire(input, proxy)).toEqual(expectedRequest(input, proxy));
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('fills sessions, closes and schema versions', () => {
+    expect(wire({ kind: 'session', session_id: 's1', client_name: 'cursor' })).toEqual({
+      kind: 'session',
+      session_id: 's1',
+      proxy: 'proxy-a',
+      started_at: NOW_MS,
+      client_name: 'cursor',
+      client_version: null,
+      client_platform: null,
+    });
+    expect(wire({ kind: 'session_closed', session_id: 's1', ended_at: 9 })).toEqual({
+      kind: 'session_closed',
+      session_id: 's1',
+      ended_at: 9,
+      proxy: 'proxy-a',
+    });
+    expect(
+      wire({
+        kind: 'schema_version',
+        upstream_url: 'http://up',
+        method: 'tools/list',
+        payload: { tools: [{ name: 'b', z: 1, a: 2 }] },
+      }),
+    ).toEqual({
+      kind: 'schema_version',
+      ts: NOW_MS,
+      proxy: 'proxy-a',
+      upstream_url: 'http://up',
+      method: 'tools/list',
+      payload: '{"tools":[{"a":2,"name":"b","z":1}]}',
+      schema_hash: null,
+    });
+    expect(
+      wire({ kind: 'schema_version', upstream_url: 'u', method: 'm', payload: '{"x":1}' }).payload,
+    ).toBe('{"x":1}');
+  });
+
+  it('passes anything else on as it is', () => {
+    expect(wire({ kind: 'nope', a: 1 })).toEqual({ kind: 'nope', a: 1 });
+    expect(wire(null)).toBeNull();
+    expect(wire(42)).toBe(42);
+  });
+
+  it('throws for a value it cannot encode, for the caller to rewind', () => {
+    const cyclic: Record<string, unknown> = { kind: 'request', method: 'm' };
+    cyclic.tool = cyclic;
+    const writer = new MsgpackWriter(64);
+    expect(() => writeEvent(writer, cyclic as never, 'p', NOW_MS)).toThrow();
+  });
+});
