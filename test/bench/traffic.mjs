@@ -1,0 +1,65 @@
+// Request events shaped like a busy proxy's: many sessions with UUID ids,
+// a handful of tools and methods, one call in twenty an error with its code
+// and message, sizes on every call. Benchmarks that price record() use it,
+// so that no figure depends on every event being the same.
+
+const SESSIONS = 100;
+const TOOLS = [
+  'search',
+  'fetch',
+  'read_file',
+  'write_file',
+  'list_directory',
+  'run_query',
+  'get_weather',
+  'translate_text',
+  'create_issue',
+  'send_message',
+];
+const OTHER_METHODS = ['tools/list', 'resources/read', 'prompts/get', 'resources/list'];
+
+const sessionIds = Array.from(
+  { length: SESSIONS },
+  (_, i) => `0198c2a4-7d1e-7c3b-9f2a-${i.toString(16).padStart(12, '0')}`,
+);
+
+/** The i-th request a proxy would record, as a fresh object. */
+export function trafficEvent(i) {
+  const session_id = sessionIds[(i * 7) % SESSIONS];
+  const latency_us = 200 + ((i * 7919) % 250_000);
+  if (i % 5 === 4) {
+    return {
+      kind: 'request',
+      session_id,
+      method: OTHER_METHODS[i % OTHER_METHODS.length],
+      latency_us,
+      status: 'ok',
+      bytes_in: 90,
+      bytes_out: 1800 + (i % 5000),
+    };
+  }
+  if (i % 20 === 3) {
+    return {
+      kind: 'request',
+      session_id,
+      method: 'tools/call',
+      tool: TOOLS[i % TOOLS.length],
+      latency_us,
+      status: 'error',
+      error_code: '-32603',
+      error_msg: 'upstream returned 502 Bad Gateway',
+      bytes_in: 240,
+      bytes_out: 120,
+    };
+  }
+  return {
+    kind: 'request',
+    session_id,
+    method: 'tools/call',
+    tool: TOOLS[i % TOOLS.length],
+    latency_us,
+    status: 'ok',
+    bytes_in: 240,
+    bytes_out: 900 + (i % 9000),
+  };
+}
