@@ -7,22 +7,29 @@
 // more. Anything that is not a known kind is encoded as it is, for the daemon
 // to reject with a reason.
 
-import { canonicalJson, type EventInput, encodedString, MsgpackWriter } from '@mcpr-store/protocol';
+import {
+  canonicalJson,
+  type EncodedConstant,
+  type EventInput,
+  encodedConstant,
+  encodedString,
+  type MsgpackWriter,
+} from '@mcpr-store/protocol';
 import { writeUuidv7 } from './uuidv7.js';
 
 type Loose = Record<string, unknown>;
 
-/** The bytes of a fixmap header followed by the given keys and string values, in order. */
-function constant(mapEntries: number | null, ...strings: string[]): Uint8Array {
-  const writer = new MsgpackWriter(256);
-  if (mapEntries !== null) writer.mapHeader(mapEntries);
-  for (const text of strings) writer.string(text);
-  return Uint8Array.from(writer.bytes.subarray(0, writer.pos));
+/** A map header followed by the given keys and string values, in order. */
+function head(mapEntries: number, ...strings: string[]): EncodedConstant {
+  return encodedConstant((writer) => {
+    writer.mapHeader(mapEntries);
+    for (const text of strings) writer.string(text);
+  });
 }
 
-const key = (name: string) => encodedString(name);
+const key = encodedString;
 
-const REQUEST_HEAD = constant(13, 'kind', 'request', 'request_id');
+const REQUEST_HEAD = head(13, 'kind', 'request', 'request_id');
 const TS = key('ts');
 const PROXY = key('proxy');
 const SESSION_ID = key('session_id');
@@ -35,25 +42,23 @@ const ERROR_MSG = key('error_msg');
 const BYTES_IN = key('bytes_in');
 const BYTES_OUT = key('bytes_out');
 /** The four optional fields of a successful request, all nil, in one copy. */
-const NO_ERROR_NO_SIZES = (() => {
-  const writer = new MsgpackWriter(128);
+const NO_ERROR_NO_SIZES = encodedConstant((writer) => {
   for (const name of ['error_code', 'error_msg', 'bytes_in', 'bytes_out']) {
     writer.string(name);
     writer.nil();
   }
-  return Uint8Array.from(writer.bytes.subarray(0, writer.pos));
-})();
+});
 
-const SESSION_HEAD = constant(7, 'kind', 'session', 'session_id');
+const SESSION_HEAD = head(7, 'kind', 'session', 'session_id');
 const STARTED_AT = key('started_at');
 const CLIENT_NAME = key('client_name');
 const CLIENT_VERSION = key('client_version');
 const CLIENT_PLATFORM = key('client_platform');
 
-const SESSION_CLOSED_HEAD = constant(4, 'kind', 'session_closed', 'session_id');
+const SESSION_CLOSED_HEAD = head(4, 'kind', 'session_closed', 'session_id');
 const ENDED_AT = key('ended_at');
 
-const SCHEMA_VERSION_HEAD = constant(7, 'kind', 'schema_version', 'ts');
+const SCHEMA_VERSION_HEAD = head(7, 'kind', 'schema_version', 'ts');
 const UPSTREAM_URL = key('upstream_url');
 const PAYLOAD = key('payload');
 const SCHEMA_HASH = key('schema_hash');
@@ -65,74 +70,74 @@ function optional(writer: MsgpackWriter, value: unknown): void {
 }
 
 function writeRequest(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
-  writer.raw(REQUEST_HEAD);
+  writer.constant(REQUEST_HEAD);
   if (e.request_id === undefined || e.request_id === null) writeUuidv7(writer, nowMs);
   else writer.value(e.request_id);
-  writer.raw(TS);
+  writer.constant(TS);
   writer.value(e.ts ?? nowMs);
-  writer.raw(PROXY);
+  writer.constant(PROXY);
   writer.value(e.proxy ?? proxy);
-  writer.raw(SESSION_ID);
+  writer.constant(SESSION_ID);
   optional(writer, e.session_id);
-  writer.raw(METHOD);
+  writer.constant(METHOD);
   writer.value(e.method);
-  writer.raw(TOOL);
+  writer.constant(TOOL);
   optional(writer, e.tool);
-  writer.raw(LATENCY_US);
+  writer.constant(LATENCY_US);
   writer.value(e.latency_us);
-  writer.raw(STATUS);
+  writer.constant(STATUS);
   writer.value(e.status);
   if (e.error_code == null && e.error_msg == null && e.bytes_in == null && e.bytes_out == null) {
-    writer.raw(NO_ERROR_NO_SIZES);
+    writer.constant(NO_ERROR_NO_SIZES);
     return;
   }
-  writer.raw(ERROR_CODE);
+  writer.constant(ERROR_CODE);
   optional(writer, e.error_code);
-  writer.raw(ERROR_MSG);
+  writer.constant(ERROR_MSG);
   optional(writer, e.error_msg);
-  writer.raw(BYTES_IN);
+  writer.constant(BYTES_IN);
   optional(writer, e.bytes_in);
-  writer.raw(BYTES_OUT);
+  writer.constant(BYTES_OUT);
   optional(writer, e.bytes_out);
 }
 
 function writeSession(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
-  writer.raw(SESSION_HEAD);
+  writer.constant(SESSION_HEAD);
   writer.value(e.session_id);
-  writer.raw(PROXY);
+  writer.constant(PROXY);
   writer.value(e.proxy ?? proxy);
-  writer.raw(STARTED_AT);
+  writer.constant(STARTED_AT);
   writer.value(e.started_at ?? nowMs);
-  writer.raw(CLIENT_NAME);
+  writer.constant(CLIENT_NAME);
   optional(writer, e.client_name);
-  writer.raw(CLIENT_VERSION);
+  writer.constant(CLIENT_VERSION);
   optional(writer, e.client_version);
-  writer.raw(CLIENT_PLATFORM);
+  writer.constant(CLIENT_PLATFORM);
   optional(writer, e.client_platform);
 }
 
 function writeSessionClosed(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
-  writer.raw(SESSION_CLOSED_HEAD);
+  writer.constant(SESSION_CLOSED_HEAD);
   writer.value(e.session_id);
-  writer.raw(ENDED_AT);
+  writer.constant(ENDED_AT);
   writer.value(e.ended_at ?? nowMs);
-  writer.raw(PROXY);
+  writer.constant(PROXY);
   writer.value(e.proxy ?? proxy);
 }
 
 function writeSchemaVersion(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
-  writer.raw(SCHEMA_VERSION_HEAD);
+  writer.constant(SCHEMA_VERSION_HEAD);
   writer.value(e.ts ?? nowMs);
-  writer.raw(PROXY);
+  writer.constant(PROXY);
   writer.value(e.proxy ?? proxy);
-  writer.raw(UPSTREAM_URL);
+  writer.constant(UPSTREAM_URL);
   writer.value(e.upstream_url);
-  writer.raw(METHOD);
+  writer.constant(METHOD);
   writer.value(e.method);
-  writer.raw(PAYLOAD);
+  writer.constant(PAYLOAD);
   const payload = e.payload;
   writer.value(payload !== null && typeof payload === 'object' ? canonicalJson(payload) : payload);
-  writer.raw(SCHEMA_HASH);
+  writer.constant(SCHEMA_HASH);
   optional(writer, e.schema_hash);
 }
 

@@ -60,8 +60,7 @@ export class EventQueue {
       writer.pos = 0;
     } else if (writer.capacity - writer.pos < MIN_FREE_BYTES) {
       this.sealed.push({ bytes: writer.bytes, start: this.tailStart, end: writer.pos });
-      writer.bytes = this.spare ?? Buffer.allocUnsafe(CHUNK_BYTES);
-      writer.pos = 0;
+      writer.use(this.spare ?? Buffer.allocUnsafe(CHUNK_BYTES));
       this.spare = null;
       this.tailStart = 0;
     }

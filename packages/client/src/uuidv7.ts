@@ -10,12 +10,11 @@
 import { randomFillSync } from 'node:crypto';
 import type { MsgpackWriter } from '@mcpr-store/protocol';
 
-/** ASCII codes of the two hex digits of each byte: HEX_CODES[2b], HEX_CODES[2b + 1]. */
-const HEX_CODES = new Uint8Array(512);
+/** The two hex digits of each byte as ASCII, first digit in the high byte. */
+const HEX_PAIRS = new Uint16Array(256);
 for (let byte = 0; byte < 256; byte += 1) {
   const digits = byte.toString(16).padStart(2, '0');
-  HEX_CODES[2 * byte] = digits.charCodeAt(0);
-  HEX_CODES[2 * byte + 1] = digits.charCodeAt(1);
+  HEX_PAIRS[byte] = (digits.charCodeAt(0) << 8) | digits.charCodeAt(1);
 }
 const DASH = 0x2d;
 const POOL = Buffer.allocUnsafe(16 * 1024);
@@ -23,18 +22,19 @@ const POOL = Buffer.allocUnsafe(16 * 1024);
 const ID_RANDOM_BYTES = 10;
 /** Characters of an id: 8-4-4-4-12 hex digits and four dashes. */
 export const UUID_CHARS = 36;
-/** `xxxxxxxx-xxxx-7`: the millisecond part and the version digit. */
-const PREFIX_CHARS = 15;
-const prefix = new Uint8Array(PREFIX_CHARS);
+/** `xxxxxxxx-xxxx-7`: the millisecond part and the version digit, as 32-bit words and 3 bytes. */
+const prefixWords = new Uint32Array(3);
+const prefixTail = new Uint8Array(3);
 let poolOffset = POOL.length;
 let prefixMs = -1;
 
-/** Writes the 36 characters of a new id at `out[at]`; returns the offset after them. */
-function writeId(out: Uint8Array, at: number, nowMs: number): number {
+/** Writes the 36 characters of a new id at `at`; returns the offset after them. */
+function writeId(out: Uint8Array, view: DataView, at: number, nowMs: number): number {
   if (nowMs !== prefixMs) {
     const time = nowMs.toString(16).padStart(12, '0');
-    const text = `${time.slice(0, 8)}-${time.slice(8, 12)}-7`;
-    for (let i = 0; i < PREFIX_CHARS; i += 1) prefix[i] = text.charCodeAt(i);
+    const text = Buffer.from(`${time.slice(0, 8)}-${time.slice(8, 12)}-7`, 'latin1');
+    for (let i = 0; i < 3; i += 1) prefixWords[i] = text.readUInt32BE(i * 4);
+    for (let i = 0; i < 3; i += 1) prefixTail[i] = text[12 + i] as number;
     prefixMs = nowMs;
   }
   if (poolOffset + ID_RANDOM_BYTES > POOL.length) {
@@ -43,28 +43,24 @@ function writeId(out: Uint8Array, at: number, nowMs: number): number {
   }
   const o = poolOffset;
   poolOffset += ID_RANDOM_BYTES;
-  let p = at;
-  for (let i = 0; i < PREFIX_CHARS; i += 1) out[p++] = prefix[i] as number;
+  view.setUint32(at, prefixWords[0] as number);
+  view.setUint32(at + 4, prefixWords[1] as number);
+  view.setUint32(at + 8, prefixWords[2] as number);
+  out[at + 12] = prefixTail[0] as number;
+  out[at + 13] = prefixTail[1] as number;
+  out[at + 14] = prefixTail[2] as number;
   // rand_a: 12 bits (the version digit took the first 4 of this group).
-  out[p++] = HEX_CODES[2 * ((POOL[o] as number) & 0x0f) + 1] as number;
-  let byte = POOL[o + 1] as number;
-  out[p++] = HEX_CODES[2 * byte] as number;
-  out[p++] = HEX_CODES[2 * byte + 1] as number;
-  out[p++] = DASH;
+  out[at + 15] = (HEX_PAIRS[(POOL[o] as number) & 0x0f] as number) & 0xff;
+  view.setUint16(at + 16, HEX_PAIRS[POOL[o + 1] as number] as number);
+  out[at + 18] = DASH;
   // The variant (0b10), then 62 bits of rand_b.
-  byte = ((POOL[o + 2] as number) & 0x3f) | 0x80;
-  out[p++] = HEX_CODES[2 * byte] as number;
-  out[p++] = HEX_CODES[2 * byte + 1] as number;
-  byte = POOL[o + 3] as number;
-  out[p++] = HEX_CODES[2 * byte] as number;
-  out[p++] = HEX_CODES[2 * byte + 1] as number;
-  out[p++] = DASH;
-  for (let i = 4; i < ID_RANDOM_BYTES; i += 1) {
-    byte = POOL[o + i] as number;
-    out[p++] = HEX_CODES[2 * byte] as number;
-    out[p++] = HEX_CODES[2 * byte + 1] as number;
+  view.setUint16(at + 19, HEX_PAIRS[((POOL[o + 2] as number) & 0x3f) | 0x80] as number);
+  view.setUint16(at + 21, HEX_PAIRS[POOL[o + 3] as number] as number);
+  out[at + 23] = DASH;
+  for (let i = 0; i < 6; i += 1) {
+    view.setUint16(at + 24 + 2 * i, HEX_PAIRS[POOL[o + 4 + i] as number] as number);
   }
-  return p;
+  return at + UUID_CHARS;
 }
 
 /** Writes a new id as a MessagePack string (str8 header and 36 characters). */
@@ -73,12 +69,13 @@ export function writeUuidv7(writer: MsgpackWriter, nowMs: number): void {
   const out = writer.bytes;
   out[writer.pos] = 0xd9;
   out[writer.pos + 1] = UUID_CHARS;
-  writer.pos = writeId(out, writer.pos + 2, nowMs);
+  writer.pos = writeId(out, writer.view, writer.pos + 2, nowMs);
 }
 
 const scratch = Buffer.allocUnsafe(UUID_CHARS);
+const scratchView = new DataView(scratch.buffer, scratch.byteOffset, UUID_CHARS);
 
 export function uuidv7(nowMs: number = Date.now()): string {
-  writeId(scratch, 0, nowMs);
+  writeId(scratch, scratchView, 0, nowMs);
   return scratch.toString('latin1', 0, UUID_CHARS);
 }

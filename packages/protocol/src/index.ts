@@ -8,5 +8,10 @@ export * from './events.js';
 export * from './limits.js';
 export { LIST_METHODS, type ListMethod, listMethod } from './list-methods.js';
 export * from './messages.js';
-export { encodedString, MsgpackWriter } from './msgpack-writer.js';
+export {
+  EncodedConstant,
+  encodedConstant,
+  encodedString,
+  MsgpackWriter,
+} from './msgpack-writer.js';
 export { type ValidationResult, validateEvent } from './validate.js';

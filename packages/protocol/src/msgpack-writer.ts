@@ -14,18 +14,51 @@ const fallback = new Packr({ useRecords: false, variableMapSize: true });
 
 const TWO_32 = 4294967296;
 /**
- * Up to this many bytes a copy is a loop; beyond it, one native copy (which
- * costs about as much as a 16-byte loop, whatever its length).
+ * Bytes written again and again (keys, fixed headers), held as big-endian
+ * 32-bit words as well. A constant of up to 16 bytes is written as four
+ * words whatever its length, with no loop: what lands past its end is
+ * overwritten by whatever comes next. Keys are a good part of every event,
+ * and this copies one in about a third of the time of a byte loop.
  */
-const RAW_LOOP_MAX_BYTES = 16;
+export class EncodedConstant {
+  readonly length: number;
+  readonly w0: number;
+  readonly w1: number;
+  readonly w2: number;
+  readonly w3: number;
+
+  constructor(readonly bytes: Uint8Array) {
+    this.length = bytes.length;
+    const padded = new Uint8Array(Math.max(16, bytes.length + 3) & ~3);
+    padded.set(bytes);
+    const view = new DataView(padded.buffer);
+    this.w0 = view.getUint32(0);
+    this.w1 = view.getUint32(4);
+    this.w2 = view.getUint32(8);
+    this.w3 = view.getUint32(12);
+  }
+}
+
+/** Bytes a short constant may write past its end. */
+const CONSTANT_WORDS_BYTES = 16;
 
 export class MsgpackWriter {
   /** The encoded bytes are `bytes[0, pos)`; the buffer is replaced when it grows. */
   bytes: Buffer;
   pos = 0;
+  /** A DataView over `bytes`, for writing several bytes at once. */
+  view: DataView;
 
   constructor(initialBytes = 64 * 1024) {
     this.bytes = Buffer.allocUnsafe(Math.max(64, initialBytes));
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
+  }
+
+  /** Continues in another buffer, from its start (the caller keeps what the old one holds). */
+  use(buffer: Buffer): void {
+    this.bytes = buffer;
+    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.length);
+    this.pos = 0;
   }
 
   get capacity(): number {
@@ -39,28 +72,34 @@ export class MsgpackWriter {
     while (size < this.pos + more) size *= 2;
     const grown = Buffer.allocUnsafe(size);
     this.bytes.copy(grown, 0, 0, this.pos);
-    this.bytes = grown;
+    const pos = this.pos;
+    this.use(grown);
+    this.pos = pos;
   }
 
   /** Replaces the buffer by a fresh one of `bytes` (only when nothing is kept in it). */
   reset(initialBytes: number): void {
+    if (this.bytes.length !== initialBytes) this.use(Buffer.allocUnsafe(initialBytes));
     this.pos = 0;
-    if (this.bytes.length !== initialBytes) this.bytes = Buffer.allocUnsafe(initialBytes);
   }
 
-  /** Copies bytes as they are (pre-encoded keys and headers). */
-  raw(source: Uint8Array): void {
-    const n = source.length;
-    this.ensure(n);
-    const out = this.bytes;
-    let p = this.pos;
-    if (n > RAW_LOOP_MAX_BYTES) {
-      out.set(source, p);
-      this.pos = p + n;
+  /** Copies a constant (a key, say). */
+  constant(value: EncodedConstant): void {
+    const length = value.length;
+    if (length > CONSTANT_WORDS_BYTES) {
+      this.ensure(length);
+      this.bytes.set(value.bytes, this.pos);
+      this.pos += length;
       return;
     }
-    for (let i = 0; i < n; i += 1) out[p++] = source[i] as number;
-    this.pos = p;
+    this.ensure(CONSTANT_WORDS_BYTES);
+    const view = this.view;
+    const p = this.pos;
+    view.setUint32(p, value.w0);
+    view.setUint32(p + 4, value.w1);
+    view.setUint32(p + 8, value.w2);
+    view.setUint32(p + 12, value.w3);
+    this.pos = p + length;
   }
 
   nil(): void {
@@ -141,6 +180,7 @@ export class MsgpackWriter {
   number(value: number): void {
     this.ensure(9);
     const out = this.bytes;
+    const view = this.view;
     if (Number.isSafeInteger(value)) {
       if (value >= 0) {
         if (value < 0x80) {
@@ -154,12 +194,12 @@ export class MsgpackWriter {
           out[this.pos++] = value & 0xff;
         } else if (value < TWO_32) {
           out[this.pos++] = 0xce;
-          out.writeUInt32BE(value, this.pos);
+          view.setUint32(this.pos, value);
           this.pos += 4;
         } else {
           out[this.pos++] = 0xcf;
-          out.writeUInt32BE(Math.floor(value / TWO_32), this.pos);
-          out.writeUInt32BE(value >>> 0, this.pos + 4);
+          view.setUint32(this.pos, Math.floor(value / TWO_32));
+          view.setUint32(this.pos + 4, value >>> 0);
           this.pos += 8;
         }
         return;
@@ -170,19 +210,19 @@ export class MsgpackWriter {
       }
       if (value >= -0x80000000) {
         out[this.pos++] = 0xd2;
-        out.writeInt32BE(value, this.pos);
+        view.setInt32(this.pos, value);
         this.pos += 4;
         return;
       }
       // Below -2^31: int64, as two's complement in two halves.
       out[this.pos++] = 0xd3;
-      out.writeInt32BE(Math.floor(value / TWO_32), this.pos);
-      out.writeUInt32BE(value >>> 0, this.pos + 4);
+      view.setInt32(this.pos, Math.floor(value / TWO_32));
+      view.setUint32(this.pos + 4, value >>> 0);
       this.pos += 8;
       return;
     }
     out[this.pos++] = 0xcb;
-    out.writeDoubleBE(value, this.pos);
+    view.setFloat64(this.pos, value);
     this.pos += 8;
   }
 
@@ -207,9 +247,14 @@ export class MsgpackWriter {
   }
 }
 
-/** The MessagePack bytes of a string (for keys and other constants written with `raw`). */
-export function encodedString(text: string): Uint8Array {
+/** Encodes values once, for writing them again and again with `constant`. */
+export function encodedConstant(write: (writer: MsgpackWriter) => void): EncodedConstant {
   const writer = new MsgpackWriter(64);
-  writer.string(text);
-  return Uint8Array.from(writer.bytes.subarray(0, writer.pos));
+  write(writer);
+  return new EncodedConstant(Uint8Array.from(writer.bytes.subarray(0, writer.pos)));
+}
+
+/** The constant for a string (a map key, say). */
+export function encodedString(text: string): EncodedConstant {
+  return encodedConstant((writer) => writer.string(text));
 }

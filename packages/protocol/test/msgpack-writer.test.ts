@@ -6,7 +6,9 @@ import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import {
   decodeBody,
+  EncodedConstant,
   encodeBatchFrame,
+  encodedString,
   encodeFrame,
   FRAME_HEADER_BYTES,
   FrameDecoder,
@@ -95,6 +97,22 @@ describe('MsgpackWriter', () => {
       ...(decodeBody(frame.subarray(FRAME_HEADER_BYTES)) as { events: unknown[] }).events,
     );
     expect(decoded).toEqual(values);
+  });
+
+  it('copies constants of any length exactly, whatever follows them', () => {
+    const writer = new MsgpackWriter(64);
+    const expected: number[] = [];
+    for (let length = 0; length <= 40; length += 1) {
+      const bytes = Uint8Array.from({ length }, (_, i) => (length * 31 + i * 7) & 0xff);
+      writer.constant(new EncodedConstant(bytes));
+      expected.push(...bytes);
+      writer.nil();
+      expected.push(0xc0);
+    }
+    expect([...writer.bytes.subarray(0, writer.pos)]).toEqual(expected);
+    expect(encodedString('latency_us').bytes).toEqual(
+      Uint8Array.from(Buffer.from('\xaalatency_us', 'latin1')),
+    );
   });
 
   it('throws what msgpackr throws for a value it cannot encode', () => {
