@@ -1,8 +1,8 @@
 // StoreClient: what a proxy holds to report its traffic. record() is
 // synchronous, never throws and never waits: it fills in ids and times and
-// writes the encoded event into a bounded queue. Everything else (batching, the socket,
-// reconnecting, resending) happens off the proxy's path on timers and socket
-// events. Batches stay in memory until the daemon acks them and are resent in
+// writes the event's MessagePack into a bounded queue. Everything else
+// (batching, the socket, reconnecting, resending) happens off the proxy's
+// path on timers and socket events. Batches stay in memory until the daemon acks them and are resent in
 // order after a reconnect (at-least-once; the daemon stores them once). The
 // socket and timers are unref'd: the client never keeps a process alive by
 // itself, and problems surface as events and in stats(), never as throws.
@@ -293,7 +293,7 @@ export class StoreClient extends EventEmitter {
     this.ensureConnected();
     if (!this.ready) return;
     if (this.queue.length >= this.batchMaxEvents) {
-      // Encoding and writing happen after the proxy's current task, never
+      // Framing and writing happen after the proxy's current task, never
       // inside record().
       this.sendSoon();
     } else if (!this.batchTimer) {
@@ -307,7 +307,7 @@ export class StoreClient extends EventEmitter {
 
   /**
    * Sends one full batch per turn of the event loop, so a proxy that records
-   * in bursts never sees one long task of encoding.
+   * in bursts never sees one long task of framing and writing.
    */
   private sendSoon(): void {
     if (this.sendPending) return;
