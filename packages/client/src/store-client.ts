@@ -2,10 +2,11 @@
 // synchronous, never throws and never waits: it fills in ids and times and
 // writes the event's MessagePack into a bounded queue. Everything else
 // (batching, the socket, reconnecting, resending) happens off the proxy's
-// path on timers and socket events. Batches stay in memory until the daemon acks them and are resent in
-// order after a reconnect (at-least-once; the daemon stores them once). The
-// socket and timers are unref'd: the client never keeps a process alive by
-// itself, and problems surface as events and in stats(), never as throws.
+// path on timers and socket events. Batches stay in memory until the daemon
+// acks them and are resent in order after a reconnect (at-least-once; the
+// daemon stores them once). The socket and timers are unref'd: the client
+// never keeps a process alive by itself, and problems surface as events and
+// in stats(), never as throws.
 
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -345,11 +346,7 @@ export class StoreClient extends EventEmitter {
       );
       this.queueHead += taken.count;
       if (taken.bytes > maxBodyBytes) {
-        // One event larger than any frame: the daemon could never take it.
-        this.reject(
-          batchEvents(encodeBatchFrame(0, 1, taken.parts))[0] as WireEvent,
-          `event larger than the daemon's frame limit (${this.maxFrameBytes} bytes)`,
-        );
+        this.rejectTooLarge(batchEvents(encodeBatchFrame(0, 1, taken.parts))[0]);
         this.settleFlushes();
         continue;
       }
@@ -392,10 +389,7 @@ export class StoreClient extends EventEmitter {
     let halves: PendingBatch[] = [];
     if (events.length === 1) {
       this.unackedEvents -= 1;
-      this.reject(
-        events[0] as WireEvent,
-        `event larger than the daemon's frame limit (${this.maxFrameBytes} bytes)`,
-      );
+      this.rejectTooLarge(events[0]);
     } else {
       const half = Math.ceil(events.length / 2);
       halves = [events.slice(0, half), events.slice(half)].map((part, i) => {
@@ -416,6 +410,14 @@ export class StoreClient extends EventEmitter {
     for (const entry of entries) this.unacked.set(entry.seq, entry);
     for (const entry of halves) this.sendBatch(entry);
     this.settleFlushes();
+  }
+
+  /** One event larger than any frame: the daemon could never take it. */
+  private rejectTooLarge(event: unknown): void {
+    this.reject(
+      event as WireEvent,
+      `event larger than the daemon's frame limit (${this.maxFrameBytes} bytes)`,
+    );
   }
 
   private sendDroppedReport(): void {
