@@ -157,6 +157,7 @@ export class StoreClient extends EventEmitter {
     this.reconnectMaxMs = Math.max(this.reconnectMinMs, options.reconnectMaxMs ?? 5000);
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.queue = new EventQueue(this.maxQueueEvents);
+    this.queue.writer.maxStringLength = this.maxFrameBytes;
   }
 
   /** Queues one event. Synchronous; never throws, never waits. */
@@ -517,8 +518,10 @@ export class StoreClient extends EventEmitter {
     this.everWelcomed = true;
     this.ready = true;
     this.reconnectDelayMs = 0;
-    if (Number.isSafeInteger(maxFrameBytes) && maxFrameBytes > 0)
+    if (Number.isSafeInteger(maxFrameBytes) && maxFrameBytes > 0) {
       this.maxFrameBytes = maxFrameBytes;
+      this.queue.writer.maxStringLength = maxFrameBytes;
+    }
     if (Number.isSafeInteger(maxBatchEvents) && maxBatchEvents > 0)
       this.maxBatchEvents = maxBatchEvents;
     this.droppedReported = 0;

@@ -201,19 +201,33 @@ describe('StoreClient', () => {
         error_msg: `${i}:${'e'.repeat(2000)}`,
       });
       if (i === 150) {
+        // Each string fits in a frame, the event as a whole does not.
         c.record({
           kind: 'request',
           method: 'huge',
+          tool: 't'.repeat(40_000),
+          latency_us: 1,
+          status: 'error',
+          error_msg: 'h'.repeat(40_000),
+        });
+        // One string longer than a frame: refused at once, never encoded.
+        c.record({
+          kind: 'request',
+          method: 'huger',
           latency_us: 1,
           status: 'error',
           error_msg: 'h'.repeat(100_000),
         });
+        expect(c.stats().rejected).toBe(1);
       }
     }
     await c.flush();
-    expect(seen).toEqual(["event larger than the daemon's frame limit (65536 bytes)"]);
-    expect(c.stats().last_rejections[0]?.event.method).toBe('huge');
-    expect(c.stats()).toMatchObject({ committed: 300, rejected: 1, queued: 0, in_flight: 0 });
+    expect(seen).toEqual([
+      'event cannot be encoded: a string of 100000 characters cannot fit in a frame of 65536 bytes',
+      "event larger than the daemon's frame limit (65536 bytes)",
+    ]);
+    expect(c.stats().last_rejections.map((r) => r.event.method)).toEqual(['huger', 'huge']);
+    expect(c.stats()).toMatchObject({ committed: 300, rejected: 2, queued: 0, in_flight: 0 });
     expect(rows(d.dbPath, 'SELECT COUNT(*) AS n, MIN(latency_us) AS lo FROM requests')).toEqual([
       { n: 300, lo: 0 },
     ]);

@@ -48,6 +48,12 @@ export class MsgpackWriter {
   pos = 0;
   /** A DataView over `bytes`, for writing several bytes at once. */
   view: DataView;
+  /**
+   * Longer strings are refused before anything is written: a string of N
+   * UTF-16 units takes at least N bytes, so past a frame's size it can never
+   * be sent, and encoding it would only grow the buffer for nothing.
+   */
+  maxStringLength = Number.POSITIVE_INFINITY;
 
   constructor(initialBytes = 64 * 1024) {
     this.bytes = Buffer.allocUnsafe(Math.max(64, initialBytes));
@@ -134,6 +140,11 @@ export class MsgpackWriter {
 
   string(text: string): void {
     const length = text.length;
+    if (length > this.maxStringLength) {
+      throw new RangeError(
+        `a string of ${length} characters cannot fit in a frame of ${this.maxStringLength} bytes`,
+      );
+    }
     if (length < 32) {
       // Fast path: a short ASCII string is its own UTF-8, one byte per char.
       this.ensure(length + 1);

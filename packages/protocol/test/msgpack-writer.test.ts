@@ -115,6 +115,17 @@ describe('MsgpackWriter', () => {
     );
   });
 
+  it('refuses a string longer than its limit before writing any of it', () => {
+    const writer = new MsgpackWriter(64);
+    writer.maxStringLength = 10;
+    writer.string('0123456789');
+    const pos = writer.pos;
+    expect(() => writer.string('0123456789a')).toThrow(
+      'a string of 11 characters cannot fit in a frame of 10 bytes',
+    );
+    expect(writer.pos).toBe(pos);
+  });
+
   it('throws what msgpackr throws for a value it cannot encode', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
