@@ -27,6 +27,7 @@ import {
 } from '@mcpr-store/protocol';
 import { writeEvent } from './event-encoding.js';
 import { EventQueue } from './event-queue.js';
+import { FramePool } from './frame-pool.js';
 import { defaultSocketPath } from './paths.js';
 import { uuidv7 } from './uuidv7.js';
 
@@ -111,6 +112,7 @@ export class StoreClient extends EventEmitter {
   private readonly clientId = uuidv7();
 
   private readonly queue: EventQueue;
+  private readonly frames: FramePool;
   /** Record number of the oldest queued event; queued events are consecutive. */
   private queueHead = 0;
   private recorded = 0;
@@ -158,6 +160,7 @@ export class StoreClient extends EventEmitter {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.queue = new EventQueue(this.maxQueueEvents);
     this.queue.writer.maxStringLength = this.maxFrameBytes;
+    this.frames = new FramePool(Math.min(this.maxInFlightBatches, 8));
   }
 
   /** Queues one event. Synchronous; never throws, never waits. */
@@ -354,7 +357,7 @@ export class StoreClient extends EventEmitter {
       const seq = this.nextSeq++;
       const batch: PendingBatch = {
         seq,
-        frame: encodeBatchFrame(seq, taken.count, taken.parts),
+        frame: encodeBatchFrame(seq, taken.count, taken.parts, (bytes) => this.frames.take(bytes)),
         count: taken.count,
         first,
         last: first + taken.count - 1,
@@ -546,6 +549,8 @@ export class StoreClient extends EventEmitter {
         this.reject((events[index] ?? {}) as WireEvent, reason);
       }
     }
+    // Acked: the frame reached the daemon, no socket write holds it any more.
+    this.frames.give(batch.frame);
     this.settleFlushes();
     this.sendBatches(true);
   }

@@ -25,13 +25,19 @@ export const BATCH_BODY_OVERHEAD_BYTES = 40;
 
 /**
  * A whole frame (header included) for `count` events whose encodings are
- * `parts`, in order and back to back.
+ * `parts`, in order and back to back. `allocate` gives the frame's memory
+ * (a buffer of exactly the size asked).
  */
-export function encodeBatchFrame(seq: number, count: number, parts: readonly Uint8Array[]): Buffer {
+export function encodeBatchFrame(
+  seq: number,
+  count: number,
+  parts: readonly Uint8Array[],
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
   const prefix = batchPrefix(seq, count);
   let body_bytes = prefix.pos;
   for (const part of parts) body_bytes += part.length;
-  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + body_bytes);
+  const frame = allocate(FRAME_HEADER_BYTES + body_bytes);
   frame.writeUInt32BE(body_bytes, 0);
   prefix.bytes.copy(frame, FRAME_HEADER_BYTES, 0, prefix.pos);
   let at = FRAME_HEADER_BYTES + prefix.pos;
