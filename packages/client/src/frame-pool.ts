@@ -8,6 +8,8 @@
 
 /** Frames are cut from buffers of at least this size. */
 const MIN_BUFFER_BYTES = 256 * 1024;
+/** Memory of a frame larger than this (a rare batch of huge events) is not kept. */
+const MAX_KEPT_BUFFER_BYTES = 1024 * 1024;
 
 export class FramePool {
   private readonly free: ArrayBuffer[] = [];
@@ -31,6 +33,7 @@ export class FramePool {
   /** Takes back a frame that nothing will read again; ignores memory it did not allocate. */
   give(frame: Buffer): void {
     if (this.free.length >= this.keep || !this.own.has(frame.buffer)) return;
+    if (frame.buffer.byteLength > MAX_KEPT_BUFFER_BYTES) return;
     this.free.push(frame.buffer as ArrayBuffer);
   }
 }

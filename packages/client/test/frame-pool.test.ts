@@ -27,6 +27,14 @@ describe('FramePool', () => {
     pool.give(big); // over the bound of one: dropped
     expect(pool.take(10).buffer).toBe(small.buffer);
     expect(pool.take(10).buffer).not.toBe(big.buffer);
+    // The memory of a huge frame is never kept, however much room is left.
+    const roomy = new FramePool(4);
+    const huge = roomy.take(4 * 1024 * 1024);
+    const usual = roomy.take(200 * 1024);
+    roomy.give(huge);
+    expect(roomy.take(10).buffer).not.toBe(huge.buffer);
+    roomy.give(usual);
+    expect(roomy.take(10).buffer).toBe(usual.buffer);
   });
 
   it('never takes in memory it did not allocate', () => {
