@@ -350,7 +350,7 @@ export class StoreClient extends EventEmitter {
       );
       this.queueHead += taken.count;
       if (taken.bytes > maxBodyBytes) {
-        this.rejectTooLarge(batchEvents(encodeBatchFrame(0, 1, taken.parts))[0]);
+        this.rejectTooLarge(decodeBody(Buffer.concat(taken.parts)));
         this.settleFlushes();
         continue;
       }

@@ -21,7 +21,7 @@ const POOL = Buffer.allocUnsafe(16 * 1024);
 /** Random bytes used per id. */
 const ID_RANDOM_BYTES = 10;
 /** Characters of an id: 8-4-4-4-12 hex digits and four dashes. */
-export const UUID_CHARS = 36;
+const UUID_CHARS = 36;
 /** `xxxxxxxx-xxxx-7`: the millisecond part and the version digit, as 32-bit words and 3 bytes. */
 const prefixWords = new Uint32Array(3);
 const prefixTail = new Uint8Array(3);
