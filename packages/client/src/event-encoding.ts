@@ -15,7 +15,7 @@ import {
   encodedString,
   type MsgpackWriter,
 } from '@mcpr-store/protocol';
-import { writeUuidv7 } from './uuidv7.js';
+import { RequestTemplate, writeRequest } from './request-encoding.js';
 
 type Loose = Record<string, unknown>;
 
@@ -29,25 +29,8 @@ function head(mapEntries: number, ...strings: string[]): EncodedConstant {
 
 const key = encodedString;
 
-const REQUEST_HEAD = head(13, 'kind', 'request', 'request_id');
-const TS = key('ts');
 const PROXY = key('proxy');
-const SESSION_ID = key('session_id');
 const METHOD = key('method');
-const TOOL = key('tool');
-const LATENCY_US = key('latency_us');
-const STATUS = key('status');
-const ERROR_CODE = key('error_code');
-const ERROR_MSG = key('error_msg');
-const BYTES_IN = key('bytes_in');
-const BYTES_OUT = key('bytes_out');
-/** The four optional fields of a successful request, all nil, in one copy. */
-const NO_ERROR_NO_SIZES = encodedConstant((writer) => {
-  for (const name of ['error_code', 'error_msg', 'bytes_in', 'bytes_out']) {
-    writer.string(name);
-    writer.nil();
-  }
-});
 
 const SESSION_HEAD = head(7, 'kind', 'session', 'session_id');
 const STARTED_AT = key('started_at');
@@ -67,38 +50,6 @@ const SCHEMA_HASH = key('schema_hash');
 function optional(writer: MsgpackWriter, value: unknown): void {
   if (value === undefined || value === null) writer.nil();
   else writer.value(value);
-}
-
-function writeRequest(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
-  writer.constant(REQUEST_HEAD);
-  if (e.request_id === undefined || e.request_id === null) writeUuidv7(writer, nowMs);
-  else writer.value(e.request_id);
-  writer.constant(TS);
-  writer.value(e.ts ?? nowMs);
-  writer.constant(PROXY);
-  writer.value(e.proxy ?? proxy);
-  writer.constant(SESSION_ID);
-  optional(writer, e.session_id);
-  writer.constant(METHOD);
-  writer.value(e.method);
-  writer.constant(TOOL);
-  optional(writer, e.tool);
-  writer.constant(LATENCY_US);
-  writer.value(e.latency_us);
-  writer.constant(STATUS);
-  writer.value(e.status);
-  if (e.error_code == null && e.error_msg == null && e.bytes_in == null && e.bytes_out == null) {
-    writer.constant(NO_ERROR_NO_SIZES);
-    return;
-  }
-  writer.constant(ERROR_CODE);
-  optional(writer, e.error_code);
-  writer.constant(ERROR_MSG);
-  optional(writer, e.error_msg);
-  writer.constant(BYTES_IN);
-  optional(writer, e.bytes_in);
-  writer.constant(BYTES_OUT);
-  optional(writer, e.bytes_out);
 }
 
 function writeSession(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
@@ -141,36 +92,41 @@ function writeSchemaVersion(writer: MsgpackWriter, e: Loose, proxy: string, nowM
   optional(writer, e.schema_hash);
 }
 
-/**
- * Appends the wire event for `input` at `writer.pos`. Throws when a value
- * cannot be encoded (a cycle, say); the caller then rewinds `writer.pos`.
- */
-export function writeEvent(
-  writer: MsgpackWriter,
-  input: EventInput,
-  proxy: string,
-  nowMs: number,
-): void {
-  const e = input as unknown as Loose;
-  if (e === null || typeof e !== 'object') {
-    writer.value(e);
-    return;
+/** Writes the wire events of one client, whose proxy name fills every event that has none. */
+export class EventEncoder {
+  private readonly requestTemplate: RequestTemplate;
+
+  constructor(readonly proxy: string) {
+    this.requestTemplate = new RequestTemplate(proxy);
   }
-  switch (e.kind) {
-    case 'request':
-      writeRequest(writer, e, proxy, nowMs);
+
+  /**
+   * Appends the wire event for `input` at `writer.pos`. Throws when a value
+   * cannot be encoded (a cycle, say); the caller then rewinds `writer.pos`.
+   */
+  write(writer: MsgpackWriter, input: EventInput, nowMs: number): void {
+    const e = input as unknown as Loose;
+    if (e === null || typeof e !== 'object') {
+      writer.value(e);
       return;
-    case 'session':
-      writeSession(writer, e, proxy, nowMs);
-      return;
-    case 'session_closed':
-      writeSessionClosed(writer, e, proxy, nowMs);
-      return;
-    case 'schema_version':
-      writeSchemaVersion(writer, e, proxy, nowMs);
-      return;
-    default:
-      // Own enumerable fields only, as a plain map.
-      writer.value(Object.assign({}, e));
+    }
+    const proxy = this.proxy;
+    switch (e.kind) {
+      case 'request':
+        writeRequest(writer, e, this.requestTemplate, nowMs);
+        return;
+      case 'session':
+        writeSession(writer, e, proxy, nowMs);
+        return;
+      case 'session_closed':
+        writeSessionClosed(writer, e, proxy, nowMs);
+        return;
+      case 'schema_version':
+        writeSchemaVersion(writer, e, proxy, nowMs);
+        return;
+      default:
+        // Own enumerable fields only, as a plain map.
+        writer.value(Object.assign({}, e));
+    }
   }
 }

@@ -25,7 +25,7 @@ import {
   PROTOCOL_VERSION,
   parseDaemonMessage,
 } from '@mcpr-store/protocol';
-import { writeEvent } from './event-encoding.js';
+import { EventEncoder } from './event-encoding.js';
 import { EventQueue } from './event-queue.js';
 import { FramePool } from './frame-pool.js';
 import { defaultSocketPath } from './paths.js';
@@ -112,6 +112,7 @@ export class StoreClient extends EventEmitter {
   private readonly clientId = uuidv7();
 
   private readonly queue: EventQueue;
+  private readonly encoder: EventEncoder;
   private readonly frames: FramePool;
   /** Record number of the oldest queued event; queued events are consecutive. */
   private queueHead = 0;
@@ -151,6 +152,7 @@ export class StoreClient extends EventEmitter {
     super();
     this.socketPath = options.socketPath ?? defaultSocketPath();
     this.proxy = options.proxy;
+    this.encoder = new EventEncoder(this.proxy);
     this.maxQueueEvents = Math.max(1, options.maxQueueEvents ?? 100_000);
     this.batchMaxEvents = Math.max(1, options.batchMaxEvents ?? 1000);
     this.batchDelayMs = Math.max(0, options.batchDelayMs ?? 20);
@@ -173,7 +175,7 @@ export class StoreClient extends EventEmitter {
       const queue = this.queue;
       const from = queue.begin();
       try {
-        writeEvent(queue.writer, event, this.proxy, Date.now());
+        this.encoder.write(queue.writer, event, Date.now());
       } catch (error) {
         queue.abandon(from);
         this.reject(

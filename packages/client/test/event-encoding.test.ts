@@ -4,15 +4,21 @@
 import { decodeBody, type EventInput, MsgpackWriter } from '@mcpr-store/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { writeEvent } from '../src/event-encoding.js';
+import { EventEncoder } from '../src/event-encoding.js';
 
 const NOW_MS = 1_700_000_000_123;
 const UUIDV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 function wire(input: unknown, proxy = 'proxy-a'): Record<string, unknown> {
   const writer = new MsgpackWriter(64);
-  writeEvent(writer, input as EventInput, proxy, NOW_MS);
+  new EventEncoder(proxy).write(writer, input as EventInput, NOW_MS);
   return decodeBody(writer.bytes.subarray(0, writer.pos)) as Record<string, unknown>;
+}
+
+/** `count` events written back to back, decoded as the array a batch carries. */
+function decodeBatch(bytes: Buffer, count: number): Record<string, unknown>[] {
+  const array = Buffer.concat([Buffer.from([0xdc, count >> 8, count & 0xff]), bytes]);
+  return decodeBody(array) as Record<string, unknown>[];
 }
 
 /** The wire event the protocol defines for a request input: the test's own statement of it. */
@@ -34,7 +40,7 @@ function expectedRequest(e: Record<string, unknown>, proxy: string) {
   };
 }
 
-describe('writeEvent', () => {
+describe('EventEncoder', () => {
   it('fills a minimal request: new UUIDv7 id stamped now, the client proxy, nulls', () => {
     const event = wire({ kind: 'request', method: 'tools/list', latency_us: 5, status: 'ok' });
     expect(event).toEqual(
@@ -110,6 +116,66 @@ describe('writeEvent', () => {
     );
   });
 
+  it('writes the usual request (id, time and proxy filled in) exactly, wherever the buffer grows (property)', () => {
+    // The shape record() sees on almost every call; latency and sizes at and
+    // around the uint32 bounds, with and without an error.
+    const uint32ish = fc.oneof(
+      fc.constantFrom(0, 1, 127, 128, 255, 256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, -1, 1.5),
+      fc.nat(),
+    );
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.uuid(), fc.constant('tools/call'));
+    fc.assert(
+      fc.property(
+        fc.record(
+          {
+            session_id: fc.option(text, { nil: undefined }),
+            method: text,
+            tool: fc.option(text, { nil: undefined }),
+            latency_us: uint32ish,
+            status: fc.constantFrom('ok', 'error', 'timeout'),
+            error_code: fc.option(fc.constant('-32603'), { nil: undefined }),
+            error_msg: fc.option(text, { nil: undefined }),
+            bytes_in: fc.option(uint32ish, { nil: undefined }),
+            bytes_out: fc.option(uint32ish, { nil: undefined }),
+          },
+          { requiredKeys: ['method', 'latency_us', 'status'] },
+        ),
+        fc.integer({ min: 0, max: 400 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (fields, already, proxy) => {
+          const input = { kind: 'request', ...fields };
+          const writer = new MsgpackWriter(64);
+          writer.ensure(already);
+          writer.pos = already;
+          new EventEncoder(proxy).write(writer, input as EventInput, NOW_MS);
+          const event = decodeBody(writer.bytes.subarray(already, writer.pos));
+          expect(event).toEqual(expectedRequest(input, proxy));
+          expect((event as { request_id: string }).request_id.slice(0, 13)).toBe('018bcfe5-687b');
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('stamps each request with its own millisecond, whichever came before', () => {
+    const encoder = new EventEncoder('p');
+    const writer = new MsgpackWriter(64);
+    const times = [NOW_MS, NOW_MS + 1, NOW_MS + 1, NOW_MS, NOW_MS + 2 ** 32];
+    for (const ms of times) {
+      encoder.write(writer, { kind: 'request', method: 'm', latency_us: 1, status: 'ok' }, ms);
+    }
+    const events = decodeBatch(writer.bytes.subarray(0, writer.pos), times.length);
+    expect(events.map((e) => e.ts)).toEqual(times);
+    for (const [i, ms] of times.entries()) {
+      const hex = ms.toString(16).padStart(12, '0');
+      expect(events[i]?.request_id).toMatch(UUIDV7);
+      expect((events[i]?.request_id as string).slice(0, 13)).toBe(
+        `${hex.slice(0, 8)}-${hex.slice(8)}`,
+      );
+    }
+    expect(new Set(events.map((e) => e.request_id)).size).toBe(times.length);
+  });
+
   it('fills sessions, closes and schema versions', () => {
     expect(wire({ kind: 'session', session_id: 's1', client_name: 'cursor' })).toEqual({
       kind: 'session',
@@ -157,6 +223,6 @@ describe('writeEvent', () => {
     const cyclic: Record<string, unknown> = { kind: 'request', method: 'm' };
     cyclic.tool = cyclic;
     const writer = new MsgpackWriter(64);
-    expect(() => writeEvent(writer, cyclic as never, 'p', NOW_MS)).toThrow();
+    expect(() => new EventEncoder('p').write(writer, cyclic as never, NOW_MS)).toThrow();
   });
 });

@@ -13,5 +13,11 @@ export {
   encodedConstant,
   encodedString,
   MsgpackWriter,
+  putConstant,
+  putNil,
+  putNumber,
+  putString,
+  putUint64,
+  putValue,
 } from './msgpack-writer.js';
 export { type ValidationResult, validateEvent } from './validate.js';

@@ -15,34 +15,33 @@ const fallback = new Packr({ useRecords: false, variableMapSize: true });
 const TWO_32 = 4294967296;
 
 /**
+ * Buffer's own UTF-8 writer, which `write(text, offset, length, 'utf8')`
+ * calls after checking its arguments (a good part of the cost of writing a
+ * short string); the arguments here are checked already.
+ */
+interface Utf8Writable {
+  utf8Write(text: string, offset: number, maxBytes: number): number;
+}
+
+/**
  * Bytes written again and again (keys, fixed headers), held as big-endian
- * 32-bit words as well. A constant of up to 16 bytes is written as four
- * words whatever its length, with no loop: what lands past its end is past
- * `pos`, where nothing is read before it is written again. Keys are a good
- * part of every event, and this copies one in about half the time of a
- * byte loop.
+ * 32-bit words as well, the last one padded. A constant is copied a word at
+ * a time; the padding lands past its end, past `pos`, where nothing is read
+ * before it is written again. Keys are a good part of every event.
  */
 export class EncodedConstant {
   readonly length: number;
-  readonly w0: number;
-  readonly w1: number;
-  readonly w2: number;
-  readonly w3: number;
+  readonly words: Uint32Array;
 
   constructor(readonly bytes: Uint8Array) {
     this.length = bytes.length;
-    const padded = new Uint8Array(Math.max(16, bytes.length + 3) & ~3);
+    const padded = new Uint8Array((bytes.length + 3) & ~3);
     padded.set(bytes);
     const view = new DataView(padded.buffer);
-    this.w0 = view.getUint32(0);
-    this.w1 = view.getUint32(4);
-    this.w2 = view.getUint32(8);
-    this.w3 = view.getUint32(12);
+    this.words = new Uint32Array(padded.length / 4);
+    for (let i = 0; i < this.words.length; i += 1) this.words[i] = view.getUint32(i * 4);
   }
 }
-
-/** Bytes a short constant may write past its end. */
-const CONSTANT_WORDS_BYTES = 16;
 
 export class MsgpackWriter {
   /** The encoded bytes are `bytes[0, pos)`; the buffer is replaced when it grows. */
@@ -93,26 +92,11 @@ export class MsgpackWriter {
 
   /** Copies a constant (a key, say). */
   constant(value: EncodedConstant): void {
-    const length = value.length;
-    if (length > CONSTANT_WORDS_BYTES) {
-      this.ensure(length);
-      this.bytes.set(value.bytes, this.pos);
-      this.pos += length;
-      return;
-    }
-    this.ensure(CONSTANT_WORDS_BYTES);
-    const view = this.view;
-    const p = this.pos;
-    view.setUint32(p, value.w0);
-    view.setUint32(p + 4, value.w1);
-    view.setUint32(p + 8, value.w2);
-    view.setUint32(p + 12, value.w3);
-    this.pos = p + length;
+    this.pos = putConstant(this, this.pos, value);
   }
 
   nil(): void {
-    this.ensure(1);
-    this.bytes[this.pos++] = 0xc0;
+    this.pos = putNil(this, this.pos);
   }
 
   mapHeader(entries: number): void {
@@ -141,102 +125,12 @@ export class MsgpackWriter {
   }
 
   string(text: string): void {
-    const length = text.length;
-    if (length > this.maxStringLength) {
-      throw new RangeError(
-        `a string of ${length} characters cannot fit in a frame of ${this.maxStringLength} bytes`,
-      );
-    }
-    if (length < 32) {
-      // Fast path: a short ASCII string is its own UTF-8, one byte per char.
-      this.ensure(length + 1);
-      const out = this.bytes;
-      const start = this.pos;
-      let p = start + 1;
-      let i = 0;
-      for (; i < length; i += 1) {
-        const code = text.charCodeAt(i);
-        if (code >= 0x80) break;
-        out[p++] = code;
-      }
-      if (i === length) {
-        out[start] = 0xa0 | length;
-        this.pos = p;
-        return;
-      }
-    }
-    // Written natively after a header sized for the longest possible UTF-8
-    // (3 bytes per UTF-16 unit), which then records the real length. Such a
-    // header may be wider than needed (str8 for 20 bytes, say): MessagePack
-    // allows it, and it saves measuring the string first.
-    const most_bytes = length * 3;
-    const header_bytes = most_bytes < 0x100 ? 2 : most_bytes < 0x10000 ? 3 : 5;
-    this.ensure(header_bytes + most_bytes);
-    const out = this.bytes;
-    const start = this.pos;
-    const written = out.write(text, start + header_bytes, most_bytes, 'utf8');
-    if (header_bytes === 2) {
-      out[start] = 0xd9;
-      out[start + 1] = written;
-    } else if (header_bytes === 3) {
-      out[start] = 0xda;
-      out[start + 1] = written >>> 8;
-      out[start + 2] = written & 0xff;
-    } else {
-      out[start] = 0xdb;
-      out.writeUInt32BE(written, start + 1);
-    }
-    this.pos = start + header_bytes + written;
+    this.pos = putString(this, this.pos, text);
   }
 
   /** Integers in their smallest MessagePack form (up to ±2^53, -0 as 0); other numbers as float64. */
   number(value: number): void {
-    this.ensure(9);
-    const out = this.bytes;
-    const view = this.view;
-    if (Number.isSafeInteger(value)) {
-      if (value >= 0) {
-        if (value < 0x80) {
-          out[this.pos++] = value;
-        } else if (value < 0x100) {
-          out[this.pos++] = 0xcc;
-          out[this.pos++] = value;
-        } else if (value < 0x10000) {
-          out[this.pos++] = 0xcd;
-          out[this.pos++] = value >>> 8;
-          out[this.pos++] = value & 0xff;
-        } else if (value < TWO_32) {
-          out[this.pos++] = 0xce;
-          view.setUint32(this.pos, value);
-          this.pos += 4;
-        } else {
-          out[this.pos++] = 0xcf;
-          view.setUint32(this.pos, Math.floor(value / TWO_32));
-          view.setUint32(this.pos + 4, value >>> 0);
-          this.pos += 8;
-        }
-        return;
-      }
-      if (value >= -32) {
-        out[this.pos++] = value & 0xff;
-        return;
-      }
-      if (value >= -0x80000000) {
-        out[this.pos++] = 0xd2;
-        view.setInt32(this.pos, value);
-        this.pos += 4;
-        return;
-      }
-      // Below -2^31: int64, as two's complement in two halves.
-      out[this.pos++] = 0xd3;
-      view.setInt32(this.pos, Math.floor(value / TWO_32));
-      view.setUint32(this.pos + 4, value >>> 0);
-      this.pos += 8;
-      return;
-    }
-    out[this.pos++] = 0xcb;
-    view.setFloat64(this.pos, value);
-    this.pos += 8;
+    this.pos = putNumber(this, this.pos, value);
   }
 
   /**
@@ -245,24 +139,185 @@ export class MsgpackWriter {
    * (a cycle, say).
    */
   value(value: unknown): void {
-    if (typeof value === 'string') this.string(value);
-    else if (typeof value === 'number') this.number(value);
-    else if (value === null || value === undefined) this.nil();
-    else if (typeof value === 'boolean') {
-      this.ensure(1);
-      this.bytes[this.pos++] = value ? 0xc3 : 0xc2;
-    } else {
-      const encoded = fallback.pack(value);
-      this.ensure(encoded.length);
-      encoded.copy(this.bytes, this.pos);
-      this.pos += encoded.length;
+    this.pos = putValue(this, this.pos, value);
+  }
+}
+
+// The put functions below write at an offset `p` and return the offset after
+// what they wrote, leaving `writer.pos` alone on their common paths: an event
+// encoder keeps its position in a local and stores it once at the end. They
+// are small so that the JIT inlines them into such an encoder. Each checks
+// its own room; when it has to grow the buffer it sets `writer.pos` to `p`
+// first, so nothing already written is lost.
+
+/** Copies a constant at `p`. */
+export function putConstant(writer: MsgpackWriter, p: number, constant: EncodedConstant): number {
+  const words = constant.words;
+  const count = words.length;
+  if (p + count * 4 > writer.bytes.length) {
+    writer.pos = p;
+    writer.ensure(count * 4);
+  }
+  const view = writer.view;
+  for (let i = 0; i < count; i += 1) view.setUint32(p + i * 4, words[i] as number);
+  return p + constant.length;
+}
+
+export function putNil(writer: MsgpackWriter, p: number): number {
+  if (p >= writer.bytes.length) {
+    writer.pos = p;
+    writer.ensure(1);
+  }
+  writer.bytes[p] = 0xc0;
+  return p + 1;
+}
+
+/** A string; a short ASCII one is copied here a character at a time. */
+export function putString(writer: MsgpackWriter, p: number, text: string): number {
+  const length = text.length;
+  const out = writer.bytes;
+  if (length < 32 && p + 32 <= out.length && length <= writer.maxStringLength) {
+    // A short ASCII string is its own UTF-8, one byte per character.
+    let q = p + 1;
+    let i = 0;
+    for (; i < length; i += 1) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) break;
+      out[q++] = code;
+    }
+    if (i === length) {
+      out[p] = 0xa0 | length;
+      return q;
     }
   }
+  return putStringNatively(writer, p, text);
+}
+
+function putStringNatively(writer: MsgpackWriter, p: number, text: string): number {
+  const length = text.length;
+  if (length > writer.maxStringLength) {
+    throw new RangeError(
+      `a string of ${length} characters cannot fit in a frame of ${writer.maxStringLength} bytes`,
+    );
+  }
+  // Written natively after a header sized for the longest possible UTF-8
+  // (3 bytes per UTF-16 unit), which then records the real length. Such a
+  // header may be wider than needed (str8 for 20 bytes, say): MessagePack
+  // allows it, and it saves measuring the string first.
+  const most_bytes = length * 3;
+  const header_bytes = most_bytes < 0x100 ? 2 : most_bytes < 0x10000 ? 3 : 5;
+  writer.pos = p;
+  writer.ensure(header_bytes + most_bytes);
+  const out = writer.bytes;
+  const written = (out as unknown as Utf8Writable).utf8Write(text, p + header_bytes, most_bytes);
+  if (header_bytes === 2) {
+    out[p] = 0xd9;
+    out[p + 1] = written;
+  } else if (header_bytes === 3) {
+    out[p] = 0xda;
+    out[p + 1] = written >>> 8;
+    out[p + 2] = written & 0xff;
+  } else {
+    out[p] = 0xdb;
+    out.writeUInt32BE(written, p + 1);
+  }
+  return p + header_bytes + written;
+}
+
+/** A number: a non-negative integer below 2^32 here, anything else in `putOtherNumber`. */
+export function putNumber(writer: MsgpackWriter, p: number, value: number): number {
+  const out = writer.bytes;
+  // (-0 >>> 0) === -0 holds: -0 is written as 0, as msgpackr does.
+  if (value >>> 0 === value && p + 5 <= out.length) {
+    if (value < 0x80) {
+      out[p] = value;
+      return p + 1;
+    }
+    if (value < 0x100) {
+      out[p] = 0xcc;
+      out[p + 1] = value;
+      return p + 2;
+    }
+    if (value < 0x10000) {
+      out[p] = 0xcd;
+      out[p + 1] = value >>> 8;
+      out[p + 2] = value & 0xff;
+      return p + 3;
+    }
+    out[p] = 0xce;
+    writer.view.setUint32(p + 1, value);
+    return p + 5;
+  }
+  return putOtherNumber(writer, p, value);
+}
+
+function putOtherNumber(writer: MsgpackWriter, p: number, value: number): number {
+  writer.pos = p;
+  writer.ensure(9);
+  const out = writer.bytes;
+  const view = writer.view;
+  if (Number.isSafeInteger(value)) {
+    if (value >= 0) {
+      if (value < TWO_32) return putNumber(writer, p, value);
+      out[p] = 0xcf;
+      view.setUint32(p + 1, Math.floor(value / TWO_32));
+      view.setUint32(p + 5, value >>> 0);
+      return p + 9;
+    }
+    if (value >= -32) {
+      out[p] = value & 0xff;
+      return p + 1;
+    }
+    if (value >= -0x80000000) {
+      out[p] = 0xd2;
+      view.setInt32(p + 1, value);
+      return p + 5;
+    }
+    // Below -2^31: int64, as two's complement in two halves.
+    out[p] = 0xd3;
+    view.setInt32(p + 1, Math.floor(value / TWO_32));
+    view.setUint32(p + 5, value >>> 0);
+    return p + 9;
+  }
+  out[p] = 0xcb;
+  view.setFloat64(p + 1, value);
+  return p + 9;
+}
+
+/** A millisecond timestamp (any non-negative integer below 2^64), always as uint64. */
+export function putUint64(writer: MsgpackWriter, p: number, value: number): number {
+  if (p + 9 > writer.bytes.length) {
+    writer.pos = p;
+    writer.ensure(9);
+  }
+  writer.bytes[p] = 0xcf;
+  const view = writer.view;
+  view.setUint32(p + 1, Math.floor(value / TWO_32));
+  view.setUint32(p + 5, value >>> 0);
+  return p + 9;
+}
+
+/** Any value (see `MsgpackWriter.value`). */
+export function putValue(writer: MsgpackWriter, p: number, value: unknown): number {
+  if (typeof value === 'string') return putString(writer, p, value);
+  if (typeof value === 'number') return putNumber(writer, p, value);
+  if (value === null || value === undefined) return putNil(writer, p);
+  writer.pos = p;
+  if (typeof value === 'boolean') {
+    writer.ensure(1);
+    writer.bytes[p] = value ? 0xc3 : 0xc2;
+    return p + 1;
+  }
+  const encoded = fallback.pack(value);
+  writer.ensure(encoded.length);
+  encoded.copy(writer.bytes, p);
+  return p + encoded.length;
 }
 
 /** Encodes values once, for writing them again and again with `constant`. */
 export function encodedConstant(write: (writer: MsgpackWriter) => void): EncodedConstant {
-  const writer = new MsgpackWriter(64);
+  // Room enough that short strings take their shortest form.
+  const writer = new MsgpackWriter(1024);
   write(writer);
   return new EncodedConstant(Uint8Array.from(writer.bytes.subarray(0, writer.pos)));
 }

@@ -1,0 +1,249 @@
+// The request event, the one a proxy records for every call, written as fast
+// as JavaScript allows: its cost is most of what record() costs.
+//
+// A MessagePack map's keys may come in any order, so the fields whose
+// encoded size does not vary come first: kind, a generated request_id, ts,
+// this client's proxy, latency_us (as uint32) and the session_id key form one
+// per-client template, copied 32 bits at a time, whose holes (the id's
+// digits, the time, the latency) are then filled in place. Only the
+// variable strings (session, method, tool, status) and their keys follow,
+// then a template for the usual tail, no error and both sizes (or neither),
+// or the tail's four fields one by one.
+// Integers written wider than they need are valid MessagePack, and every
+// decoder reads them (PROTOCOL.md says so). An event the templates do not fit
+// (a given request_id, ts or proxy, a latency that is not a uint32) is
+// written field by field, in the protocol's order.
+
+import {
+  encodedConstant,
+  encodedString,
+  type MsgpackWriter,
+  putConstant,
+  putUint64,
+  putValue,
+  REQUEST_STATUSES,
+  type RequestStatus,
+} from '@mcpr-store/protocol';
+import { putUuidv7, UUID_CHARS, writeUuidPrefix, writeUuidRandom } from './uuidv7.js';
+
+type Loose = Record<string, unknown>;
+
+const TWO_32 = 4294967296;
+
+const REQUEST_HEAD = encodedConstant((writer) => {
+  writer.mapHeader(13);
+  writer.string('kind');
+  writer.string('request');
+  writer.string('request_id');
+});
+const key = encodedString;
+const TS = key('ts');
+const PROXY = key('proxy');
+const SESSION_ID = key('session_id');
+const METHOD = key('method');
+const TOOL = key('tool');
+const LATENCY_US = key('latency_us');
+const STATUS = key('status');
+const ERROR_CODE = key('error_code');
+const ERROR_MSG = key('error_msg');
+const BYTES_IN = key('bytes_in');
+const BYTES_OUT = key('bytes_out');
+
+/** Writes a uint32 header and leaves its 4 bytes to be filled; returns where they are. */
+function uint32Hole(writer: MsgpackWriter): number {
+  writer.ensure(5);
+  writer.bytes[writer.pos] = 0xce;
+  writer.pos += 5;
+  return writer.pos - 4;
+}
+
+function isUint32(value: unknown): value is number {
+  return typeof value === 'number' && value >>> 0 === value;
+}
+
+/**
+ * The fixed-size part of a request with one status, no error, and either
+ * both sizes (as uint32 holes) or neither: every field but session_id,
+ * method and tool, then the session_id key. The time and the id's first 15
+ * characters (the time, and the version digit) are written into it once per
+ * millisecond.
+ */
+class RequestHead {
+  private readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  private readonly idAt: number;
+  private readonly tsAt: number;
+  private readonly latencyAt: number;
+  /** -1 when the template has no sizes. */
+  private readonly bytesInAt: number;
+  private readonly bytesOutAt: number;
+  private stampedMs = -1;
+
+  constructor(proxy: unknown, status: RequestStatus, withSizes: boolean) {
+    let idAt = 0;
+    let tsAt = 0;
+    let latencyAt = 0;
+    let bytesInAt = -1;
+    let bytesOutAt = -1;
+    const head = encodedConstant((writer) => {
+      writer.mapHeader(13);
+      writer.string('kind');
+      writer.string('request');
+      writer.string('request_id');
+      writer.ensure(2 + UUID_CHARS);
+      writer.bytes[writer.pos] = 0xd9;
+      writer.bytes[writer.pos + 1] = UUID_CHARS;
+      idAt = writer.pos + 2;
+      writer.pos += 2 + UUID_CHARS;
+      writer.string('ts');
+      writer.ensure(9);
+      writer.bytes[writer.pos] = 0xcf;
+      tsAt = writer.pos + 1;
+      writer.pos += 9;
+      writer.string('proxy');
+      writer.value(proxy);
+      writer.string('latency_us');
+      latencyAt = uint32Hole(writer);
+      writer.string('status');
+      writer.string(status);
+      writer.string('error_code');
+      writer.nil();
+      writer.string('error_msg');
+      writer.nil();
+      writer.string('bytes_in');
+      if (withSizes) bytesInAt = uint32Hole(writer);
+      else writer.nil();
+      writer.string('bytes_out');
+      if (withSizes) bytesOutAt = uint32Hole(writer);
+      else writer.nil();
+      writer.string('session_id');
+    });
+    this.bytes = head.bytes;
+    this.view = new DataView(head.bytes.buffer, head.bytes.byteOffset, head.bytes.length);
+    this.idAt = idAt;
+    this.tsAt = tsAt;
+    this.latencyAt = latencyAt;
+    this.bytesInAt = bytesInAt;
+    this.bytesOutAt = bytesOutAt;
+  }
+
+  /**
+   * The head for request `e` at `nowMs`, filled in: the time (once per
+   * millisecond), a new id, the latency and the sizes. It is filled in here,
+   * in the template itself, and then copied: the JIT writes into this view,
+   * whose shape it knows, inline.
+   */
+  filled(e: Loose, nowMs: number): Uint8Array {
+    const view = this.view;
+    if (nowMs !== this.stampedMs) {
+      view.setUint32(this.tsAt, Math.floor(nowMs / TWO_32));
+      view.setUint32(this.tsAt + 4, nowMs >>> 0);
+      writeUuidPrefix(this.bytes, this.idAt, nowMs);
+      this.stampedMs = nowMs;
+    }
+    writeUuidRandom(this.bytes, view, this.idAt);
+    // headFor has checked these are uint32s; the typeof tests repeat it for
+    // the JIT, which writes a value it knows is a number inline (without
+    // them, each write is a call, about 4% of record()).
+    const latency = e.latency_us;
+    if (typeof latency === 'number') view.setUint32(this.latencyAt, latency);
+    if (this.bytesInAt >= 0) {
+      const bytesIn = e.bytes_in;
+      const bytesOut = e.bytes_out;
+      if (typeof bytesIn === 'number') view.setUint32(this.bytesInAt, bytesIn);
+      if (typeof bytesOut === 'number') view.setUint32(this.bytesOutAt, bytesOut);
+    }
+    return this.bytes;
+  }
+}
+
+/** A client's request heads, by status, with sizes and without. */
+export class RequestTemplate {
+  private readonly withSizes: Record<RequestStatus, RequestHead>;
+  private readonly withoutSizes: Record<RequestStatus, RequestHead>;
+
+  constructor(readonly proxy: unknown) {
+    const heads = (withSizes: boolean) =>
+      Object.fromEntries(
+        REQUEST_STATUSES.map((status) => [status, new RequestHead(proxy, status, withSizes)]),
+      ) as Record<RequestStatus, RequestHead>;
+    this.withSizes = heads(true);
+    this.withoutSizes = heads(false);
+  }
+
+  /** The head that fits request `e`, or null when it has to be written field by field. */
+  headFor(e: Loose): RequestHead | null {
+    if (e.request_id != null || e.ts != null || e.proxy != null) return null;
+    if (!isUint32(e.latency_us) || e.error_code != null || e.error_msg != null) return null;
+    const heads =
+      isUint32(e.bytes_in) && isUint32(e.bytes_out)
+        ? this.withSizes
+        : e.bytes_in == null && e.bytes_out == null
+          ? this.withoutSizes
+          : null;
+    if (heads === null) return null;
+    const status = e.status;
+    if (status === 'ok') return heads.ok;
+    if (status === 'error') return heads.error;
+    if (status === 'timeout') return heads.timeout;
+    return null;
+  }
+}
+
+/** Appends the wire event of request `e` at `writer.pos`. */
+export function writeRequest(
+  writer: MsgpackWriter,
+  e: Loose,
+  template: RequestTemplate,
+  nowMs: number,
+): void {
+  const head = template.headFor(e);
+  if (head === null) {
+    writeRequestInFull(writer, e, template.proxy, nowMs);
+    return;
+  }
+  const bytes = head.filled(e, nowMs);
+  let p = writer.pos;
+  if (p + bytes.length > writer.bytes.length) writer.ensure(bytes.length);
+  writer.bytes.set(bytes, p);
+  p = putValue(writer, p + bytes.length, e.session_id);
+  p = putConstant(writer, p, METHOD);
+  p = putValue(writer, p, e.method);
+  p = putConstant(writer, p, TOOL);
+  writer.pos = putValue(writer, p, e.tool);
+}
+
+/** Any request, field by field in the protocol's order; null and undefined as nil. */
+function writeRequestInFull(writer: MsgpackWriter, e: Loose, proxy: unknown, nowMs: number): void {
+  let p = putConstant(writer, writer.pos, REQUEST_HEAD);
+  const requestId = e.request_id;
+  p = requestId == null ? putUuidv7(writer, p, nowMs) : putValue(writer, p, requestId);
+  p = putConstant(writer, p, TS);
+  const ts = e.ts;
+  p = ts == null ? putUint64(writer, p, nowMs) : putValue(writer, p, ts);
+  p = putConstant(writer, p, PROXY);
+  p = putValue(writer, p, e.proxy ?? proxy);
+  p = putConstant(writer, p, SESSION_ID);
+  p = putValue(writer, p, e.session_id);
+  p = putConstant(writer, p, METHOD);
+  p = putValue(writer, p, e.method);
+  p = putConstant(writer, p, TOOL);
+  p = putValue(writer, p, e.tool);
+  p = putConstant(writer, p, LATENCY_US);
+  p = putValue(writer, p, e.latency_us);
+  p = putConstant(writer, p, STATUS);
+  writer.pos = putValue(writer, p, e.status);
+  writeTail(writer, e);
+}
+
+/** error_code, error_msg, bytes_in and bytes_out, whatever they hold. */
+function writeTail(writer: MsgpackWriter, e: Loose): void {
+  let p = putConstant(writer, writer.pos, ERROR_CODE);
+  p = putValue(writer, p, e.error_code);
+  p = putConstant(writer, p, ERROR_MSG);
+  p = putValue(writer, p, e.error_msg);
+  p = putConstant(writer, p, BYTES_IN);
+  p = putValue(writer, p, e.bytes_in);
+  p = putConstant(writer, p, BYTES_OUT);
+  writer.pos = putValue(writer, p, e.bytes_out);
+}
