@@ -168,10 +168,9 @@ describe('EventEncoder', () => {
     expect(events.map((e) => e.ts)).toEqual(times);
     for (const [i, ms] of times.entries()) {
       const hex = ms.toString(16).padStart(12, '0');
-      expect(events[i]?.request_id).toMatch(UUIDV7);
-      expect((events[i]?.request_id as string).slice(0, 13)).toBe(
-        `${hex.slice(0, 8)}-${hex.slice(8)}`,
-      );
+      const id = String(events[i]?.request_id);
+      expect(id).toMatch(UUIDV7);
+      expect(id.slice(0, 13)).toBe(`${hex.slice(0, 8)}-${hex.slice(8)}`);
     }
     expect(new Set(events.map((e) => e.request_id)).size).toBe(times.length);
   });
