@@ -4,7 +4,9 @@
 // with the same busy process not recording. The amortised cost is given in
 // wall time and in this process's CPU time: on a small shared machine the
 // daemon's threads compete for the same cores, and wall time then counts
-// the time this process waited for a core as well. Prints JSON.
+// the time this process waited for a core as well. Each event's session id,
+// method and tool are new strings, as a proxy gets them from the requests it
+// parses. Prints JSON.
 //   node proxy-side.mjs SOCKET CALLS SECONDS
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StoreClient } from '../../packages/client/dist/index.js';
@@ -19,12 +21,12 @@ client.on('error', () => {});
 await client.health(30_000);
 
 // 1. record() cost. Warm up first.
-for (let i = 0; i < 10_000; i += 1) client.record(trafficEvent(i));
+for (let i = 0; i < 10_000; i += 1) client.record(trafficEvent(i, true));
 await client.flush(60_000);
 // The proxy's own cost of making each event object, measured alone and
 // taken out of every figure.
 const madeAt = process.hrtime.bigint();
-for (let i = 0; i < calls; i += 1) trafficEvent(i);
+for (let i = 0; i < calls; i += 1) trafficEvent(i, true);
 const makeNs = Number(process.hrtime.bigint() - madeAt) / calls;
 
 // 1a. As fast as it can: bursts of 5,000 with a turn of the event loop
@@ -35,7 +37,7 @@ const started = process.hrtime.bigint();
 let insideNs = 0n;
 for (let i = 0; i < calls; i += 5000) {
   const burst = process.hrtime.bigint();
-  for (let j = i; j < Math.min(calls, i + 5000); j += 1) client.record(trafficEvent(j));
+  for (let j = i; j < Math.min(calls, i + 5000); j += 1) client.record(trafficEvent(j, true));
   insideNs += process.hrtime.bigint() - burst;
   await new Promise((resolve) => setImmediate(resolve));
 }
@@ -51,7 +53,7 @@ await client.flush(300_000);
 const steadyCalls = Math.max(5000, Math.floor(calls / 4));
 const cpuBefore = process.cpuUsage();
 for (let i = 0; i < steadyCalls; i += 5000) {
-  for (let j = i; j < Math.min(steadyCalls, i + 5000); j += 1) client.record(trafficEvent(j));
+  for (let j = i; j < Math.min(steadyCalls, i + 5000); j += 1) client.record(trafficEvent(j, true));
   await client.flush(60_000);
 }
 const cpu = process.cpuUsage(cpuBefore);
@@ -69,7 +71,7 @@ async function busy(recording) {
       setImmediate(() => {
         const spin = process.hrtime.bigint() + 200_000n;
         while (process.hrtime.bigint() < spin);
-        if (recording) client.record(trafficEvent(handled));
+        if (recording) client.record(trafficEvent(handled, true));
         handled += 1;
         resolve();
       }),

@@ -23,8 +23,30 @@ const sessionIds = Array.from(
   (_, i) => `0198c2a4-7d1e-7c3b-9f2a-${i.toString(16).padStart(12, '0')}`,
 );
 
-/** The i-th request a proxy would record, as a fresh object. */
-export function trafficEvent(i) {
+/**
+ * The i-th request a proxy would record, as a fresh object. With `fresh`,
+ * its session id, method and tool are new strings made from bytes, as a
+ * proxy gets them from a header or a parsed body, rather than the same
+ * string objects again: nothing the client does may depend on seeing the
+ * same object twice.
+ */
+export function trafficEvent(i, fresh = false) {
+  const event = eventOf(i);
+  if (fresh) {
+    event.session_id = copied(event.session_id);
+    event.method = copied(event.method);
+    if (event.tool !== undefined) event.tool = copied(event.tool);
+  }
+  return event;
+}
+
+const scratch = Buffer.alloc(64);
+function copied(text) {
+  const length = scratch.write(text, 'latin1');
+  return scratch.toString('latin1', 0, length);
+}
+
+function eventOf(i) {
   const session_id = sessionIds[(i * 7) % SESSIONS];
   const latency_us = 200 + ((i * 7919) % 250_000);
   if (i % 5 === 4) {

@@ -24,6 +24,7 @@ import {
   REQUEST_STATUSES,
   type RequestStatus,
 } from '@mcpr-store/protocol';
+import { RecentStrings } from './recent-strings.js';
 import { putUuidv7, UUID_CHARS, writeUuidPrefix, writeUuidRandom } from './uuidv7.js';
 
 type Loose = Record<string, unknown>;
@@ -48,6 +49,7 @@ const ERROR_CODE = key('error_code');
 const ERROR_MSG = key('error_msg');
 const BYTES_IN = key('bytes_in');
 const BYTES_OUT = key('bytes_out');
+const NOTHING = encodedConstant(() => {});
 
 /** Writes a uint32 header and leaves its 4 bytes to be filled; returns where they are. */
 function uint32Hole(writer: MsgpackWriter): number {
@@ -161,6 +163,10 @@ class RequestHead {
 export class RequestTemplate {
   private readonly withSizes: Record<RequestStatus, RequestHead>;
   private readonly withoutSizes: Record<RequestStatus, RequestHead>;
+  /** The variable fields after the head, each held with the key that follows it. */
+  readonly sessions = new RecentStrings(METHOD);
+  readonly methods = new RecentStrings(TOOL);
+  readonly tools = new RecentStrings(NOTHING);
 
   constructor(readonly proxy: unknown) {
     const heads = (withSizes: boolean) =>
@@ -206,11 +212,9 @@ export function writeRequest(
   let p = writer.pos;
   if (p + bytes.length > writer.bytes.length) writer.ensure(bytes.length);
   writer.bytes.set(bytes, p);
-  p = putValue(writer, p + bytes.length, e.session_id);
-  p = putConstant(writer, p, METHOD);
-  p = putValue(writer, p, e.method);
-  p = putConstant(writer, p, TOOL);
-  writer.pos = putValue(writer, p, e.tool);
+  p = template.sessions.put(writer, p + bytes.length, e.session_id);
+  p = template.methods.put(writer, p, e.method);
+  writer.pos = template.tools.put(writer, p, e.tool);
 }
 
 /** Any request, field by field in the protocol's order; null and undefined as nil. */

@@ -157,6 +157,49 @@ describe('EventEncoder', () => {
     );
   });
 
+  it('writes repeated, colliding and changing strings exactly from one encoder (property)', () => {
+    // One encoder keeps recent strings' encodings: values come from a small
+    // pool so they repeat, share slots (same length and last characters) and
+    // replace each other, with non-ASCII, empty and held-length edge cases.
+    const pool = fc.constantFrom(
+      '',
+      'a',
+      'ab',
+      'tools/call',
+      'tools/list',
+      'toolz/call',
+      'séarch',
+      '😀😀',
+      'x'.repeat(48),
+      'y'.repeat(48),
+      'x'.repeat(49),
+      '0198c2a4-7d1e-7c3b-9f2a-000000000001',
+      '0198c2a4-7d1e-7c3b-9f2a-100000000001',
+      '0198c2a4-7d1e-7c3b-9f2a-000000000002',
+    );
+    const value = fc.oneof(pool, pool, fc.constant(undefined), fc.integer());
+    const request = fc.record({
+      session_id: value,
+      method: value,
+      tool: value,
+      latency_us: fc.nat(),
+      status: fc.constantFrom('ok', 'error'),
+      bytes_in: fc.nat(),
+      bytes_out: fc.nat(),
+    });
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 60 }), (fields) => {
+        const encoder = new EventEncoder('p');
+        const writer = new MsgpackWriter(64);
+        const inputs = fields.map((f) => ({ kind: 'request', ...f }));
+        for (const input of inputs) encoder.write(writer, input as EventInput, NOW_MS);
+        const events = decodeBatch(writer.bytes.subarray(0, writer.pos), inputs.length);
+        expect(events).toEqual(inputs.map((input) => expectedRequest(input, 'p')));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('stamps each request with its own millisecond, whichever came before', () => {
     const encoder = new EventEncoder('p');
     const writer = new MsgpackWriter(64);
