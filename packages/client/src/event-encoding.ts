@@ -1,11 +1,10 @@
 // Turns what a proxy hands to record() into the MessagePack of its wire
 // event, written straight into the client's queue: request_id, timestamps
-// and proxy filled in, every event of a kind with the same fields in the
-// same order, absent optional fields as nil. Keys are encoded once, here, as
-// constants. Writing the event directly costs well under half of building an
-// object and leaving msgpackr to encode it later (about 2 µs of CPU per
-// event against 5 to 6 on the project's machine). Anything that is not a
-// known kind is encoded as it is, for the daemon to reject with a reason.
+// and proxy filled in, absent optional fields as nil. Requests, nearly all
+// of the traffic, have their own encoder (request-encoding.ts); sessions,
+// closes and schema versions are rare and written here key by key, their
+// keys encoded once as constants. Anything that is not a known kind is
+// encoded as it is, for the daemon to reject with a reason.
 
 import {
   canonicalJson,

@@ -15,6 +15,7 @@
 // written field by field, in the protocol's order.
 
 import {
+  type EncodedConstant,
   encodedConstant,
   encodedString,
   type MsgpackWriter,
@@ -217,7 +218,12 @@ export function writeRequest(
   writer.pos = template.tools.put(writer, p, e.tool);
 }
 
-/** Any request, field by field in the protocol's order; null and undefined as nil. */
+/** A key and its value (any value; null and undefined as nil). */
+function putField(writer: MsgpackWriter, p: number, key: EncodedConstant, value: unknown): number {
+  return putValue(writer, putConstant(writer, p, key), value);
+}
+
+/** Any request, field by field in the protocol's order. */
 function writeRequestInFull(writer: MsgpackWriter, e: Loose, proxy: unknown, nowMs: number): void {
   let p = putConstant(writer, writer.pos, REQUEST_HEAD);
   const requestId = e.request_id;
@@ -225,29 +231,14 @@ function writeRequestInFull(writer: MsgpackWriter, e: Loose, proxy: unknown, now
   p = putConstant(writer, p, TS);
   const ts = e.ts;
   p = ts == null ? putUint64(writer, p, nowMs) : putValue(writer, p, ts);
-  p = putConstant(writer, p, PROXY);
-  p = putValue(writer, p, e.proxy ?? proxy);
-  p = putConstant(writer, p, SESSION_ID);
-  p = putValue(writer, p, e.session_id);
-  p = putConstant(writer, p, METHOD);
-  p = putValue(writer, p, e.method);
-  p = putConstant(writer, p, TOOL);
-  p = putValue(writer, p, e.tool);
-  p = putConstant(writer, p, LATENCY_US);
-  p = putValue(writer, p, e.latency_us);
-  p = putConstant(writer, p, STATUS);
-  writer.pos = putValue(writer, p, e.status);
-  writeTail(writer, e);
-}
-
-/** error_code, error_msg, bytes_in and bytes_out, whatever they hold. */
-function writeTail(writer: MsgpackWriter, e: Loose): void {
-  let p = putConstant(writer, writer.pos, ERROR_CODE);
-  p = putValue(writer, p, e.error_code);
-  p = putConstant(writer, p, ERROR_MSG);
-  p = putValue(writer, p, e.error_msg);
-  p = putConstant(writer, p, BYTES_IN);
-  p = putValue(writer, p, e.bytes_in);
-  p = putConstant(writer, p, BYTES_OUT);
-  writer.pos = putValue(writer, p, e.bytes_out);
+  p = putField(writer, p, PROXY, e.proxy ?? proxy);
+  p = putField(writer, p, SESSION_ID, e.session_id);
+  p = putField(writer, p, METHOD, e.method);
+  p = putField(writer, p, TOOL, e.tool);
+  p = putField(writer, p, LATENCY_US, e.latency_us);
+  p = putField(writer, p, STATUS, e.status);
+  p = putField(writer, p, ERROR_CODE, e.error_code);
+  p = putField(writer, p, ERROR_MSG, e.error_msg);
+  p = putField(writer, p, BYTES_IN, e.bytes_in);
+  writer.pos = putField(writer, p, BYTES_OUT, e.bytes_out);
 }
