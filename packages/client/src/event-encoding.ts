@@ -13,6 +13,7 @@ import {
   encodedConstant,
   encodedString,
   type MsgpackWriter,
+  putField,
 } from '@mcpr-store/protocol';
 import { RequestTemplate, writeRequest } from './request-encoding.js';
 
@@ -45,50 +46,36 @@ const UPSTREAM_URL = key('upstream_url');
 const PAYLOAD = key('payload');
 const SCHEMA_HASH = key('schema_hash');
 
-/** Writes `value`, or nil when it is null or undefined. */
-function optional(writer: MsgpackWriter, value: unknown): void {
-  if (value === undefined || value === null) writer.nil();
-  else writer.value(value);
-}
+// Null and undefined values are written as nil.
 
 function writeSession(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
-  writer.constant(SESSION_HEAD);
-  writer.value(e.session_id);
-  writer.constant(PROXY);
-  writer.value(e.proxy ?? proxy);
-  writer.constant(STARTED_AT);
-  writer.value(e.started_at ?? nowMs);
-  writer.constant(CLIENT_NAME);
-  optional(writer, e.client_name);
-  writer.constant(CLIENT_VERSION);
-  optional(writer, e.client_version);
-  writer.constant(CLIENT_PLATFORM);
-  optional(writer, e.client_platform);
+  let p = putField(writer, writer.pos, SESSION_HEAD, e.session_id);
+  p = putField(writer, p, PROXY, e.proxy ?? proxy);
+  p = putField(writer, p, STARTED_AT, e.started_at ?? nowMs);
+  p = putField(writer, p, CLIENT_NAME, e.client_name);
+  p = putField(writer, p, CLIENT_VERSION, e.client_version);
+  writer.pos = putField(writer, p, CLIENT_PLATFORM, e.client_platform);
 }
 
 function writeSessionClosed(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
-  writer.constant(SESSION_CLOSED_HEAD);
-  writer.value(e.session_id);
-  writer.constant(ENDED_AT);
-  writer.value(e.ended_at ?? nowMs);
-  writer.constant(PROXY);
-  writer.value(e.proxy ?? proxy);
+  let p = putField(writer, writer.pos, SESSION_CLOSED_HEAD, e.session_id);
+  p = putField(writer, p, ENDED_AT, e.ended_at ?? nowMs);
+  writer.pos = putField(writer, p, PROXY, e.proxy ?? proxy);
 }
 
 function writeSchemaVersion(writer: MsgpackWriter, e: Loose, proxy: string, nowMs: number): void {
-  writer.constant(SCHEMA_VERSION_HEAD);
-  writer.value(e.ts ?? nowMs);
-  writer.constant(PROXY);
-  writer.value(e.proxy ?? proxy);
-  writer.constant(UPSTREAM_URL);
-  writer.value(e.upstream_url);
-  writer.constant(METHOD);
-  writer.value(e.method);
-  writer.constant(PAYLOAD);
   const payload = e.payload;
-  writer.value(payload !== null && typeof payload === 'object' ? canonicalJson(payload) : payload);
-  writer.constant(SCHEMA_HASH);
-  optional(writer, e.schema_hash);
+  let p = putField(writer, writer.pos, SCHEMA_VERSION_HEAD, e.ts ?? nowMs);
+  p = putField(writer, p, PROXY, e.proxy ?? proxy);
+  p = putField(writer, p, UPSTREAM_URL, e.upstream_url);
+  p = putField(writer, p, METHOD, e.method);
+  p = putField(
+    writer,
+    p,
+    PAYLOAD,
+    payload !== null && typeof payload === 'object' ? canonicalJson(payload) : payload,
+  );
+  writer.pos = putField(writer, p, SCHEMA_HASH, e.schema_hash);
 }
 
 /** Writes the wire events of one client, whose proxy name fills every event that has none. */

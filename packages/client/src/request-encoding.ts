@@ -15,11 +15,11 @@
 // written field by field, in the protocol's order.
 
 import {
-  type EncodedConstant,
   encodedConstant,
   encodedString,
   type MsgpackWriter,
   putConstant,
+  putField,
   putUint64,
   putValue,
   REQUEST_STATUSES,
@@ -216,11 +216,6 @@ export function writeRequest(
   p = template.sessions.put(writer, p + bytes.length, e.session_id);
   p = template.methods.put(writer, p, e.method);
   writer.pos = template.tools.put(writer, p, e.tool);
-}
-
-/** A key and its value (any value; null and undefined as nil). */
-function putField(writer: MsgpackWriter, p: number, key: EncodedConstant, value: unknown): number {
-  return putValue(writer, putConstant(writer, p, key), value);
 }
 
 /** Any request, field by field in the protocol's order. */

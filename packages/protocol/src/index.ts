@@ -14,9 +14,7 @@ export {
   encodedString,
   MsgpackWriter,
   putConstant,
-  putNil,
-  putNumber,
-  putString,
+  putField,
   putUint64,
   putValue,
 } from './msgpack-writer.js';

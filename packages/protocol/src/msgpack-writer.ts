@@ -297,6 +297,16 @@ export function putUint64(writer: MsgpackWriter, p: number, value: number): numb
   return p + 9;
 }
 
+/** A key (a map key, say) and then its value, any value. */
+export function putField(
+  writer: MsgpackWriter,
+  p: number,
+  key: EncodedConstant,
+  value: unknown,
+): number {
+  return putValue(writer, putConstant(writer, p, key), value);
+}
+
 /** Any value (see `MsgpackWriter.value`). */
 export function putValue(writer: MsgpackWriter, p: number, value: unknown): number {
   if (typeof value === 'string') return putString(writer, p, value);
