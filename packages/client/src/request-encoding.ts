@@ -1,18 +1,20 @@
 // The request event, the one a proxy records for every call, written as fast
 // as JavaScript allows: its cost is most of what record() costs.
 //
-// A MessagePack map's keys may come in any order, so the fields whose
-// encoded size does not vary come first: kind, a generated request_id, ts,
-// this client's proxy, latency_us (as uint32) and the session_id key form one
-// per-client template, copied 32 bits at a time, whose holes (the id's
-// digits, the time, the latency) are then filled in place. Only the
-// variable strings (session, method, tool, status) and their keys follow,
-// then a template for the usual tail, no error and both sizes (or neither),
-// or the tail's four fields one by one.
+// A MessagePack map's keys may come in any order, so the usual request
+// (a generated id, this client's proxy, a uint32 latency, no error, both
+// sizes or neither) starts with a per-client template of every field whose
+// encoded size does not vary: kind, request_id, ts, proxy, latency_us,
+// status, the sizes, then the session_id key. Its holes (the map's size,
+// the time, the id's digits, latency and sizes) are filled in place and it
+// is copied in one go; session_id, method and tool follow, then error_code
+// and error_msg when there are any, all from recent-strings.ts. Absent
+// optional fields are left out of the map, which the protocol reads as nil:
+// an ok request carries no error_code or error_msg.
 // Integers written wider than they need are valid MessagePack, and every
-// decoder reads them (PROTOCOL.md says so). An event the templates do not fit
-// (a given request_id, ts or proxy, a latency that is not a uint32) is
-// written field by field, in the protocol's order.
+// decoder reads them (PROTOCOL.md says so). Any other request (a given
+// request_id, ts or proxy, a latency or size that is not a uint32) is
+// written field by field, all 13 of them, in the protocol's order.
 
 import {
   encodedConstant,
@@ -67,7 +69,7 @@ function isUint32(value: unknown): value is number {
 /**
  * The fixed-size part of a request with one status, no error, and either
  * both sizes (as uint32 holes) or neither: every field but session_id,
- * method and tool, then the session_id key. The time and the id's first 15
+ * method and tool (the absent ones left out), then the session_id key. The time and the id's first 15
  * characters (the time, and the version digit) are written into it once per
  * millisecond.
  */
@@ -80,6 +82,8 @@ class RequestHead {
   /** -1 when the template has no sizes. */
   private readonly bytesInAt: number;
   private readonly bytesOutAt: number;
+  /** Entries of the map without error fields; up to two are added, so it stays a fixmap. */
+  private readonly entries: number;
   private stampedMs = -1;
 
   constructor(proxy: unknown, status: RequestStatus, withSizes: boolean) {
@@ -88,8 +92,11 @@ class RequestHead {
     let latencyAt = 0;
     let bytesInAt = -1;
     let bytesOutAt = -1;
+    const entries = withSizes ? 11 : 9;
     const head = encodedConstant((writer) => {
-      writer.mapHeader(13);
+      // No error, and sizes only when there are some: the absent fields are
+      // left out of the map, which is the same as nil (PROTOCOL.md).
+      writer.mapHeader(entries);
       writer.string('kind');
       writer.string('request');
       writer.string('request_id');
@@ -109,16 +116,12 @@ class RequestHead {
       latencyAt = uint32Hole(writer);
       writer.string('status');
       writer.string(status);
-      writer.string('error_code');
-      writer.nil();
-      writer.string('error_msg');
-      writer.nil();
-      writer.string('bytes_in');
-      if (withSizes) bytesInAt = uint32Hole(writer);
-      else writer.nil();
-      writer.string('bytes_out');
-      if (withSizes) bytesOutAt = uint32Hole(writer);
-      else writer.nil();
+      if (withSizes) {
+        writer.string('bytes_in');
+        bytesInAt = uint32Hole(writer);
+        writer.string('bytes_out');
+        bytesOutAt = uint32Hole(writer);
+      }
       writer.string('session_id');
     });
     this.bytes = head.bytes;
@@ -128,16 +131,19 @@ class RequestHead {
     this.latencyAt = latencyAt;
     this.bytesInAt = bytesInAt;
     this.bytesOutAt = bytesOutAt;
+    this.entries = entries;
   }
 
   /**
-   * The head for request `e` at `nowMs`, filled in: the time (once per
+   * The head for request `e` at `nowMs`, with `errorFields` (0 to 2)
+   * written after it, filled in: the map's size, the time (once per
    * millisecond), a new id, the latency and the sizes. It is filled in here,
    * in the template itself, and then copied: the JIT writes into this view,
    * whose shape it knows, inline.
    */
-  filled(e: Loose, nowMs: number): Uint8Array {
+  filled(e: Loose, nowMs: number, errorFields: number): Uint8Array {
     const view = this.view;
+    this.bytes[0] = 0x80 | (this.entries + errorFields);
     if (nowMs !== this.stampedMs) {
       view.setUint32(this.tsAt, Math.floor(nowMs / TWO_32));
       view.setUint32(this.tsAt + 4, nowMs >>> 0);
@@ -168,6 +174,8 @@ export class RequestTemplate {
   readonly sessions = new RecentStrings(METHOD);
   readonly methods = new RecentStrings(TOOL);
   readonly tools = new RecentStrings(NOTHING);
+  readonly errorCodes = new RecentStrings(NOTHING);
+  readonly errorMessages = new RecentStrings(NOTHING);
 
   constructor(readonly proxy: unknown) {
     const heads = (withSizes: boolean) =>
@@ -181,7 +189,7 @@ export class RequestTemplate {
   /** The head that fits request `e`, or null when it has to be written field by field. */
   headFor(e: Loose): RequestHead | null {
     if (e.request_id != null || e.ts != null || e.proxy != null) return null;
-    if (!isUint32(e.latency_us) || e.error_code != null || e.error_msg != null) return null;
+    if (!isUint32(e.latency_us)) return null;
     const heads =
       isUint32(e.bytes_in) && isUint32(e.bytes_out)
         ? this.withSizes
@@ -209,13 +217,25 @@ export function writeRequest(
     writeRequestInFull(writer, e, template.proxy, nowMs);
     return;
   }
-  const bytes = head.filled(e, nowMs);
+  const errorCode = e.error_code;
+  const errorMsg = e.error_msg;
+  const errorFields = (errorCode == null ? 0 : 1) + (errorMsg == null ? 0 : 1);
+  const bytes = head.filled(e, nowMs, errorFields);
   let p = writer.pos;
   if (p + bytes.length > writer.bytes.length) writer.ensure(bytes.length);
   writer.bytes.set(bytes, p);
   p = template.sessions.put(writer, p + bytes.length, e.session_id);
   p = template.methods.put(writer, p, e.method);
-  writer.pos = template.tools.put(writer, p, e.tool);
+  p = template.tools.put(writer, p, e.tool);
+  if (errorFields !== 0) {
+    if (errorCode != null) {
+      p = template.errorCodes.put(writer, putConstant(writer, p, ERROR_CODE), errorCode);
+    }
+    if (errorMsg != null) {
+      p = template.errorMessages.put(writer, putConstant(writer, p, ERROR_MSG), errorMsg);
+    }
+  }
+  writer.pos = p;
 }
 
 /** Any request, field by field in the protocol's order. */

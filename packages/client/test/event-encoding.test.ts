@@ -9,16 +9,51 @@ import { EventEncoder } from '../src/event-encoding.js';
 const NOW_MS = 1_700_000_000_123;
 const UUIDV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-function wire(input: unknown, proxy = 'proxy-a'): Record<string, unknown> {
+const REQUEST_FIELDS = [
+  'kind',
+  'request_id',
+  'ts',
+  'proxy',
+  'session_id',
+  'method',
+  'tool',
+  'latency_us',
+  'status',
+  'error_code',
+  'error_msg',
+  'bytes_in',
+  'bytes_out',
+];
+
+/**
+ * A decoded request as the daemon reads it: a field left out of the map is
+ * nil (PROTOCOL.md). Only absent keys are filled; every value the client
+ * wrote is compared as written.
+ */
+function asRead(event: unknown): Record<string, unknown> {
+  const e = event as Record<string, unknown>;
+  if (e === null || typeof e !== 'object' || e.kind !== 'request') return e;
+  const read: Record<string, unknown> = {};
+  for (const field of REQUEST_FIELDS) read[field] = field in e ? e[field] : null;
+  return { ...read, ...e };
+}
+
+/** The wire event the client writes for `input`, decoded. */
+function rawWire(input: unknown, proxy = 'proxy-a'): Record<string, unknown> {
   const writer = new MsgpackWriter(64);
   new EventEncoder(proxy).write(writer, input as EventInput, NOW_MS);
   return decodeBody(writer.bytes.subarray(0, writer.pos)) as Record<string, unknown>;
 }
 
-/** `count` events written back to back, decoded as the array a batch carries. */
+/** The same, read as the daemon reads it. */
+function wire(input: unknown, proxy = 'proxy-a'): Record<string, unknown> {
+  return asRead(rawWire(input, proxy));
+}
+
+/** `count` events written back to back, decoded as the array a batch carries and read. */
 function decodeBatch(bytes: Buffer, count: number): Record<string, unknown>[] {
   const array = Buffer.concat([Buffer.from([0xdc, count >> 8, count & 0xff]), bytes]);
-  return decodeBody(array) as Record<string, unknown>[];
+  return (decodeBody(array) as unknown[]).map(asRead);
 }
 
 /** The wire event the protocol defines for a request input: the test's own statement of it. */
@@ -46,9 +81,26 @@ describe('EventEncoder', () => {
     expect(event).toEqual(
       expectedRequest({ method: 'tools/list', latency_us: 5, status: 'ok' }, 'proxy-a'),
     );
-    expect(Object.keys(event)).toHaveLength(13);
     // The first 48 bits are the time: 0x018bcfe5687b is NOW_MS.
     expect((event.request_id as string).slice(0, 13)).toBe('018bcfe5-687b');
+  });
+
+  it('leaves out the error fields of a request without one, and sizes it does not have', () => {
+    const usual = { kind: 'request', method: 'tools/call', tool: 't', latency_us: 5, status: 'ok' };
+    const fixed = ['kind', 'request_id', 'ts', 'proxy', 'latency_us', 'status'];
+    const strings = ['session_id', 'method', 'tool'];
+    expect(Object.keys(rawWire(usual)).sort()).toEqual([...fixed, ...strings].sort());
+    const sized = { ...usual, bytes_in: 10, bytes_out: 20 };
+    expect(Object.keys(rawWire(sized)).sort()).toEqual(
+      [...fixed, 'bytes_in', 'bytes_out', ...strings].sort(),
+    );
+    const coded = { ...sized, status: 'error', error_code: '-32603' };
+    expect(Object.keys(rawWire(coded)).sort()).toEqual(
+      [...fixed, 'bytes_in', 'bytes_out', ...strings, 'error_code'].sort(),
+    );
+    const failed = { ...coded, error_msg: 'upstream returned 502' };
+    expect(Object.keys(rawWire(failed)).sort()).toEqual([...REQUEST_FIELDS].sort());
+    expect(rawWire(failed)).toEqual(expectedRequest(failed, 'proxy-a'));
   });
 
   it('keeps every field given, and any value of any type for the daemon to judge', () => {
@@ -148,7 +200,7 @@ describe('EventEncoder', () => {
           writer.ensure(already);
           writer.pos = already;
           new EventEncoder(proxy).write(writer, input as EventInput, NOW_MS);
-          const event = decodeBody(writer.bytes.subarray(already, writer.pos));
+          const event = asRead(decodeBody(writer.bytes.subarray(already, writer.pos)));
           expect(event).toEqual(expectedRequest(input, proxy));
           expect((event as { request_id: string }).request_id.slice(0, 13)).toBe('018bcfe5-687b');
         },
@@ -178,15 +230,20 @@ describe('EventEncoder', () => {
       '0198c2a4-7d1e-7c3b-9f2a-000000000002',
     );
     const value = fc.oneof(pool, pool, fc.constant(undefined), fc.integer());
-    const request = fc.record({
-      session_id: value,
-      method: value,
-      tool: value,
-      latency_us: fc.nat(),
-      status: fc.constantFrom('ok', 'error'),
-      bytes_in: fc.nat(),
-      bytes_out: fc.nat(),
-    });
+    const request = fc.record(
+      {
+        session_id: value,
+        method: value,
+        tool: value,
+        latency_us: fc.nat(),
+        status: fc.constantFrom('ok', 'error'),
+        error_code: value,
+        error_msg: value,
+        bytes_in: fc.nat(),
+        bytes_out: fc.nat(),
+      },
+      { requiredKeys: ['session_id', 'method', 'tool', 'latency_us', 'status'] },
+    );
     fc.assert(
       fc.property(fc.array(request, { minLength: 1, maxLength: 60 }), (fields) => {
         const encoder = new EventEncoder('p');
