@@ -8,12 +8,12 @@
 // method and tool are strings of their own, as a proxy gets them from the
 // requests it parses, never the same objects again (see traffic.mjs).
 // Prints JSON.
-//   node proxy-side.mjs SOCKET CALLS SECONDS
+//   node proxy-side.mjs SOCKET CALLS SECONDS [INSTANT_ACK_PEER_SOCKET]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StoreClient } from '../../packages/client/dist/index.js';
 import { trafficEvent } from './traffic.mjs';
 
-const [socketPath, callsText, secondsText] = process.argv.slice(2);
+const [socketPath, callsText, secondsText, peerSocketPath] = process.argv.slice(2);
 const calls = Number(callsText);
 const seconds = Number(secondsText);
 
@@ -55,13 +55,35 @@ await client.flush(300_000);
 //     framing, socket writes, acks, garbage collection; time spent waiting
 //     for the daemon is not counted, and no backlog builds up.
 const steadyCalls = Math.max(5000, Math.floor(calls / 4));
-const cpuBefore = process.cpuUsage();
-for (let i = 0; i < steadyCalls; i += 5000) {
-  for (let j = i; j < Math.min(steadyCalls, i + 5000); j += 1) client.record(trafficEvent(j, true));
-  await client.flush(60_000);
+async function steadyCpuNs(recorder) {
+  const cpuBefore = process.cpuUsage();
+  for (let i = 0; i < steadyCalls; i += 5000) {
+    for (let j = i; j < Math.min(steadyCalls, i + 5000); j += 1) {
+      recorder.record(trafficEvent(j, true));
+    }
+    await recorder.flush(60_000);
+  }
+  const cpu = process.cpuUsage(cpuBefore);
+  return ((cpu.user + cpu.system) * 1000) / steadyCalls - makeCpuNs;
 }
-const cpu = process.cpuUsage(cpuBefore);
-const recordCpuNs = ((cpu.user + cpu.system) * 1000) / steadyCalls - makeCpuNs;
+const recordCpuNs = await steadyCpuNs(client);
+
+// 1c. The same against a peer that acks at once and stores nothing
+//     (instant-ack-peer.mjs), when given: the client's own cost, without
+//     the daemon's threads taking the cores this process runs on.
+let recordCpuNsInstantAck = null;
+if (peerSocketPath) {
+  const alone = new StoreClient({
+    socketPath: peerSocketPath,
+    proxy: 'proxy-side',
+    maxQueueEvents: 1_000_000,
+  });
+  alone.on('error', () => {});
+  await alone.health(30_000);
+  await steadyCpuNs(alone);
+  recordCpuNsInstantAck = await steadyCpuNs(alone);
+  await alone.close(30_000);
+}
 
 // 2. A busy process: handlers doing ~0.2 ms of work each, back to back; with
 //    recording, each handler also records one event.
@@ -88,5 +110,5 @@ const without = await busy(false);
 const withRecording = await busy(true);
 await client.close(30_000);
 process.stdout.write(
-  `${JSON.stringify({ record_ns: recordNs, record_cpu_ns: recordCpuNs, record_call_ns: recordCallNs, make_event_ns: makeNs, make_event_cpu_ns: makeCpuNs, loop_p99_ms_without: without.p99_ms, loop_p99_ms_with: withRecording.p99_ms, handled_without: without.handled, handled_with: withRecording.handled })}\n`,
+  `${JSON.stringify({ record_ns: recordNs, record_cpu_ns: recordCpuNs, record_cpu_ns_instant_ack: recordCpuNsInstantAck, record_call_ns: recordCallNs, make_event_ns: makeNs, make_event_cpu_ns: makeCpuNs, loop_p99_ms_without: without.p99_ms, loop_p99_ms_with: withRecording.p99_ms, handled_without: without.handled, handled_with: withRecording.handled })}\n`,
 );

@@ -210,6 +210,26 @@ async function startDaemon(name, extra = []) {
   return { socket, db, proc, stop, peakRssBytes };
 }
 
+/** The instant-ack peer (instant-ack-peer.mjs) on a socket of its own. */
+async function startInstantAckPeer() {
+  const dir = path.join(work, 'instant-ack-peer');
+  fs.mkdirSync(dir);
+  const socket = path.join(dir, 's.sock');
+  const proc = spawn(process.execPath, [path.join(HERE, 'instant-ack-peer.mjs'), socket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    proc.stdout.once('data', resolve);
+    proc.once('exit', (code) => reject(new Error(`instant-ack peer exited with ${code}`)));
+  });
+  const stop = () =>
+    new Promise((resolve) => {
+      proc.on('exit', (code) => resolve(code));
+      proc.kill('SIGTERM');
+    });
+  return { socket, stop };
+}
+
 function countRows(file) {
   const db = new Database(file, { readonly: true });
   try {
@@ -309,12 +329,15 @@ async function main() {
   if (ONLY.has('proxy')) {
     log('proxy side: record() cost and event-loop delay');
     const side = await startDaemon('proxy-side');
+    const peer = await startInstantAckPeer();
     report.results.proxy_side = await spawnJson([
       path.join(HERE, 'proxy-side.mjs'),
       side.socket,
       String(SIZES.recordCalls),
       String(SIZES.busySeconds),
+      peer.socket,
     ]);
+    await peer.stop();
     await side.stop();
   }
 
@@ -416,6 +439,13 @@ function printReport() {
       `${Math.round(r.proxy_side.record_cpu_ns)} / ${Math.round(r.proxy_side.record_ns)} ns`,
       `the call alone ${Math.round(r.proxy_side.record_call_ns)} ns`,
     );
+    if (r.proxy_side.record_cpu_ns_instant_ack !== null) {
+      row(
+        'record() CPU, peer acking at once (no daemon)',
+        `${Math.round(r.proxy_side.record_cpu_ns_instant_ack)} ns`,
+        'the client alone',
+      );
+    }
     row(
       'busy loop p99 delay without / with recording',
       `${r.proxy_side.loop_p99_ms_without.toFixed(2)} / ${r.proxy_side.loop_p99_ms_with.toFixed(2)} ms`,
