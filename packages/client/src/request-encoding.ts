@@ -67,11 +67,11 @@ function isUint32(value: unknown): value is number {
 }
 
 /**
- * The fixed-size part of a request with one status, no error, and either
- * both sizes (as uint32 holes) or neither: every field but session_id,
- * method and tool (the absent ones left out), then the session_id key. The time and the id's first 15
- * characters (the time, and the version digit) are written into it once per
- * millisecond.
+ * The fixed-size part of a request with one status and either both sizes
+ * (as uint32 holes) or neither: every field but session_id, method, tool
+ * and the error fields (absent sizes left out), then the session_id key.
+ * The time and the id's first 15 characters (the time, and the version
+ * digit) are written into it once per millisecond.
  */
 class RequestHead {
   private readonly bytes: Uint8Array;
@@ -227,13 +227,11 @@ export function writeRequest(
   p = template.sessions.put(writer, p + bytes.length, e.session_id);
   p = template.methods.put(writer, p, e.method);
   p = template.tools.put(writer, p, e.tool);
-  if (errorFields !== 0) {
-    if (errorCode != null) {
-      p = template.errorCodes.put(writer, putConstant(writer, p, ERROR_CODE), errorCode);
-    }
-    if (errorMsg != null) {
-      p = template.errorMessages.put(writer, putConstant(writer, p, ERROR_MSG), errorMsg);
-    }
+  if (errorCode != null) {
+    p = template.errorCodes.put(writer, putConstant(writer, p, ERROR_CODE), errorCode);
+  }
+  if (errorMsg != null) {
+    p = template.errorMessages.put(writer, putConstant(writer, p, ERROR_MSG), errorMsg);
   }
   writer.pos = p;
 }
