@@ -85,6 +85,77 @@ describe('BatchWriter', () => {
     expect(session()).toMatchObject({ total_calls: 1, total_errors: 1 });
   });
 
+  it('writes a mixed batch in order and reports duplicates at their own positions', () => {
+    const first = valid(requestEvent({ ts: 2000 }));
+    const outcome = writer.write([
+      valid(sessionEvent({ started_at: 1000 })),
+      first,
+      schema([{ name: 'a' }], 1500),
+      first,
+      valid({ kind: 'session_closed', session_id: 'session-1', ended_at: 4000, proxy: null }),
+      valid(requestEvent({ ts: 3000, status: 'timeout', session_id: null })),
+      valid(requestEvent({ ts: 3500, status: 'error', error_code: '-1', bytes_in: 0 })),
+    ]);
+    expect(outcome).toMatchObject({ committed: 7, duplicate_positions: [3], rejected: [] });
+    expect(session()).toMatchObject({
+      started_at: 1000,
+      last_seen_at: 3500,
+      ended_at: 4000,
+      total_calls: 2,
+      total_errors: 1,
+    });
+    expect(changes()).toHaveLength(1);
+    expect(
+      db
+        .prepare(
+          `SELECT session_id, status, error_code, bytes_in, bytes_out,
+                  typeof(ts) AS ts_type, typeof(latency_us) AS latency_type
+             FROM requests ORDER BY ts`,
+        )
+        .all(),
+    ).toEqual([
+      {
+        session_id: 'session-1',
+        status: 'ok',
+        error_code: null,
+        bytes_in: null,
+        bytes_out: null,
+        ts_type: 'integer',
+        latency_type: 'integer',
+      },
+      {
+        session_id: null,
+        status: 'timeout',
+        error_code: null,
+        bytes_in: null,
+        bytes_out: null,
+        ts_type: 'integer',
+        latency_type: 'integer',
+      },
+      {
+        session_id: 'session-1',
+        status: 'error',
+        error_code: '-1',
+        bytes_in: 0,
+        bytes_out: null,
+        ts_type: 'integer',
+        latency_type: 'integer',
+      },
+    ]);
+  });
+
+  it('reports an event SQLite refuses at its position and commits the rest', () => {
+    // Not validated: the table's CHECK on status refuses it.
+    const refused = { ...valid(requestEvent()), status: 'lost' } as unknown as StoreEvent;
+    const outcome = writer.write([valid(requestEvent()), refused, valid(sessionEvent())]);
+    expect(outcome.committed).toBe(2);
+    expect(outcome.rejected).toHaveLength(1);
+    expect(outcome.rejected[0]).toMatchObject({ position: 1 });
+    expect(outcome.rejected[0]?.reason).toMatch(/CHECK constraint failed/);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM requests').get()).toEqual({ n: 1 });
+    expect(session()).toMatchObject({ total_calls: 1 });
+  });
+
   it('counts errors and timeouts, not ok, in total_errors and keeps the latest last_seen_at', () => {
     writer.write([valid(sessionEvent({ started_at: 100 }))]);
     writer.write([

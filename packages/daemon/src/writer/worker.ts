@@ -5,11 +5,11 @@
 // the next task, so a fault that clears (space freed, permissions restored)
 // heals without a restart.
 
-import type { StoreEvent } from '@mcpr-store/protocol';
 import { applyWriterPragmas, type Db, openWriteConnection } from '../db/connection.js';
 import { migrate, readSchemaVersion, SchemaTooNewError } from '../db/migrate.js';
 import { SCHEMA_VERSION } from '../db/schema-sql.js';
 import { type BatchOutcome, BatchWriter } from './batch-writer.js';
+import type { WriterBatch } from './writer-batch.js';
 
 export interface OpenTask {
   op: 'open';
@@ -20,7 +20,7 @@ export interface OpenTask {
 }
 export interface WriteTask {
   op: 'write';
-  events: StoreEvent[];
+  batch: WriterBatch;
 }
 export interface CloseTask {
   op: 'close';
@@ -73,13 +73,13 @@ function closeConnection(): void {
   }
 }
 
-function write(events: StoreEvent[]): BatchOutcome {
+function write(batch: WriterBatch): BatchOutcome {
   if (!writer) {
     if (!settings) throw new Error('writer used before open');
     open(settings);
   }
   try {
-    return (writer as BatchWriter).write(events);
+    return (writer as BatchWriter).writeBatch(batch);
   } catch (error) {
     closeConnection();
     throw portable(error);
@@ -108,7 +108,7 @@ export default function run(task: WriterTask): OpenResult | BatchOutcome | null 
         throw portable(error);
       }
     case 'write':
-      return write(task.events);
+      return write(task.batch);
     case 'close':
       closeConnection();
       settings = null;

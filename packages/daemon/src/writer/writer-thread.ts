@@ -1,11 +1,13 @@
 // The main thread's handle on the writer: exactly one piscina worker, never
 // recycled and never idle-reaped, one task at a time. Batches queue in the
 // ingest queue, not in piscina, so that the daemon decides what to coalesce.
+// Each batch is packed into columns (writer-batch.ts) before it crosses over.
 
 import type { StoreEvent } from '@mcpr-store/protocol';
 import { Piscina } from 'piscina';
 import type { BatchOutcome } from './batch-writer.js';
 import type { OpenResult, WriterTask } from './worker.js';
+import { packBatch } from './writer-batch.js';
 
 export class WriterThread {
   private readonly pool: Piscina<WriterTask, unknown>;
@@ -36,7 +38,7 @@ export class WriterThread {
   }
 
   write(events: StoreEvent[]): Promise<BatchOutcome> {
-    return this.pool.run({ op: 'write', events }) as Promise<BatchOutcome>;
+    return this.pool.run({ op: 'write', batch: packBatch(events) }) as Promise<BatchOutcome>;
   }
 
   /** Closes the database, then ends the thread. */
