@@ -40,6 +40,7 @@ const { applyWriterPragmas, openWriteConnection } = await import(
   '../../packages/daemon/dist/db/connection.js'
 );
 const { migrate } = await import('../../packages/daemon/dist/db/migrate.js');
+const { BatchWriter } = await import('../../packages/daemon/dist/writer/batch-writer.js');
 const { DEFAULT_OPTIONS } = await import('../../packages/daemon/dist/server/daemon.js');
 const { measureQueries } = await import('./query-timings.mjs');
 
@@ -239,6 +240,27 @@ function countRows(file) {
   }
 }
 
+/**
+ * The daemon's own writer (BatchWriter) in this process, on the same events
+ * and batches as the ceiling: no socket, no threads, nothing decoded. The
+ * end-to-end runs over this figure are what the daemon costs on top of its
+ * writer; the ceiling is what SQLite takes from the seed's statements.
+ */
+function writerOnly(count, batchSize) {
+  const file = path.join(work, `writer-${batchSize}-${Date.now()}.db`);
+  const db = openWriteConnection(file);
+  applyWriterPragmas(db);
+  migrate(db, 'bench');
+  const writer = new BatchWriter(db);
+  const rows = events(count).map((e) => ({ kind: 'request', ...e }));
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < rows.length; i += batchSize) writer.write(rows.slice(i, i + batchSize));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  db.close();
+  fs.rmSync(file, { force: true });
+  return { events: count, batch: batchSize, seconds, events_per_s: Math.round(count / seconds) };
+}
+
 async function endToEnd(clients, total) {
   const daemon = await startDaemon(`e2e-${clients}`);
   const share = Math.floor(total / clients);
@@ -314,6 +336,11 @@ async function main() {
     report.results.sqlite.per_event = sqliteOnly(SIZES.perEventEvents, 1);
   }
   const mcpr = report.results.sqlite.mcpr_batching;
+  if (ONLY.has('e2e')) {
+    log(`the daemon's writer alone, in this process, batches of ${batch}`);
+    report.results.sqlite.writer_alone = writerOnly(SIZES.sqliteEvents, batch);
+  }
+  const writerAlone = report.results.sqlite.writer_alone;
 
   if (ONLY.has('e2e')) {
     report.results.end_to_end = [];
@@ -322,6 +349,8 @@ async function main() {
       const run = await endToEnd(clients, SIZES.e2eEvents);
       run.ratio_to_ceiling = Math.round((run.events_per_s / ceiling.events_per_s) * 100) / 100;
       if (mcpr) run.ratio_to_mcpr = Math.round((run.events_per_s / mcpr.events_per_s) * 100) / 100;
+      run.ratio_to_writer_alone =
+        Math.round((run.events_per_s / writerAlone.events_per_s) * 100) / 100;
       report.results.end_to_end.push(run);
     }
   }
@@ -425,12 +454,18 @@ function printReport() {
       `${r.sqlite.per_event.events_per_s} ev/s`,
       ratio(r.sqlite.per_event.events_per_s),
     );
+  if (r.sqlite.writer_alone)
+    row(
+      `our writer alone, batches of ${r.sqlite.writer_alone.batch}`,
+      `${r.sqlite.writer_alone.events_per_s} ev/s`,
+      ratio(r.sqlite.writer_alone.events_per_s),
+    );
   for (const run of r.end_to_end ?? []) {
     const vsMcpr = run.ratio_to_mcpr === undefined ? '' : `, ${run.ratio_to_mcpr.toFixed(2)}x mcpr`;
     row(
       `end to end, ${run.clients} client process(es)`,
       `${run.events_per_s} ev/s`,
-      `${run.ratio_to_ceiling.toFixed(2)} of ceiling${vsMcpr}; stored ${run.stored}/${run.events}`,
+      `${run.ratio_to_ceiling.toFixed(2)} of ceiling${vsMcpr}, ${run.ratio_to_writer_alone.toFixed(2)} of our writer alone; stored ${run.stored}/${run.events}`,
     );
   }
   if (r.proxy_side) {
