@@ -1,10 +1,12 @@
 // Between the sockets and the writer thread. Client batches ("units") wait
 // here and leave in writer batches that close on size or age; while the
 // writer commits one batch, the next one gathers, so under load batches grow
-// by themselves and the writer never idles. A unit is settled (acked) only
-// after the transaction holding it committed. A failed write puts its units
-// back at the head and retries with backoff: nothing is acked that is not on
-// disk, and nothing is dropped. What the queue holds is bounded: above the
+// by themselves. A full batch gathered meanwhile goes to the writer at once,
+// to wait there: the writer starts it the moment it finishes, without
+// waiting for this (busy) thread to hand it over. A unit is settled (acked)
+// only after the transaction holding it committed. A failed write puts its
+// units back in arrival order and retries with backoff: nothing is acked
+// that is not on disk, and nothing is dropped. What the queue holds is bounded: above the
 // bound it asks the server to stop reading sockets until the writer catches up.
 
 import type { AckMessage, RejectedEvent, StoreEvent } from '@mcpr-store/protocol';
@@ -51,12 +53,25 @@ export interface IngestListener {
   onRecovered(): void;
 }
 
+/** Writer batches handed over at once: one being written, one waiting in the writer. */
+const MAX_WRITER_BATCHES = 2;
+
+interface WriterBatchInFlight {
+  units: IngestUnit[];
+  events: number;
+  bytes: number;
+}
+
 export class IngestQueue {
   private pending: IngestUnit[] = [];
+  /** Order of arrival, so that failed batches go back where they were. */
+  private readonly arrival = new WeakMap<IngestUnit, number>();
+  private arrivals = 0;
   private pendingEvents = 0;
   private pendingBytes = 0;
   private firstPendingAt = 0;
-  private inFlight: IngestUnit[] | null = null;
+  /** Oldest first; the writer answers them in this order. */
+  private inFlight: WriterBatchInFlight[] = [];
   private inFlightEvents = 0;
   private inFlightBytes = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -91,6 +106,8 @@ export class IngestQueue {
 
   submit(unit: IngestUnit): void {
     if (this.pending.length === 0) this.firstPendingAt = Date.now();
+    this.arrival.set(unit, this.arrivals);
+    this.arrivals += 1;
     this.pending.push(unit);
     this.pendingEvents += unit.events.length;
     this.pendingBytes += unit.bytes;
@@ -116,11 +133,23 @@ export class IngestQueue {
   }
 
   private isIdle(): boolean {
-    return this.pending.length === 0 && this.inFlight === null;
+    return this.pending.length === 0 && this.inFlight.length === 0;
   }
 
   private schedule(): void {
-    if (this.inFlight || this.retryTimer || this.pending.length === 0) return;
+    if (this.retryTimer || this.pending.length === 0) return;
+    if (this.inFlight.length > 0) {
+      // The writer is busy: only a full batch is handed over ahead (not
+      // while writes fail); anything less keeps gathering until it is done.
+      if (
+        this.inFlight.length < MAX_WRITER_BATCHES &&
+        !this.failing &&
+        this.pendingEvents >= this.options.batchMaxEvents
+      ) {
+        this.dispatch();
+      }
+      return;
+    }
     const waitedMs = Date.now() - this.firstPendingAt;
     if (
       this.flushAll ||
@@ -155,9 +184,10 @@ export class IngestQueue {
     this.pendingEvents -= events;
     this.pendingBytes -= bytes;
     if (this.pending.length > 0) this.firstPendingAt = Date.now();
-    this.inFlight = units;
-    this.inFlightEvents = events;
-    this.inFlightBytes = bytes;
+    const batch: WriterBatchInFlight = { units, events, bytes };
+    this.inFlight.push(batch);
+    this.inFlightEvents += events;
+    this.inFlightBytes += bytes;
     const flat: StoreEvent[] = [];
     for (const unit of units) for (const event of unit.events) flat.push(event);
     const written =
@@ -170,37 +200,40 @@ export class IngestQueue {
           })
         : this.writer.write(flat);
     written.then(
-      (outcome) => this.committed(units, outcome, flat.length),
-      (error: unknown) => this.failed(units, asError(error)),
+      (outcome) => this.committed(batch, outcome),
+      (error: unknown) => this.failed(batch, asError(error)),
     );
   }
 
-  private committed(units: IngestUnit[], outcome: BatchOutcome, events: number): void {
-    this.clearInFlight();
+  private committed(batch: WriterBatchInFlight, outcome: BatchOutcome): void {
+    this.settled(batch);
     if (this.failing) {
       this.failing = false;
       this.retryDelayMs = 0;
       this.listener.onRecovered();
     }
-    if (events > 0) this.listener.onCommitted(outcome, events, units.length);
-    settleUnits(units, outcome);
+    if (batch.events > 0) this.listener.onCommitted(outcome, batch.events, batch.units.length);
+    settleUnits(batch.units, outcome);
     this.afterBatch();
   }
 
-  private failed(units: IngestUnit[], error: Error): void {
-    this.clearInFlight();
-    // Back at the head, in order: the retry writes exactly the same batch.
-    this.pending.unshift(...units);
-    for (const unit of units) {
-      this.pendingEvents += unit.events.length;
-      this.pendingBytes += unit.bytes;
-    }
+  private failed(batch: WriterBatchInFlight, error: Error): void {
+    this.settled(batch);
+    // Back among the waiting units in arrival order: the retry writes the
+    // same events in the same order, a batch handed over after this one
+    // (and failed too) included.
+    this.pending = [...batch.units, ...this.pending].sort(
+      (a, b) => (this.arrival.get(a) as number) - (this.arrival.get(b) as number),
+    );
+    this.pendingEvents += batch.events;
+    this.pendingBytes += batch.bytes;
     this.failing = true;
     this.retryDelayMs = Math.min(
       this.options.retryMaxMs,
       this.retryDelayMs === 0 ? this.options.retryMinMs : this.retryDelayMs * 2,
     );
     this.listener.onWriteFailed(error, this.retryDelayMs);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.schedule();
@@ -208,23 +241,24 @@ export class IngestQueue {
     this.afterBatch();
   }
 
-  private clearInFlight(): void {
-    this.inFlight = null;
-    this.inFlightEvents = 0;
-    this.inFlightBytes = 0;
+  /** Takes an answered batch out of the writer's hands. */
+  private settled(batch: WriterBatchInFlight): void {
+    const at = this.inFlight.indexOf(batch);
+    if (at >= 0) this.inFlight.splice(at, 1);
+    this.inFlightEvents -= batch.events;
+    this.inFlightBytes -= batch.bytes;
   }
 
   private afterBatch(): void {
     this.updatePressure();
     // Whatever gathered while the writer was busy leaves at once: under load
     // the writer never idles, and batches grow with the load by themselves.
-    if (this.pending.length > 0 && !this.retryTimer && this.inFlight === null) {
+    if (this.pending.length > 0 && !this.retryTimer && this.inFlight.length === 0) {
       if (this.timer) {
         clearTimeout(this.timer);
         this.timer = null;
       }
       this.dispatch();
-      return;
     }
     this.schedule();
     if (this.isIdle()) for (const resolve of this.idleWaiters.splice(0)) resolve();

@@ -1,7 +1,11 @@
 // The main thread's handle on the writer: exactly one piscina worker, never
-// recycled and never idle-reaped, one task at a time. Batches queue in the
-// ingest queue, not in piscina, so that the daemon decides what to coalesce.
-// Each batch is packed into columns (writer-batch.ts) before it crosses over.
+// recycled and never idle-reaped. Batches queue in the ingest queue, not in
+// piscina, so that the daemon decides what to coalesce; it hands the writer
+// at most two at a time. Both are posted to the worker at once: its tasks
+// are synchronous, so it writes them one after the other, and it starts the
+// second without waiting for the main thread, which is busy reading sockets
+// on a loaded machine. Each batch is packed into columns (writer-batch.ts)
+// before it crosses over.
 
 import type { StoreEvent } from '@mcpr-store/protocol';
 import { Piscina } from 'piscina';
@@ -17,7 +21,7 @@ export class WriterThread {
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: 1,
       maxThreads: 1,
-      concurrentTasksPerWorker: 1,
+      concurrentTasksPerWorker: 2,
       idleTimeout: Number.POSITIVE_INFINITY,
       resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 },
     });
