@@ -7,6 +7,7 @@ import { requestEvent, sessionEvent } from '../../../test/helpers/events.js';
 import { applyWriterPragmas, openWriteConnection } from '../src/db/connection.js';
 import { migrate } from '../src/db/migrate.js';
 import { BatchWriter, sha256Hex } from '../src/writer/batch-writer.js';
+import { packBatch } from '../src/writer/writer-batch.js';
 
 let db: Database.Database;
 let writer: BatchWriter;
@@ -154,6 +155,29 @@ describe('BatchWriter', () => {
     expect(outcome.rejected[0]?.reason).toMatch(/CHECK constraint failed/);
     expect(db.prepare('SELECT COUNT(*) AS n FROM requests').get()).toEqual({ n: 1 });
     expect(session()).toMatchObject({ total_calls: 1 });
+  });
+
+  it('writes several client batches in one transaction, positions and counters across them', () => {
+    const first = valid(requestEvent({ ts: 2000, session_id: 'session-1' }));
+    const refused = { ...valid(requestEvent()), status: 'lost' } as unknown as StoreEvent;
+    const outcome = writer.writeBatches([
+      packBatch([valid(sessionEvent({ started_at: 1000 })), first]),
+      packBatch([
+        valid(requestEvent({ ts: 3000, status: 'error', session_id: 'session-2' })),
+        first,
+        refused,
+        valid(requestEvent({ ts: 4000, session_id: 'session-1', status: 'timeout' })),
+      ]),
+    ]);
+    expect(outcome.committed).toBe(5);
+    expect(outcome.duplicate_positions).toEqual([3]);
+    expect(outcome.rejected.map((r) => r.position)).toEqual([4]);
+    expect(session('session-1')).toMatchObject({
+      total_calls: 2,
+      total_errors: 1,
+      last_seen_at: 4000,
+    });
+    expect(session('session-2')).toMatchObject({ total_calls: 1, total_errors: 1 });
   });
 
   it('counts errors and timeouts, not ok, in total_errors and keeps the latest last_seen_at', () => {

@@ -1,5 +1,6 @@
-import type { AckMessage, StoreEvent } from '@mcpr-store/protocol';
+import { type AckMessage, type StoreEvent, validateEvent } from '@mcpr-store/protocol';
 import { describe, expect, it } from 'vitest';
+import { requestEvent } from '../../../test/helpers/events.js';
 import {
   type BatchWriterPort,
   type IngestListener,
@@ -7,6 +8,7 @@ import {
   type IngestUnit,
 } from '../src/server/ingest-queue.js';
 import type { BatchOutcome } from '../src/writer/batch-writer.js';
+import { packBatch, unpackBatch, type WriterBatch } from '../src/writer/writer-batch.js';
 
 /** A writer whose every write waits until the test answers it. */
 class HeldWriter implements BatchWriterPort {
@@ -16,7 +18,8 @@ class HeldWriter implements BatchWriterPort {
     fail(message: string): void;
   }[] = [];
 
-  write(events: StoreEvent[]): Promise<BatchOutcome> {
+  write(batches: WriterBatch[]): Promise<BatchOutcome> {
+    const events = batches.flatMap(unpackBatch);
     return new Promise((resolve, reject) => {
       this.writes.push({
         events,
@@ -32,9 +35,9 @@ class HeldWriter implements BatchWriterPort {
     });
   }
 
-  /** The name of each event of write `k`. */
+  /** The name (request id) of each event of write `k`. */
   names(k: number): string[] {
-    return (this.writes[k]?.events ?? []).map((e) => (e as unknown as { name: string }).name);
+    return (this.writes[k]?.events ?? []).map((e) => (e.kind === 'request' ? e.request_id : ''));
   }
 }
 
@@ -60,15 +63,16 @@ function queueWith(writer: BatchWriterPort, listener: IngestListener = quiet): I
   );
 }
 
-/** A client batch of `count` events named `${name}0`, `${name}1`...; records its ack. */
+/** A client batch of `count` requests with ids `${name}0`, `${name}1`...; records its ack. */
 function unit(name: string, count: number, acks: Map<string, AckMessage>): IngestUnit {
-  const events = Array.from(
-    { length: count },
-    (_, i) => ({ name: `${name}${i}` }) as unknown as StoreEvent,
-  );
+  const events = Array.from({ length: count }, (_, i) => {
+    const result = validateEvent(requestEvent({ request_id: `${name}${i}` }));
+    if (!result.ok) throw new Error(result.reason);
+    return result.event;
+  });
   return {
     seq: 1,
-    events,
+    events: packBatch(events),
     indexes: events.map((_, i) => i),
     rejected: [],
     bytes: count * 100,

@@ -20,6 +20,7 @@ import {
   SUPPORTED_PROTOCOL_VERSIONS,
   validateEvent,
 } from '@mcpr-store/protocol';
+import { packBatch } from '../writer/writer-batch.js';
 import type { IngestUnit } from './ingest-queue.js';
 
 /** What a connection needs from the daemon around it. */
@@ -177,7 +178,7 @@ export class Connection {
     this.ctx.countReceived(raw_events.length, rejected.length);
     this.ctx.submit({
       seq,
-      events,
+      events: packBatch(events),
       indexes,
       rejected,
       bytes: frameBytes,

@@ -9,14 +9,18 @@
 // that is not on disk, and nothing is dropped. What the queue holds is bounded: above the
 // bound it asks the server to stop reading sockets until the writer catches up.
 
-import type { AckMessage, RejectedEvent, StoreEvent } from '@mcpr-store/protocol';
+import type { AckMessage, RejectedEvent } from '@mcpr-store/protocol';
 import type { BatchOutcome } from '../writer/batch-writer.js';
+import type { WriterBatch } from '../writer/writer-batch.js';
 
 /** One client batch after validation. */
 export interface IngestUnit {
   seq: number;
-  /** The valid events, in batch order. */
-  events: StoreEvent[];
+  /**
+   * The valid events, in batch order, packed as they arrive: what waits here
+   * is a few compact arrays, not thousands of objects for the collector.
+   */
+  events: WriterBatch;
   /** For each valid event, its index in the client's batch. */
   indexes: number[];
   /** Events refused by validation (index in the client's batch, reason). */
@@ -28,7 +32,8 @@ export interface IngestUnit {
 }
 
 export interface BatchWriterPort {
-  write(events: StoreEvent[]): Promise<BatchOutcome>;
+  /** Writes the batches' events, in order, in one transaction. */
+  write(batches: WriterBatch[]): Promise<BatchOutcome>;
 }
 
 export interface IngestQueueOptions {
@@ -109,7 +114,7 @@ export class IngestQueue {
     this.arrival.set(unit, this.arrivals);
     this.arrivals += 1;
     this.pending.push(unit);
-    this.pendingEvents += unit.events.length;
+    this.pendingEvents += unit.events.count;
     this.pendingBytes += unit.bytes;
     this.updatePressure();
     this.schedule();
@@ -175,10 +180,10 @@ export class IngestQueue {
     let bytes = 0;
     while (this.pending.length > 0) {
       const next = this.pending[0] as IngestUnit;
-      if (units.length > 0 && events + next.events.length > this.options.batchMaxEvents) break;
+      if (units.length > 0 && events + next.events.count > this.options.batchMaxEvents) break;
       units.push(next);
       this.pending.shift();
-      events += next.events.length;
+      events += next.events.count;
       bytes += next.bytes;
     }
     this.pendingEvents -= events;
@@ -188,17 +193,15 @@ export class IngestQueue {
     this.inFlight.push(batch);
     this.inFlightEvents += events;
     this.inFlightBytes += bytes;
-    const flat: StoreEvent[] = [];
-    for (const unit of units) for (const event of unit.events) flat.push(event);
     const written =
-      flat.length === 0
+      events === 0
         ? Promise.resolve<BatchOutcome>({
             committed: 0,
             duplicate_positions: [],
             rejected: [],
             commit_us: 0,
           })
-        : this.writer.write(flat);
+        : this.writer.write(units.map((unit) => unit.events));
     written.then(
       (outcome) => this.committed(batch, outcome),
       (error: unknown) => this.failed(batch, asError(error)),
@@ -289,7 +292,7 @@ function settleUnits(units: IngestUnit[], outcome: BatchOutcome): void {
     let committed = 0;
     let duplicateCount = 0;
     const rejected = [...unit.rejected];
-    for (let i = 0; i < unit.events.length; i += 1, position += 1) {
+    for (let i = 0; i < unit.events.count; i += 1, position += 1) {
       const reason = refused.get(position);
       if (reason !== undefined) {
         rejected.push({ index: unit.indexes[i] as number, reason });

@@ -27,7 +27,7 @@ import {
   type WriterBatch,
 } from './writer-batch.js';
 
-/** What the writer reports for one batch; positions index the batch's event array. */
+/** What the writer reports for one transaction; positions count its events in order, across its batches. */
 export interface BatchOutcome {
   /** Events stored or already stored (duplicates included). */
   committed: number;
@@ -119,18 +119,21 @@ export class BatchWriter {
     this.insertChange = db.prepare(`
       INSERT INTO schema_changes (proxy, upstream_url, method, change_type, item_name, old_hash, new_hash, detected_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
-    this.transaction = db.transaction((batch: WriterBatch, outcome: BatchOutcome) =>
-      this.writeAll(batch, outcome),
+    this.transaction = db.transaction((batches: WriterBatch[], outcome: BatchOutcome) =>
+      this.writeAll(batches, outcome),
     );
   }
 
-  /** Writes events (in order) in one transaction; see writeBatch. */
+  /** Writes events (in order) in one transaction; see writeBatches. */
   write(events: readonly StoreEvent[]): BatchOutcome {
-    return this.writeBatch(packBatch(events));
+    return this.writeBatches([packBatch(events)]);
   }
 
-  /** Writes the batch in one transaction; throws (and rolls back) on environmental errors. */
-  writeBatch(batch: WriterBatch): BatchOutcome {
+  /**
+   * Writes the batches' events, in order, in one transaction; throws (and
+   * rolls back) on environmental errors.
+   */
+  writeBatches(batches: WriterBatch[]): BatchOutcome {
     const started = process.hrtime.bigint();
     const outcome: BatchOutcome = {
       committed: 0,
@@ -138,18 +141,35 @@ export class BatchWriter {
       rejected: [],
       commit_us: 0,
     };
-    this.transaction.immediate(batch, outcome);
+    this.transaction.immediate(batches, outcome);
     outcome.commit_us = Number((process.hrtime.bigint() - started) / 1000n);
     return outcome;
   }
 
-  private writeAll(batch: WriterBatch, outcome: BatchOutcome): void {
-    const tallies = new Map<number, SessionTally>();
+  private writeAll(batches: WriterBatch[], outcome: BatchOutcome): void {
+    // By session id: each batch numbers its strings its own way.
+    const tallies = new Map<string, SessionTally>();
+    let first = 0;
+    for (const batch of batches) {
+      this.writeOne(batch, first, tallies, outcome);
+      first += batch.count;
+    }
+    for (const tally of tallies.values()) this.tallySession.run(tally);
+  }
+
+  /** Writes one batch, whose events are at `first` onwards among the transaction's. */
+  private writeOne(
+    batch: WriterBatch,
+    first: number,
+    tallies: Map<string, SessionTally>,
+    outcome: BatchOutcome,
+  ): void {
     let request = 0;
     let other = 0;
-    for (let position = 0; position < batch.count; position += 1) {
+    for (let i = 0; i < batch.count; i += 1) {
+      const position = first + i;
       try {
-        if (batch.other_positions[other] !== position) {
+        if (batch.other_positions[other] !== i) {
           const r = request;
           request += 1;
           // A duplicate counts as committed: it is stored already.
@@ -179,11 +199,10 @@ export class BatchWriter {
         });
       }
     }
-    for (const tally of tallies.values()) this.tallySession.run(tally);
   }
 
   /** Stores request `r` of the batch; returns false when its request_id was already stored. */
-  private writeRequest(batch: WriterBatch, r: number, tallies: Map<number, SessionTally>): boolean {
+  private writeRequest(batch: WriterBatch, r: number, tallies: Map<string, SessionTally>): boolean {
     const numbers = batch.numbers;
     const codes = batch.codes;
     const n = r * REQUEST_NUMBERS;
@@ -209,16 +228,17 @@ export class BatchWriter {
     // Already stored (a resend): its session must not count it again.
     if (inserted.changes === 0) return false;
     if (sessionCode !== NULL_CODE) {
+      const sessionId = textOf(batch, sessionCode) as string;
       const error = textOf(batch, statusCode) === 'ok' ? 0 : 1;
-      const tally = tallies.get(sessionCode);
+      const tally = tallies.get(sessionId);
       if (tally) {
         tally.calls += 1;
         tally.errors += error;
         if (ts < tally.first_ts) tally.first_ts = ts;
         if (ts > tally.last_ts) tally.last_ts = ts;
       } else {
-        tallies.set(sessionCode, {
-          session_id: textOf(batch, sessionCode) as string,
+        tallies.set(sessionId, {
+          session_id: sessionId,
           proxy: textOf(batch, proxyCode) as string,
           first_ts: ts,
           last_ts: ts,

@@ -20,7 +20,8 @@ export interface OpenTask {
 }
 export interface WriteTask {
   op: 'write';
-  batch: WriterBatch;
+  /** Written in order, in one transaction. */
+  batches: WriterBatch[];
 }
 export interface CloseTask {
   op: 'close';
@@ -73,13 +74,13 @@ function closeConnection(): void {
   }
 }
 
-function write(batch: WriterBatch): BatchOutcome {
+function write(batches: WriterBatch[]): BatchOutcome {
   if (!writer) {
     if (!settings) throw new Error('writer used before open');
     open(settings);
   }
   try {
-    return (writer as BatchWriter).writeBatch(batch);
+    return (writer as BatchWriter).writeBatches(batches);
   } catch (error) {
     closeConnection();
     throw portable(error);
@@ -108,7 +109,7 @@ export default function run(task: WriterTask): OpenResult | BatchOutcome | null 
         throw portable(error);
       }
     case 'write':
-      return write(task.batch);
+      return write(task.batches);
     case 'close':
       closeConnection();
       settings = null;

@@ -4,14 +4,13 @@
 // at most two at a time. Both are posted to the worker at once: its tasks
 // are synchronous, so it writes them one after the other, and it starts the
 // second without waiting for the main thread, which is busy reading sockets
-// on a loaded machine. Each batch is packed into columns (writer-batch.ts)
-// before it crosses over.
+// on a loaded machine. Events cross packed in columns (writer-batch.ts), one
+// set per client batch.
 
-import type { StoreEvent } from '@mcpr-store/protocol';
 import { Piscina } from 'piscina';
 import type { BatchOutcome } from './batch-writer.js';
 import type { OpenResult, WriterTask } from './worker.js';
-import { packBatch } from './writer-batch.js';
+import type { WriterBatch } from './writer-batch.js';
 
 export class WriterThread {
   private readonly pool: Piscina<WriterTask, unknown>;
@@ -41,8 +40,8 @@ export class WriterThread {
     }) as Promise<OpenResult>;
   }
 
-  write(events: StoreEvent[]): Promise<BatchOutcome> {
-    return this.pool.run({ op: 'write', batch: packBatch(events) }) as Promise<BatchOutcome>;
+  write(batches: WriterBatch[]): Promise<BatchOutcome> {
+    return this.pool.run({ op: 'write', batches }) as Promise<BatchOutcome>;
   }
 
   /** Closes the database, then ends the thread. */
