@@ -6,8 +6,9 @@
 // waiting for this (busy) thread to hand it over. A unit is settled (acked)
 // only after the transaction holding it committed. A failed write puts its
 // units back in arrival order and retries with backoff: nothing is acked
-// that is not on disk, and nothing is dropped. What the queue holds is bounded: above the
-// bound it asks the server to stop reading sockets until the writer catches up.
+// that is not on disk, and nothing is dropped. What the queue holds is
+// bounded: above the bound it asks the server to stop reading sockets until
+// the writer catches up.
 
 import type { AckMessage, RejectedEvent } from '@mcpr-store/protocol';
 import type { BatchOutcome } from '../writer/batch-writer.js';

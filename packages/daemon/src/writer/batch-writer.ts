@@ -1,9 +1,10 @@
-// Writes one batch of validated events in one transaction. This is the
-// product's hot path and its bill is the indexes, so the per-event work is
-// one prepared statement, its parameters bound by position straight from the
-// batch's columns (writer-batch.ts; binding by name costs better-sqlite3 a
-// property lookup per parameter, about 1.5 µs per request); session
-// counters are summed in memory and written once per session per batch.
+// Writes validated events, one writer batch (the client batches it gathered)
+// per transaction. This is the product's hot path and its bill is the
+// indexes, so the per-event work is one prepared statement, its parameters
+// bound by position straight from the batch's columns (writer-batch.ts;
+// binding by name costs better-sqlite3 a property lookup per parameter,
+// about 1.5 µs per request); session counters are summed in memory and
+// written once per session per transaction.
 // Every rule that keeps the data right under resends and reordering lives
 // here: duplicate request ids are ignored and never counted, a request that
 // precedes its session still counts, an unchanged schema writes no change.
@@ -27,7 +28,10 @@ import {
   type WriterBatch,
 } from './writer-batch.js';
 
-/** What the writer reports for one transaction; positions count its events in order, across its batches. */
+/**
+ * What the writer reports for one transaction; positions count its events in
+ * order, across the client batches it wrote.
+ */
 export interface BatchOutcome {
   /** Events stored or already stored (duplicates included). */
   committed: number;
