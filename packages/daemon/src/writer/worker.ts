@@ -3,7 +3,8 @@
 // sees two writers contend for its lock. Each task is one batch, one
 // transaction. After an I/O fault the connection is dropped and reopened on
 // the next task, so a fault that clears (space freed, permissions restored)
-// heals without a restart.
+// heals without a restart; a thread that piscina starts in place of one that
+// died opens the database from what every write carries.
 
 import { applyWriterPragmas, type Db, openWriteConnection } from '../db/connection.js';
 import { migrate, readSchemaVersion, SchemaTooNewError } from '../db/migrate.js';
@@ -22,6 +23,11 @@ export interface WriteTask {
   op: 'write';
   /** Written in order, in one transaction. */
   batches: WriterBatch[];
+  /**
+   * How the daemon opened the database: a thread that piscina started in
+   * place of one that died has not, and opens it itself.
+   */
+  reopen: OpenTask | null;
 }
 export interface CloseTask {
   op: 'close';
@@ -74,10 +80,11 @@ function closeConnection(): void {
   }
 }
 
-function write(batches: WriterBatch[]): BatchOutcome {
+function write(batches: WriterBatch[], reopen: OpenTask | null): BatchOutcome {
   if (!writer) {
-    if (!settings) throw new Error('writer used before open');
-    open(settings);
+    const how = settings ?? reopen;
+    if (!how) throw new Error('writer used before open');
+    open(how);
   }
   try {
     return (writer as BatchWriter).writeBatches(batches);
@@ -109,7 +116,7 @@ export default function run(task: WriterTask): OpenResult | BatchOutcome | null 
         throw portable(error);
       }
     case 'write':
-      return write(task.batches);
+      return write(task.batches, task.reopen);
     case 'close':
       closeConnection();
       settings = null;

@@ -9,11 +9,13 @@
 
 import { Piscina } from 'piscina';
 import type { BatchOutcome } from './batch-writer.js';
-import type { OpenResult, WriterTask } from './worker.js';
+import type { OpenResult, OpenTask, WriterTask } from './worker.js';
 import type { WriterBatch } from './writer-batch.js';
 
 export class WriterThread {
   private readonly pool: Piscina<WriterTask, unknown>;
+  /** How the database was opened; every write carries it (see WriteTask.reopen). */
+  private opened: OpenTask | null = null;
 
   constructor() {
     this.pool = new Piscina({
@@ -31,21 +33,25 @@ export class WriterThread {
     return this.pool.threads.length > 0;
   }
 
-  open(dbPath: string, appVersion: string, maxDbPages: number): Promise<OpenResult> {
-    return this.pool.run({
+  async open(dbPath: string, appVersion: string, maxDbPages: number): Promise<OpenResult> {
+    const task: OpenTask = {
       op: 'open',
       db_path: dbPath,
       app_version: appVersion,
       max_db_pages: maxDbPages,
-    }) as Promise<OpenResult>;
+    };
+    const result = (await this.pool.run(task)) as OpenResult;
+    this.opened = task;
+    return result;
   }
 
   write(batches: WriterBatch[]): Promise<BatchOutcome> {
-    return this.pool.run({ op: 'write', batches }) as Promise<BatchOutcome>;
+    return this.pool.run({ op: 'write', batches, reopen: this.opened }) as Promise<BatchOutcome>;
   }
 
   /** Closes the database, then ends the thread. */
   async close(): Promise<void> {
+    this.opened = null;
     try {
       await this.pool.run({ op: 'close' });
     } finally {
