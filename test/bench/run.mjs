@@ -101,6 +101,7 @@ function log(line) {
 
 function events(count) {
   return Array.from({ length: count }, (_, i) => ({
+    kind: 'request',
     request_id: uuidv7(),
     ts: Date.now(),
     proxy: 'bench',
@@ -116,48 +117,72 @@ function events(count) {
   }));
 }
 
-/** better-sqlite3 alone: the seed's INSERT plus the session counter UPDATE per event. */
-function sqliteOnly(count, batchSize) {
-  const file = path.join(work, `sqlite-${batchSize}-${Date.now()}.db`);
+/**
+ * Writes `count` generated events on a fresh file with the daemon's pragmas
+ * and schema, `batchSize` at a time through the function `prepare` makes for
+ * the connection; times the writing alone.
+ */
+function timedWrites(name, count, batchSize, prepare) {
+  const file = path.join(work, `${name}-${batchSize}-${Date.now()}.db`);
   const db = openWriteConnection(file);
   applyWriterPragmas(db);
   migrate(db, 'bench');
-  const insertSession = db.prepare(
-    "INSERT INTO sessions (session_id, proxy, started_at, last_seen_at) VALUES (?, 'bench', 0, 0)",
-  );
-  for (let i = 0; i < SESSIONS; i += 1) insertSession.run(`s-${i}`);
-  const insert =
-    db.prepare(`INSERT INTO requests (request_id, ts, proxy, session_id, method, tool, latency_us, status,
-    error_code, error_msg, bytes_in, bytes_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`);
-  const counters =
-    db.prepare(`UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?1), total_calls = total_calls + 1,
-    total_errors = total_errors + ?2 WHERE session_id = ?3`);
-  const batch = db.transaction((rows) => {
-    for (const e of rows) {
-      insert.run({
-        1: e.request_id,
-        2: e.ts,
-        3: e.proxy,
-        4: e.session_id,
-        5: e.method,
-        6: e.tool,
-        7: e.latency_us,
-        8: e.status,
-        9: e.error_code,
-        10: e.error_msg,
-        11: e.bytes_in,
-        12: e.bytes_out,
-      });
-      counters.run({ 1: e.ts, 2: e.status === 'ok' ? 0 : 1, 3: e.session_id });
-    }
-  });
+  const writeBatch = prepare(db);
   const rows = events(count);
   const started = process.hrtime.bigint();
-  for (let i = 0; i < rows.length; i += batchSize) batch(rows.slice(i, i + batchSize));
+  for (let i = 0; i < rows.length; i += batchSize) writeBatch(rows.slice(i, i + batchSize));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   db.close();
   fs.rmSync(file, { force: true });
   return { events: count, batch: batchSize, seconds, events_per_s: Math.round(count / seconds) };
+}
+
+/** better-sqlite3 alone: the seed's INSERT plus the session counter UPDATE per event. */
+function sqliteOnly(count, batchSize) {
+  return timedWrites('sqlite', count, batchSize, (db) => {
+    const insertSession = db.prepare(
+      "INSERT INTO sessions (session_id, proxy, started_at, last_seen_at) VALUES (?, 'bench', 0, 0)",
+    );
+    for (let i = 0; i < SESSIONS; i += 1) insertSession.run(`s-${i}`);
+    const insert =
+      db.prepare(`INSERT INTO requests (request_id, ts, proxy, session_id, method, tool, latency_us, status,
+    error_code, error_msg, bytes_in, bytes_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`);
+    const counters =
+      db.prepare(`UPDATE sessions SET last_seen_at = MAX(last_seen_at, ?1), total_calls = total_calls + 1,
+    total_errors = total_errors + ?2 WHERE session_id = ?3`);
+    return db.transaction((rows) => {
+      for (const e of rows) {
+        insert.run({
+          1: e.request_id,
+          2: e.ts,
+          3: e.proxy,
+          4: e.session_id,
+          5: e.method,
+          6: e.tool,
+          7: e.latency_us,
+          8: e.status,
+          9: e.error_code,
+          10: e.error_msg,
+          11: e.bytes_in,
+          12: e.bytes_out,
+        });
+        counters.run({ 1: e.ts, 2: e.status === 'ok' ? 0 : 1, 3: e.session_id });
+      }
+    });
+  });
+}
+
+/**
+ * The daemon's own writer (BatchWriter) in this process, on the same events
+ * and batches as the ceiling: no socket, no threads, nothing decoded. The
+ * end-to-end runs over this figure are what the daemon costs on top of its
+ * writer; the ceiling is what SQLite takes from the seed's statements.
+ */
+function writerOnly(count, batchSize) {
+  return timedWrites('writer', count, batchSize, (db) => {
+    const writer = new BatchWriter(db);
+    return (rows) => writer.write(rows);
+  });
 }
 
 function spawnJson(args) {
@@ -203,12 +228,15 @@ async function startDaemon(name, extra = []) {
       return 0;
     }
   };
-  const stop = () =>
-    new Promise((resolve) => {
-      proc.on('exit', (code) => resolve(code));
-      proc.kill('SIGTERM');
-    });
-  return { socket, db, proc, stop, peakRssBytes };
+  return { socket, db, proc, stop: () => stopped(proc), peakRssBytes };
+}
+
+/** Sends SIGTERM to `proc`; resolves with its exit code. */
+function stopped(proc) {
+  return new Promise((resolve) => {
+    proc.on('exit', (code) => resolve(code));
+    proc.kill('SIGTERM');
+  });
 }
 
 /** The instant-ack peer (instant-ack-peer.mjs) on a socket of its own. */
@@ -223,12 +251,7 @@ async function startInstantAckPeer() {
     proc.stdout.once('data', resolve);
     proc.once('exit', (code) => reject(new Error(`instant-ack peer exited with ${code}`)));
   });
-  const stop = () =>
-    new Promise((resolve) => {
-      proc.on('exit', (code) => resolve(code));
-      proc.kill('SIGTERM');
-    });
-  return { socket, stop };
+  return { socket, stop: () => stopped(proc) };
 }
 
 function countRows(file) {
@@ -238,27 +261,6 @@ function countRows(file) {
   } finally {
     db.close();
   }
-}
-
-/**
- * The daemon's own writer (BatchWriter) in this process, on the same events
- * and batches as the ceiling: no socket, no threads, nothing decoded. The
- * end-to-end runs over this figure are what the daemon costs on top of its
- * writer; the ceiling is what SQLite takes from the seed's statements.
- */
-function writerOnly(count, batchSize) {
-  const file = path.join(work, `writer-${batchSize}-${Date.now()}.db`);
-  const db = openWriteConnection(file);
-  applyWriterPragmas(db);
-  migrate(db, 'bench');
-  const writer = new BatchWriter(db);
-  const rows = events(count).map((e) => ({ kind: 'request', ...e }));
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < rows.length; i += batchSize) writer.write(rows.slice(i, i + batchSize));
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  db.close();
-  fs.rmSync(file, { force: true });
-  return { events: count, batch: batchSize, seconds, events_per_s: Math.round(count / seconds) };
 }
 
 async function endToEnd(clients, total) {
