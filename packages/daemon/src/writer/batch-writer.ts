@@ -19,7 +19,6 @@ import type {
 import type { Db } from '../db/connection.js';
 import { diffSnapshots } from './schema-diff.js';
 import {
-  NULL_CODE,
   numberOf,
   packBatch,
   REQUEST_CODES,
@@ -212,18 +211,18 @@ export class BatchWriter {
     const n = r * REQUEST_NUMBERS;
     const c = r * REQUEST_CODES;
     const ts = numbers[n] as number;
-    const proxyCode = codes[c] as number;
-    const sessionCode = codes[c + 1] as number;
-    const statusCode = codes[c + 4] as number;
+    const proxy = textOf(batch, codes[c] as number) as string;
+    const sessionId = textOf(batch, codes[c + 1] as number);
+    const status = textOf(batch, codes[c + 4] as number);
     const inserted = this.insertRequest.run(
       batch.request_ids[r],
       ts,
-      textOf(batch, proxyCode),
-      textOf(batch, sessionCode),
+      proxy,
+      sessionId,
       textOf(batch, codes[c + 2] as number),
       textOf(batch, codes[c + 3] as number),
       numbers[n + 1],
-      textOf(batch, statusCode),
+      status,
       textOf(batch, codes[c + 5] as number),
       textOf(batch, codes[c + 6] as number),
       numberOf(numbers[n + 2] as number),
@@ -231,9 +230,8 @@ export class BatchWriter {
     );
     // Already stored (a resend): its session must not count it again.
     if (inserted.changes === 0) return false;
-    if (sessionCode !== NULL_CODE) {
-      const sessionId = textOf(batch, sessionCode) as string;
-      const error = textOf(batch, statusCode) === 'ok' ? 0 : 1;
+    if (sessionId !== null) {
+      const error = status === 'ok' ? 0 : 1;
       const tally = tallies.get(sessionId);
       if (tally) {
         tally.calls += 1;
@@ -243,7 +241,7 @@ export class BatchWriter {
       } else {
         tallies.set(sessionId, {
           session_id: sessionId,
-          proxy: textOf(batch, proxyCode) as string,
+          proxy,
           first_ts: ts,
           last_ts: ts,
           calls: 1,
