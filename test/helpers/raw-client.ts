@@ -42,10 +42,10 @@ export class RawClient {
     });
   }
 
-  /** Connects and completes the handshake. */
-  static async open(socketPath: string, clientId?: string): Promise<RawClient> {
+  /** Connects and completes the handshake, offering `versions` of the protocol. */
+  static async open(socketPath: string, clientId?: string, versions = [1]): Promise<RawClient> {
     const client = await RawClient.connect(socketPath);
-    client.send({ type: 'hello', versions: [1], client_id: clientId });
+    client.send({ type: 'hello', versions, client_id: clientId });
     await client.waitFor((m) => m.type === 'welcome');
     return client;
   }

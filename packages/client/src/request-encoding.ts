@@ -1,20 +1,20 @@
 // The request event, the one a proxy records for every call, written as fast
 // as JavaScript allows: its cost is most of what record() costs.
 //
-// A MessagePack map's keys may come in any order, so the usual request
-// (a generated id, this client's proxy, a uint32 latency, no error, both
-// sizes or neither) starts with a per-client template of every field whose
-// encoded size does not vary: kind, request_id, ts, proxy, latency_us,
-// status, the sizes, then the session_id key. Its holes (the map's size,
-// the time, the id's digits, latency and sizes) are filled in place and it
-// is copied in one go; session_id, method and tool follow, then error_code
-// and error_msg when there are any, all from recent-strings.ts. Absent
-// optional fields are left out of the map, which the protocol reads as nil:
-// an ok request carries no error_code or error_msg.
+// It is written in the protocol's positional form (version 2, see the
+// protocol's positional.ts): an array of the request's values in a fixed
+// order, without the field names that take a third of a map's bytes. The
+// usual request (a generated id, this client's proxy, a uint32 latency,
+// both sizes or neither) starts with a per-client template of every element
+// whose encoded size does not vary: the kind, request_id, ts, proxy,
+// latency_us, status and the sizes (nil when absent). Its holes (the array's
+// length, the time, the id's digits, latency and sizes) are filled in place
+// and it is copied in one go; session_id, method and tool follow, then
+// error_code and error_msg when there are any, all from recent-strings.ts.
 // Integers written wider than they need are valid MessagePack, and every
 // decoder reads them (PROTOCOL.md says so). Any other request (a given
 // request_id, ts or proxy, a latency or size that is not a uint32) is
-// written field by field, all 13 of them, in the protocol's order.
+// written as a map, field by field, which every protocol version reads.
 
 import {
   encodedConstant,
@@ -53,6 +53,10 @@ const ERROR_MSG = key('error_msg');
 const BYTES_IN = key('bytes_in');
 const BYTES_OUT = key('bytes_out');
 const NOTHING = encodedConstant(() => {});
+/** Elements of a positional request: the kind and the twelve fields. */
+const REQUEST_ITEMS = 13;
+/** Elements of a positional request without its last two, the error fields. */
+const REQUEST_ITEMS_WITHOUT_ERROR = 11;
 
 /** Writes a uint32 header and leaves its 4 bytes to be filled; returns where they are. */
 function uint32Hole(writer: MsgpackWriter): number {
@@ -67,11 +71,11 @@ function isUint32(value: unknown): value is number {
 }
 
 /**
- * The fixed-size part of a request with one status and either both sizes
- * (as uint32 holes) or neither: every field but session_id, method, tool
- * and the error fields (absent sizes left out), then the session_id key.
- * The time and the id's first 15 characters (the time, and the version
- * digit) are written into it once per millisecond.
+ * The fixed-size part of a positional request with one status and either
+ * both sizes (as uint32 holes) or neither (nil): its array header and its
+ * first eight elements, up to session_id. The time and the id's first 15
+ * characters (the time, and the version digit) are written into it once
+ * per millisecond.
  */
 class RequestHead {
   private readonly bytes: Uint8Array;
@@ -82,8 +86,6 @@ class RequestHead {
   /** -1 when the template has no sizes. */
   private readonly bytesInAt: number;
   private readonly bytesOutAt: number;
-  /** Entries of the map without error fields; up to two are added, so it stays a fixmap. */
-  private readonly entries: number;
   private stampedMs = -1;
 
   constructor(proxy: unknown, status: RequestStatus, withSizes: boolean) {
@@ -92,37 +94,29 @@ class RequestHead {
     let latencyAt = 0;
     let bytesInAt = -1;
     let bytesOutAt = -1;
-    const entries = withSizes ? 11 : 9;
     const head = encodedConstant((writer) => {
-      // No error, and sizes only when there are some: the absent fields are
-      // left out of the map, which is the same as nil (PROTOCOL.md).
-      writer.mapHeader(entries);
-      writer.string('kind');
+      // The array's length byte is set per request (11 or 13 elements).
+      writer.arrayHeader(REQUEST_ITEMS);
       writer.string('request');
-      writer.string('request_id');
       writer.ensure(2 + UUID_CHARS);
       writer.bytes[writer.pos] = 0xd9;
       writer.bytes[writer.pos + 1] = UUID_CHARS;
       idAt = writer.pos + 2;
       writer.pos += 2 + UUID_CHARS;
-      writer.string('ts');
       writer.ensure(9);
       writer.bytes[writer.pos] = 0xcf;
       tsAt = writer.pos + 1;
       writer.pos += 9;
-      writer.string('proxy');
       writer.value(proxy);
-      writer.string('latency_us');
       latencyAt = uint32Hole(writer);
-      writer.string('status');
       writer.string(status);
       if (withSizes) {
-        writer.string('bytes_in');
         bytesInAt = uint32Hole(writer);
-        writer.string('bytes_out');
         bytesOutAt = uint32Hole(writer);
+      } else {
+        writer.value(null);
+        writer.value(null);
       }
-      writer.string('session_id');
     });
     this.bytes = head.bytes;
     this.view = new DataView(head.bytes.buffer, head.bytes.byteOffset, head.bytes.length);
@@ -131,19 +125,18 @@ class RequestHead {
     this.latencyAt = latencyAt;
     this.bytesInAt = bytesInAt;
     this.bytesOutAt = bytesOutAt;
-    this.entries = entries;
   }
 
   /**
-   * The head for request `e` at `nowMs`, with `errorFields` (0 to 2)
-   * written after it, filled in: the map's size, the time (once per
+   * The head for request `e` at `nowMs`, with or without the error fields
+   * after it, filled in: the array's length, the time (once per
    * millisecond), a new id, the latency and the sizes. It is filled in here,
    * in the template itself, and then copied: the JIT writes into this view,
    * whose shape it knows, inline.
    */
-  filled(e: Loose, nowMs: number, errorFields: number): Uint8Array {
+  filled(e: Loose, nowMs: number, withError: boolean): Uint8Array {
     const view = this.view;
-    this.bytes[0] = 0x80 | (this.entries + errorFields);
+    this.bytes[0] = 0x90 | (withError ? REQUEST_ITEMS : REQUEST_ITEMS_WITHOUT_ERROR);
     if (nowMs !== this.stampedMs) {
       view.setUint32(this.tsAt, Math.floor(nowMs / TWO_32));
       view.setUint32(this.tsAt + 4, nowMs >>> 0);
@@ -170,9 +163,9 @@ class RequestHead {
 export class RequestTemplate {
   private readonly withSizes: Record<RequestStatus, RequestHead>;
   private readonly withoutSizes: Record<RequestStatus, RequestHead>;
-  /** The variable fields after the head, each held with the key that follows it. */
-  readonly sessions = new RecentStrings(METHOD);
-  readonly methods = new RecentStrings(TOOL);
+  /** The variable elements after the head. */
+  readonly sessions = new RecentStrings(NOTHING);
+  readonly methods = new RecentStrings(NOTHING);
   readonly tools = new RecentStrings(NOTHING);
   readonly errorCodes = new RecentStrings(NOTHING);
   readonly errorMessages = new RecentStrings(NOTHING);
@@ -219,24 +212,22 @@ export function writeRequest(
   }
   const errorCode = e.error_code;
   const errorMsg = e.error_msg;
-  const errorFields = (errorCode == null ? 0 : 1) + (errorMsg == null ? 0 : 1);
-  const bytes = head.filled(e, nowMs, errorFields);
+  const withError = errorCode != null || errorMsg != null;
+  const bytes = head.filled(e, nowMs, withError);
   let p = writer.pos;
   if (p + bytes.length > writer.bytes.length) writer.ensure(bytes.length);
   writer.bytes.set(bytes, p);
   p = template.sessions.put(writer, p + bytes.length, e.session_id);
   p = template.methods.put(writer, p, e.method);
   p = template.tools.put(writer, p, e.tool);
-  if (errorCode != null) {
-    p = template.errorCodes.put(writer, putConstant(writer, p, ERROR_CODE), errorCode);
-  }
-  if (errorMsg != null) {
-    p = template.errorMessages.put(writer, putConstant(writer, p, ERROR_MSG), errorMsg);
+  if (withError) {
+    p = template.errorCodes.put(writer, p, errorCode);
+    p = template.errorMessages.put(writer, p, errorMsg);
   }
   writer.pos = p;
 }
 
-/** Any request, field by field in the protocol's order. */
+/** Any request, as a map, field by field. */
 function writeRequestInFull(writer: MsgpackWriter, e: Loose, proxy: unknown, nowMs: number): void {
   let p = putConstant(writer, writer.pos, REQUEST_HEAD);
   const requestId = e.request_id;

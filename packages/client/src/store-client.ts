@@ -18,12 +18,13 @@ import {
   type EventInput,
   encodeBatchFrame,
   encodeFrame,
+  eventAsMap,
   FRAME_HEADER_BYTES,
   FrameDecoder,
   type HealthResponseMessage,
   MAX_BATCH_EVENTS,
-  PROTOCOL_VERSION,
   parseDaemonMessage,
+  SUPPORTED_PROTOCOL_VERSIONS,
 } from '@mcpr-store/protocol';
 import { EventEncoder } from './event-encoding.js';
 import { EventQueue } from './event-queue.js';
@@ -90,6 +91,8 @@ interface PendingBatch {
   last: number;
   /** The connection generation it was last sent on, or -1 when unsent. */
   sentOn: number;
+  /** Whether its requests may be arrays, which only protocol version 2 reads. */
+  positional: boolean;
 }
 
 interface FlushWaiter {
@@ -128,6 +131,8 @@ export class StoreClient extends EventEmitter {
   private everWelcomed = false;
   private connecting = false;
   private writable = true;
+  /** Whether the daemon reads requests as arrays (protocol version 2); false until welcomed. */
+  private positionalEvents = false;
   private maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
   private maxBatchEvents = MAX_BATCH_EVENTS;
   private reconnectDelayMs = 0;
@@ -352,7 +357,7 @@ export class StoreClient extends EventEmitter {
       );
       this.queueHead += taken.count;
       if (taken.bytes > maxBodyBytes) {
-        this.rejectTooLarge(decodeBody(Buffer.concat(taken.parts)));
+        this.rejectTooLarge(eventAsMap(decodeBody(Buffer.concat(taken.parts))));
         this.settleFlushes();
         continue;
       }
@@ -364,6 +369,7 @@ export class StoreClient extends EventEmitter {
         first,
         last: first + taken.count - 1,
         sentOn: -1,
+        positional: true,
       };
       this.unacked.set(seq, batch);
       this.unackedEvents += taken.count;
@@ -375,6 +381,17 @@ export class StoreClient extends EventEmitter {
   }
 
   private sendBatch(batch: PendingBatch): void {
+    if (batch.positional && !this.positionalEvents) {
+      // A daemon of protocol version 1 reads maps only: the batch is
+      // encoded again, every request as a map (fresh memory: the old frame
+      // may still be held by a write to the connection before).
+      batch.frame = encodeFrame({
+        type: 'batch',
+        seq: batch.seq,
+        events: batchEvents(batch.frame),
+      });
+      batch.positional = false;
+    }
     if (batch.frame.length - FRAME_HEADER_BYTES > this.maxFrameBytes) {
       // Encoded for a daemon that took larger frames than this one does.
       this.splitBatch(batch);
@@ -408,6 +425,7 @@ export class StoreClient extends EventEmitter {
           first,
           last: first + part.length - 1,
           sentOn: -1,
+          positional: false,
         };
       });
     }
@@ -464,7 +482,7 @@ export class StoreClient extends EventEmitter {
       socket.write(
         encodeFrame({
           type: 'hello',
-          versions: [PROTOCOL_VERSION],
+          versions: [...SUPPORTED_PROTOCOL_VERSIONS],
           client_id: this.clientId,
           client: '@mcpr-store/client',
           proxy: this.proxy,
@@ -494,7 +512,7 @@ export class StoreClient extends EventEmitter {
         const message = parseDaemonMessage(value);
         switch (message.type) {
           case 'welcome':
-            this.welcomed(message.max_frame_bytes, message.max_batch_events);
+            this.welcomed(message.version, message.max_frame_bytes, message.max_batch_events);
             break;
           case 'ack':
             this.acked(message);
@@ -518,8 +536,9 @@ export class StoreClient extends EventEmitter {
     }
   }
 
-  private welcomed(maxFrameBytes: number, maxBatchEvents: number): void {
+  private welcomed(version: number, maxFrameBytes: number, maxBatchEvents: number): void {
     if (this.everWelcomed) this.reconnects += 1;
+    this.positionalEvents = version >= 2;
     this.everWelcomed = true;
     this.ready = true;
     this.reconnectDelayMs = 0;
@@ -626,8 +645,12 @@ export class StoreClient extends EventEmitter {
   }
 }
 
-/** The events of a batch frame, decoded (only to report rejections or to split it). */
+/**
+ * The events of a batch frame, decoded, every request as a map (only to
+ * report rejections, to split a batch or to send it to a daemon of
+ * protocol version 1).
+ */
 function batchEvents(frame: Buffer): unknown[] {
   const body = decodeBody(frame.subarray(FRAME_HEADER_BYTES)) as { events: unknown[] };
-  return body.events;
+  return body.events.map(eventAsMap);
 }

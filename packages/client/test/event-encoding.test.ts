@@ -1,7 +1,14 @@
 // What record() puts on the wire: each kind's fields filled in as the
 // protocol says, checked by decoding the bytes the client writes.
 
-import { decodeBody, type EventInput, MsgpackWriter } from '@mcpr-store/protocol';
+import {
+  decodeBody,
+  type EventInput,
+  MsgpackWriter,
+  positionalProblem,
+  REQUEST_POSITIONS,
+  requestFromPositional,
+} from '@mcpr-store/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventEncoder } from '../src/event-encoding.js';
@@ -26,11 +33,16 @@ const REQUEST_FIELDS = [
 ];
 
 /**
- * A decoded request as the daemon reads it: a field left out of the map is
- * nil (PROTOCOL.md). Only absent keys are filled; every value the client
- * wrote is compared as written.
+ * A decoded request as the daemon reads it: an array (protocol version 2)
+ * must be a well-formed positional request and is read by position; a
+ * field left out of a map is nil (PROTOCOL.md). Only absent keys are
+ * filled; every value the client wrote is compared as written.
  */
 function asRead(event: unknown): Record<string, unknown> {
+  if (Array.isArray(event)) {
+    expect(positionalProblem(event)).toBeNull();
+    return requestFromPositional(event);
+  }
   const e = event as Record<string, unknown>;
   if (e === null || typeof e !== 'object' || e.kind !== 'request') return e;
   const read: Record<string, unknown> = {};
@@ -85,22 +97,27 @@ describe('EventEncoder', () => {
     expect((event.request_id as string).slice(0, 13)).toBe('018bcfe5-687b');
   });
 
-  it('leaves out the error fields of a request without one, and sizes it does not have', () => {
+  it('writes the usual request as an array, ending before the error fields when there are none', () => {
     const usual = { kind: 'request', method: 'tools/call', tool: 't', latency_us: 5, status: 'ok' };
-    const fixed = ['kind', 'request_id', 'ts', 'proxy', 'latency_us', 'status'];
-    const strings = ['session_id', 'method', 'tool'];
-    expect(Object.keys(rawWire(usual)).sort()).toEqual([...fixed, ...strings].sort());
+    const at = (field: (typeof REQUEST_POSITIONS)[number]) => 1 + REQUEST_POSITIONS.indexOf(field);
+    const plain = rawWire(usual) as unknown as unknown[];
+    expect(plain).toHaveLength(11);
+    expect(plain[0]).toBe('request');
+    expect([plain[at('bytes_in')], plain[at('bytes_out')]]).toEqual([null, null]);
     const sized = { ...usual, bytes_in: 10, bytes_out: 20 };
-    expect(Object.keys(rawWire(sized)).sort()).toEqual(
-      [...fixed, 'bytes_in', 'bytes_out', ...strings].sort(),
-    );
+    const sizedWire = rawWire(sized) as unknown as unknown[];
+    expect(sizedWire).toHaveLength(11);
+    expect([sizedWire[at('bytes_in')], sizedWire[at('bytes_out')]]).toEqual([10, 20]);
     const coded = { ...sized, status: 'error', error_code: '-32603' };
-    expect(Object.keys(rawWire(coded)).sort()).toEqual(
-      [...fixed, 'bytes_in', 'bytes_out', ...strings, 'error_code'].sort(),
-    );
+    const codedWire = rawWire(coded) as unknown as unknown[];
+    expect(codedWire).toHaveLength(13);
+    expect([codedWire[at('error_code')], codedWire[at('error_msg')]]).toEqual(['-32603', null]);
     const failed = { ...coded, error_msg: 'upstream returned 502' };
-    expect(Object.keys(rawWire(failed)).sort()).toEqual([...REQUEST_FIELDS].sort());
-    expect(rawWire(failed)).toEqual(expectedRequest(failed, 'proxy-a'));
+    expect(rawWire(failed)).toHaveLength(13);
+    expect(wire(failed)).toEqual(expectedRequest(failed, 'proxy-a'));
+    const messageOnly = { ...usual, status: 'error', error_msg: 'timed out upstream' };
+    expect(rawWire(messageOnly)).toHaveLength(13);
+    expect(wire(messageOnly)).toEqual(expectedRequest(messageOnly, 'proxy-a'));
   });
 
   it('keeps every field given, and any value of any type for the daemon to judge', () => {

@@ -31,21 +31,34 @@ function rows<T>(dbPath: string, sql: string): T[] {
   }
 }
 
-/** A daemon that welcomes with 4 MiB frames and then never acknowledges anything. */
-async function silentDaemon(socketPath: string) {
+/**
+ * A stand-in daemon that welcomes with 4 MiB frames and the given protocol
+ * version. With `acks`, it keeps every batch's events as it decoded them
+ * and acks them all as committed; without, it never acknowledges anything.
+ */
+async function fakeDaemon(socketPath: string, { version = 1, acks = false } = {}) {
   const net = await import('node:net');
-  const { encodeFrame } = await import('@mcpr-store/protocol');
+  const { encodeFrame, FrameDecoder } = await import('@mcpr-store/protocol');
   const sockets = new Set<import('node:net').Socket>();
-  const received = { bytes: 0 };
+  const received = { bytes: 0, events: [] as unknown[] };
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    const decoder = new FrameDecoder();
     socket.on('data', (chunk) => {
       received.bytes += chunk.length;
+      if (!acks) return;
+      for (const message of decoder.push(chunk).values as Record<string, unknown>[]) {
+        if (message.type !== 'batch') continue;
+        const events = message.events as unknown[];
+        received.events.push(...events);
+        const ack = { type: 'ack', seq: message.seq, committed: events.length, rejected: [] };
+        socket.write(encodeFrame({ ...ack, duplicates: 0 }));
+      }
     });
     socket.write(
       encodeFrame({
         type: 'welcome',
-        version: 1,
+        version,
         daemon_version: 'x',
         max_frame_bytes: 1 << 22,
         max_batch_events: 10_000,
@@ -61,6 +74,11 @@ async function silentDaemon(socketPath: string) {
         for (const socket of sockets) socket.destroy();
       }),
   };
+}
+
+/** A daemon of protocol version 1 that never acknowledges anything. */
+function silentDaemon(socketPath: string) {
+  return fakeDaemon(socketPath);
 }
 
 describe('StoreClient', () => {
@@ -311,5 +329,53 @@ describe('StoreClient resending to a daemon with smaller frames', () => {
       { n: 300 },
     ]);
     expect(d.stderr()).not.toMatch(/ERR_FRAME_TOO_LARGE/);
+  });
+});
+
+describe('StoreClient and a daemon of protocol version 1', () => {
+  it('sends it every request as a map, batches first sent to a newer daemon included', async () => {
+    const socketPath = path.join(tempDir(), 'store.sock');
+    // A version 2 daemon takes the first batches and never acknowledges them.
+    const newer = await fakeDaemon(socketPath, { version: 2 });
+    const c = client(socketPath, { reconnectMinMs: 20, reconnectMaxMs: 100 });
+    const request = (i: number) => ({
+      kind: 'request' as const,
+      session_id: `s-${i % 3}`,
+      method: 'tools/call',
+      tool: i % 2 ? 'search' : undefined,
+      latency_us: i,
+      status: i % 5 ? ('ok' as const) : ('error' as const),
+      error_msg: i % 5 ? undefined : `failed ${i}`,
+      bytes_in: i % 4 ? 10 : undefined,
+      bytes_out: i % 4 ? 20 : undefined,
+    });
+    for (let i = 0; i < 50; i += 1) c.record(request(i));
+    const flushed = c.flush(20_000);
+    for (let i = 0; i < 100 && newer.received.bytes < 50 * 100; i += 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(c.stats()).toMatchObject({ in_flight: 50, committed: 0 });
+    await newer.close();
+    const older = await fakeDaemon(socketPath, { version: 1, acks: true });
+    try {
+      await flushed;
+      for (let i = 50; i < 100; i += 1) c.record(request(i));
+      await c.flush(20_000);
+      expect(c.stats()).toMatchObject({ committed: 100, rejected: 0, queued: 0, in_flight: 0 });
+      const events = older.received.events as Record<string, unknown>[];
+      expect(events.filter((e) => Array.isArray(e))).toEqual([]);
+      expect(events.map((e) => e.latency_us)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+      for (const event of events) {
+        const i = event.latency_us as number;
+        const { kind, session_id, method, status } = request(i);
+        expect(event).toMatchObject({ kind, session_id, method, status, proxy: 'proxy-a' });
+        expect(event.tool ?? null).toBe(request(i).tool ?? null);
+        expect(event.error_msg ?? null).toBe(request(i).error_msg ?? null);
+        expect(event.bytes_out ?? null).toBe(request(i).bytes_out ?? null);
+      }
+      expect(new Set(events.map((e) => e.request_id)).size).toBe(100);
+    } finally {
+      await older.close();
+    }
   });
 });

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ERROR_CODES, type ErrorMessage } from '@mcpr-store/protocol';
+import { ERROR_CODES, type ErrorMessage, REQUEST_POSITIONS } from '@mcpr-store/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -28,8 +28,8 @@ async function daemon(args: string[] = [], dir?: string): Promise<DaemonProcess>
   return started;
 }
 
-async function client(socketPath: string, id?: string): Promise<RawClient> {
-  const opened = await RawClient.open(socketPath, id);
+async function client(socketPath: string, id?: string, versions?: number[]): Promise<RawClient> {
+  const opened = await RawClient.open(socketPath, id, versions);
   clients.push(opened);
   return opened;
 }
@@ -94,6 +94,65 @@ describe('daemon: delivery', () => {
       { index: 4, reason: 'event: must be a map, got "not a map"' },
     ]);
     expect(storedIds(d.dbPath)).toEqual(new Set([good.request_id]));
+  });
+
+  it('stores requests sent as arrays under protocol version 2, and only there', async () => {
+    const d = await daemon();
+    const v2 = await client(d.socketPath, undefined, [1, 2]);
+    expect(v2.messages.find((m) => m.type === 'welcome')).toMatchObject({ version: 2 });
+    /** The protocol's positional form, without the nils at its end. */
+    const positional = (e: Record<string, unknown>) => {
+      const items = ['request', ...REQUEST_POSITIONS.map((field) => e[field] ?? null)];
+      while (items[items.length - 1] === null) items.pop();
+      return items;
+    };
+    const failed = requestEvent({
+      status: 'error',
+      error_code: '-32603',
+      error_msg: 'upstream returned 502',
+      bytes_in: 10,
+      bytes_out: 20,
+    });
+    const plain = requestEvent({ tool: null, session_id: null });
+    const asMap = requestEvent();
+    const tooLong = [...positional(failed), 'extra'];
+    tooLong[1] = 'another-id';
+    v2.sendBatch(1, [
+      positional(failed),
+      positional(plain),
+      asMap,
+      ['request', 'bad-ts', 'soon', 'p', 1, 'ok', null, null, null, 'm'],
+      ['session', 's', 'p', 1],
+      tooLong,
+      ['request', 'no-method', 1, 'p', 1, 'ok'],
+    ]);
+    const ack = await v2.ack(1);
+    expect(ack.committed).toBe(3);
+    expect(ack.rejected).toEqual([
+      { index: 3, reason: 'ts: must be an integer, got "soon"' },
+      {
+        index: 4,
+        reason: 'event: an event sent as an array must be a request (its first element "request")',
+      },
+      { index: 5, reason: 'event: a request sent as an array has at most 13 elements, got 14' },
+      { index: 6, reason: 'method: is required' },
+    ]);
+    const columns =
+      'request_id, ts, proxy, session_id, method, tool, latency_us, status, error_code, error_msg, bytes_in, bytes_out';
+    const stored = readDb(d.dbPath, (db) =>
+      db.prepare(`SELECT ${columns} FROM requests ORDER BY id`).all(),
+    );
+    const row = (e: Record<string, unknown>) =>
+      Object.fromEntries(columns.split(', ').map((column) => [column, e[column] ?? null]));
+    expect(stored).toEqual([row(failed), row(plain), row(asMap)]);
+
+    // Version 1 reads maps only.
+    const v1 = await client(d.socketPath, undefined, [1]);
+    expect(v1.messages.find((m) => m.type === 'welcome')).toMatchObject({ version: 1 });
+    v1.sendBatch(1, [positional(requestEvent())]);
+    expect((await v1.ack(1)).rejected).toEqual([
+      { index: 0, reason: 'event: must be a map, got an array' },
+    ]);
   });
 
   it('acks a batch whose events were all rejected, in order with the others', async () => {
@@ -208,7 +267,7 @@ describe('daemon: bad peers', () => {
     future.send({ type: 'hello', versions: [7, 8] });
     const refused = (await future.waitFor((m) => m.type === 'error')) as ErrorMessage;
     expect(refused).toMatchObject({ code: ERROR_CODES.UNSUPPORTED_VERSION });
-    expect(refused.message).toContain('this daemon speaks [1]');
+    expect(refused.message).toContain('this daemon speaks [2, 1]');
     await sendGood();
 
     const malformedBatch = await client(d.socketPath);

@@ -18,4 +18,11 @@ export {
   putUint64,
   putValue,
 } from './msgpack-writer.js';
+export {
+  eventAsMap,
+  POSITIONAL_REQUEST_MAX_ITEMS,
+  positionalProblem,
+  REQUEST_POSITIONS,
+  requestFromPositional,
+} from './positional.js';
 export { type ValidationResult, validateEvent } from './validate.js';

@@ -7,9 +7,9 @@ import { ERROR_CODES, ProtocolError } from './errors.js';
 import { MAX_BATCH_EVENTS } from './limits.js';
 
 /** The protocol version this build speaks best. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** Every version this build can speak. */
-export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [1];
+export const SUPPORTED_PROTOCOL_VERSIONS: readonly number[] = [2, 1];
 
 /** client -> daemon, first message on every connection. */
 export interface HelloMessage {

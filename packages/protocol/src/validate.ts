@@ -5,6 +5,7 @@
 
 import { EVENT_KINDS, REQUEST_STATUSES, type RequestStatus, type StoreEvent } from './events.js';
 import { ERROR_MSG_MAX_CHARS, MAX_SAFE_INTEGER, STRING_MAX_CHARS } from './limits.js';
+import { positionalProblem, requestFromPositional } from './positional.js';
 
 export type ValidationResult = { ok: true; event: StoreEvent } | { ok: false; reason: string };
 
@@ -206,17 +207,29 @@ function build(raw: Record<string, unknown>, target: Record<string, unknown>): S
  * throws. The event returned is a new object holding only the known fields.
  * With `inPlace`, the raw object itself is normalised and returned (unknown
  * fields stay on it); the raw object is left untouched when it is rejected.
+ * With `positional` (protocol version 2), a request may also be an array of
+ * its values in `REQUEST_POSITIONS` order (positional.ts).
  */
 export function validateEvent(
   value: unknown,
-  options: { inPlace?: boolean } = {},
+  options: { inPlace?: boolean; positional?: boolean } = {},
 ): ValidationResult {
+  if (options.positional && Array.isArray(value)) {
+    const problem = positionalProblem(value);
+    if (problem !== null) return { ok: false, reason: problem };
+    const raw = requestFromPositional(value);
+    return checked(raw, raw);
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, reason: `event: must be a map, got ${describe(value)}` };
   }
   const raw = value as Record<string, unknown>;
+  return checked(raw, options.inPlace ? raw : {});
+}
+
+function checked(raw: Record<string, unknown>, target: Record<string, unknown>): ValidationResult {
   try {
-    return { ok: true, event: build(raw, options.inPlace ? raw : {}) };
+    return { ok: true, event: build(raw, target) };
   } catch (error) {
     if (error instanceof Invalid) return { ok: false, reason: error.message };
     throw error;

@@ -203,7 +203,9 @@ describe('message parsing', () => {
   it('negotiates the highest shared version, or none', () => {
     expect(negotiateVersion([1])).toBe(1);
     expect(negotiateVersion([0, 1, 99])).toBe(1);
-    expect(negotiateVersion([2, 3])).toBeNull();
+    expect(negotiateVersion([1, 2])).toBe(2);
+    expect(negotiateVersion([2, 1, 99])).toBe(2);
+    expect(negotiateVersion([3, 4])).toBeNull();
     expect(negotiateVersion([])).toBeNull();
   });
 });

@@ -99,10 +99,21 @@ describe('decoder under random input', () => {
 
   it(`validateEvent never throws on arbitrary values (${RUNS} cases)`, () => {
     fc.assert(
-      fc.property(fc.anything({ withBigInt: true, withNullPrototype: true }), (value) => {
-        const result = validateEvent(value);
-        expect(typeof result.ok).toBe('boolean');
-      }),
+      fc.property(
+        fc.oneof(
+          fc.anything({ withBigInt: true, withNullPrototype: true }),
+          // Arrays that start like a positional request (protocol version 2).
+          fc
+            .array(fc.anything({ withBigInt: true }), { maxLength: 15 })
+            .map((rest) => ['request', ...rest]),
+        ),
+        (value) => {
+          const result = validateEvent(value);
+          expect(typeof result.ok).toBe('boolean');
+          const positional = validateEvent(value, { positional: true });
+          expect(typeof positional.ok).toBe('boolean');
+        },
+      ),
       { numRuns: RUNS },
     );
   });

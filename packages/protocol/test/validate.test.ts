@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_MSG_MAX_CHARS, STRING_MAX_CHARS, validateEvent } from '../src/index.js';
+import {
+  ERROR_MSG_MAX_CHARS,
+  eventAsMap,
+  REQUEST_POSITIONS,
+  STRING_MAX_CHARS,
+  validateEvent,
+} from '../src/index.js';
 
 const request = {
   kind: 'request',
@@ -178,5 +184,58 @@ describe('validateEvent in place', () => {
     const before = { ...bad };
     expect(validateEvent(bad, { inPlace: true }).ok).toBe(false);
     expect(bad).toEqual(before);
+  });
+});
+
+describe('validateEvent with positional requests (protocol version 2)', () => {
+  const full = {
+    ...request,
+    session_id: 's-1',
+    status: 'error',
+    error_code: '-32603',
+    error_msg: 'boom',
+    bytes_in: 10,
+    bytes_out: 20,
+  };
+  const positional = (e: Record<string, unknown>) => [
+    'request',
+    ...REQUEST_POSITIONS.map((field) => e[field] ?? null),
+  ];
+
+  it('reads an array by position into the event its map form gives', () => {
+    expect(validateEvent(positional(full), { positional: true })).toEqual(validateEvent(full));
+    // Trailing fields left out are nil.
+    const short = positional(request).slice(0, 1 + REQUEST_POSITIONS.indexOf('tool') + 1);
+    expect(validateEvent(short, { positional: true })).toEqual(validateEvent(request));
+    expect(eventAsMap(positional(full))).toEqual(full);
+    expect(eventAsMap(full)).toBe(full);
+    expect(eventAsMap(['session'])).toEqual(['session']);
+  });
+
+  it('names the field in its place that is wrong, as for a map', () => {
+    const wrong = positional({ ...full, latency_us: 'slow' });
+    expect(validateEvent(wrong, { positional: true })).toEqual({
+      ok: false,
+      reason: 'latency_us: must be an integer, got "slow"',
+    });
+    expect(validateEvent(['request'], { positional: true })).toEqual({
+      ok: false,
+      reason: 'request_id: is required',
+    });
+  });
+
+  it('takes arrays of requests only, of 13 elements at most, and only when asked to', () => {
+    expect(validateEvent(['session', 's', 'p', 1], { positional: true })).toEqual({
+      ok: false,
+      reason: 'event: an event sent as an array must be a request (its first element "request")',
+    });
+    expect(validateEvent([...positional(full), null], { positional: true })).toEqual({
+      ok: false,
+      reason: 'event: a request sent as an array has at most 13 elements, got 14',
+    });
+    expect(validateEvent(positional(full))).toEqual({
+      ok: false,
+      reason: 'event: must be a map, got an array',
+    });
   });
 });

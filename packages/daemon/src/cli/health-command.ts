@@ -6,8 +6,8 @@ import net from 'node:net';
 import {
   encodeFrame,
   FrameDecoder,
-  PROTOCOL_VERSION,
   parseDaemonMessage,
+  SUPPORTED_PROTOCOL_VERSIONS,
 } from '@mcpr-store/protocol';
 import { resolveSocketPath } from '../paths.js';
 import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
@@ -37,7 +37,11 @@ export function requestHealth(
     };
     socket.on('connect', () => {
       socket.write(
-        encodeFrame({ type: 'hello', versions: [PROTOCOL_VERSION], client: 'mcpr-store health' }),
+        encodeFrame({
+          type: 'hello',
+          versions: [...SUPPORTED_PROTOCOL_VERSIONS],
+          client: 'mcpr-store health',
+        }),
       );
       socket.write(encodeFrame({ type: 'health', id: 1 }));
     });

@@ -44,6 +44,8 @@ export interface ConnectionContext {
 export class Connection {
   private readonly decoder: FrameDecoder;
   private greeted = false;
+  /** Version 2 and later may send requests as arrays (the protocol's positional.ts). */
+  private positionalEvents = false;
   private closed = false;
   private tornDown = false;
   private clientKey: string;
@@ -137,6 +139,7 @@ export class Connection {
         }
         if (message.client_id) this.clientKey = `client-${message.client_id}`;
         this.greeted = true;
+        this.positionalEvents = version >= 2;
         this.send({
           type: 'welcome',
           version,
@@ -168,8 +171,9 @@ export class Connection {
     const events: StoreEvent[] = [];
     const indexes: number[] = [];
     const rejected: RejectedEvent[] = [];
+    const options = { inPlace: true, positional: this.positionalEvents };
     for (let index = 0; index < raw_events.length; index += 1) {
-      const result = validateEvent(raw_events[index], { inPlace: true });
+      const result = validateEvent(raw_events[index], options);
       if (result.ok) {
         events.push(result.event);
         indexes.push(index);
