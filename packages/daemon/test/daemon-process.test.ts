@@ -2,7 +2,12 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ERROR_CODES, type ErrorMessage, REQUEST_POSITIONS } from '@mcpr-store/protocol';
+import {
+  ERROR_CODES,
+  type ErrorMessage,
+  encodeFrame,
+  REQUEST_POSITIONS,
+} from '@mcpr-store/protocol';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -285,6 +290,34 @@ describe('daemon: bad peers', () => {
     expect(storedIds(d.dbPath)).toEqual(new Set(sent));
     expect(d.proc.exitCode).toBeNull();
     expect(d.stderr()).toContain('"code":"ERR_FRAME_TOO_LARGE"');
+  });
+});
+
+describe('daemon: frame timeout', () => {
+  it('times each frame, so a peer streaming frame after frame is never taken for a stalled one', async () => {
+    const d = await daemon(['--frame-timeout-ms', '300']);
+    const c = await client(d.socketPath);
+    const frames = Array.from({ length: 12 }, (_, i) =>
+      encodeFrame({ type: 'batch', seq: i + 1, events: [requestEvent()] }),
+    );
+    const stream = Buffer.concat(frames);
+    // Every write but the last ends halfway into the next frame: a frame is
+    // always unfinished between writes, for 1.2 s in all, but each one is
+    // finished 100 ms after it began.
+    let from = 0;
+    let frameEnd = 0;
+    for (const [i, frame] of frames.entries()) {
+      frameEnd += frame.length;
+      const half = Math.floor((frames[i + 1]?.length ?? 0) / 2);
+      c.sendRaw(stream.subarray(from, frameEnd + half));
+      from = frameEnd + half;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const last = await c.ack(12);
+    expect(last.rejected).toEqual([]);
+    expect(c.messages.filter((m) => m.type === 'error')).toEqual([]);
+    expect(c.messages.filter((m) => m.type === 'ack')).toHaveLength(12);
+    expect(c.closed).toBe(false);
   });
 });
 

@@ -50,6 +50,8 @@ export class Connection {
   private tornDown = false;
   private clientKey: string;
   private frameTimer: NodeJS.Timeout | null = null;
+  /** Reading is stopped by the daemon, not by the peer. */
+  private paused = false;
 
   constructor(
     readonly id: number,
@@ -63,12 +65,19 @@ export class Connection {
     socket.on('close', () => this.teardown());
   }
 
+  /** Stops reading (the writer is behind); the rest of a frame is not awaited meanwhile. */
   pause(): void {
-    if (!this.closed) this.socket.pause();
+    if (this.closed) return;
+    this.paused = true;
+    this.socket.pause();
+    this.clearFrameTimer();
   }
 
   resume(): void {
-    if (!this.closed) this.socket.resume();
+    if (this.closed) return;
+    this.paused = false;
+    this.socket.resume();
+    this.watchPartialFrame();
   }
 
   /** Ends the conversation with an error frame (used at shutdown too). */
@@ -100,11 +109,16 @@ export class Connection {
       this.fail(error.code, error.message);
       return;
     }
+    // The timeout is for each frame: what is left unfinished now began after
+    // the frames just read, so a peer streaming frame after frame, every
+    // chunk ending inside one, is never taken for a stalled one.
+    if (values.length > 0) this.clearFrameTimer();
     this.watchPartialFrame();
   }
 
+  /** Times the frame begun and not finished, if any, while reading goes on. */
   private watchPartialFrame(): void {
-    if (!this.decoder.hasPartialFrame) {
+    if (!this.decoder.hasPartialFrame || this.paused) {
       this.clearFrameTimer();
     } else if (!this.frameTimer) {
       this.frameTimer = setTimeout(() => {
