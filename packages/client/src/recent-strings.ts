@@ -1,42 +1,33 @@
 // The encodings of recently written short strings, for the request fields
-// whose values repeat: session ids, methods, tool names. Copying a held
-// encoding a word at a time costs a fraction of encoding the string again,
-// character by character in JavaScript or through a native call (each about
-// half of what writing a request cost before these were held).
+// whose values repeat: session ids, methods, tool names, error codes and
+// messages. Copying a held encoding a word at a time costs a fraction of
+// encoding the string again, character by character in JavaScript or
+// through a native call (each about half of what writing a request cost
+// before these were held).
 //
 // Direct-mapped and bounded: a string's slot comes from its length and its
 // last two characters (the random end of a UUID, the end of a tool name), and
 // a new string simply takes over its slot. A hit is a string compare (a
-// pointer compare when the proxy passes the same string object again). Each
-// slot holds the string's encoding followed by a fixed suffix, the key of
-// the field that comes next, so a hit writes both in one copy.
+// pointer compare when the proxy passes the same string object again).
 
-import {
-  type EncodedConstant,
-  type MsgpackWriter,
-  putConstant,
-  putValue,
-} from '@mcpr-store/protocol';
+import { type MsgpackWriter, putValue } from '@mcpr-store/protocol';
 
 const SLOTS = 256;
-/** Longest string held: ids and names; its encoding fits a slot with any key after it. */
+/** Longest string held: ids and names. */
 const MAX_CHARS = 48;
-const SLOT_WORDS = 52;
+/** A slot holds the longest encoding: a str8 header and 3 bytes per UTF-16 unit at most. */
+const SLOT_WORDS = Math.ceil((2 + 3 * MAX_CHARS) / 4);
 
 export class RecentStrings {
   private readonly texts: (string | undefined)[] = new Array(SLOTS).fill(undefined);
-  /** Bytes of each slot's encoding (string and suffix); 0 when empty. */
+  /** Bytes of each slot's encoding; 0 when empty. */
   private readonly lengths = new Uint8Array(SLOTS);
   /** Each slot's encoding as big-endian 32-bit words, the last one padded. */
   private readonly words = new Uint32Array(SLOTS * SLOT_WORDS);
 
-  constructor(private readonly suffix: EncodedConstant) {}
-
-  /** Writes `value` (any value) and then the suffix at `p`; returns the offset after them. */
+  /** Writes `value` (any value) at `p`; returns the offset after it. */
   put(writer: MsgpackWriter, p: number, value: unknown): number {
-    if (typeof value !== 'string' || value.length > MAX_CHARS) {
-      return putConstant(writer, putValue(writer, p, value), this.suffix);
-    }
+    if (typeof value !== 'string' || value.length > MAX_CHARS) return putValue(writer, p, value);
     const length = value.length;
     const slot =
       ((value.charCodeAt(length - 1) << 3) ^ value.charCodeAt(length - 2) ^ (length << 5)) &
@@ -57,7 +48,7 @@ export class RecentStrings {
       }
       return p + bytes;
     }
-    const end = putConstant(writer, putValue(writer, p, value), this.suffix);
+    const end = putValue(writer, p, value);
     this.hold(writer, slot, value, p, end);
     return end;
   }

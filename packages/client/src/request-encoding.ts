@@ -52,7 +52,6 @@ const ERROR_CODE = key('error_code');
 const ERROR_MSG = key('error_msg');
 const BYTES_IN = key('bytes_in');
 const BYTES_OUT = key('bytes_out');
-const NOTHING = encodedConstant(() => {});
 /** Elements of a positional request: the kind and the twelve fields. */
 const REQUEST_ITEMS = 13;
 /** Elements of a positional request without its last two, the error fields. */
@@ -164,11 +163,11 @@ export class RequestTemplate {
   private readonly withSizes: Record<RequestStatus, RequestHead>;
   private readonly withoutSizes: Record<RequestStatus, RequestHead>;
   /** The variable elements after the head. */
-  readonly sessions = new RecentStrings(NOTHING);
-  readonly methods = new RecentStrings(NOTHING);
-  readonly tools = new RecentStrings(NOTHING);
-  readonly errorCodes = new RecentStrings(NOTHING);
-  readonly errorMessages = new RecentStrings(NOTHING);
+  readonly sessions = new RecentStrings();
+  readonly methods = new RecentStrings();
+  readonly tools = new RecentStrings();
+  readonly errorCodes = new RecentStrings();
+  readonly errorMessages = new RecentStrings();
 
   constructor(readonly proxy: unknown) {
     const heads = (withSizes: boolean) =>
