@@ -20,6 +20,7 @@ import {
   encodedConstant,
   encodedString,
   type MsgpackWriter,
+  POSITIONAL_REQUEST_MAX_ITEMS,
   putConstant,
   putField,
   putUint64,
@@ -53,9 +54,9 @@ const ERROR_MSG = key('error_msg');
 const BYTES_IN = key('bytes_in');
 const BYTES_OUT = key('bytes_out');
 /** Elements of a positional request: the kind and the twelve fields. */
-const REQUEST_ITEMS = 13;
+const REQUEST_ITEMS = POSITIONAL_REQUEST_MAX_ITEMS;
 /** Elements of a positional request without its last two, the error fields. */
-const REQUEST_ITEMS_WITHOUT_ERROR = 11;
+const REQUEST_ITEMS_WITHOUT_ERROR = REQUEST_ITEMS - 2;
 
 /** Writes a uint32 header and leaves its 4 bytes to be filled; returns where they are. */
 function uint32Hole(writer: MsgpackWriter): number {
