@@ -44,7 +44,7 @@ export interface DaemonOptions {
 export const DEFAULT_OPTIONS = {
   socketMode: 0o660,
   batchMaxEvents: 5000,
-  batchDelayMs: 10,
+  batchDelayMs: 50,
   maxHeldEvents: 20_000,
   maxHeldBytes: 64 * 1024 * 1024,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
