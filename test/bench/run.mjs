@@ -185,9 +185,23 @@ function writerOnly(count, batchSize) {
   });
 }
 
+/** Every child still running; none outlives the harness, even when a measurement fails. */
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** `spawn`, with the child kept in `children` until it exits. */
+function spawnChild(command, args, options) {
+  const child = spawn(command, args, options);
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
 function spawnJson(args) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawnChild(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     proc.stdout.on('data', (c) => (out += c));
@@ -205,7 +219,7 @@ async function startDaemon(name, extra = []) {
   const socket = path.join(dir, 's.sock');
   const db = path.join(dir, 'store.db');
   // Started the way an operator starts it: through the launcher and its Node flags.
-  const proc = spawn(
+  const proc = spawnChild(
     CLI,
     ['daemon', '--db', db, '--socket', socket, '--log-level', 'warn', ...extra],
     {
@@ -244,7 +258,7 @@ async function startInstantAckPeer() {
   const dir = path.join(work, 'instant-ack-peer');
   fs.mkdirSync(dir);
   const socket = path.join(dir, 's.sock');
-  const proc = spawn(process.execPath, [path.join(HERE, 'instant-ack-peer.mjs'), socket], {
+  const proc = spawnChild(process.execPath, [path.join(HERE, 'instant-ack-peer.mjs'), socket], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise((resolve, reject) => {
