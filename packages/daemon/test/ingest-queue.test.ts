@@ -8,7 +8,8 @@ import {
   type IngestUnit,
 } from '../src/server/ingest-queue.js';
 import type { BatchOutcome } from '../src/writer/batch-writer.js';
-import { packBatch, unpackBatch, type WriterBatch } from '../src/writer/writer-batch.js';
+import { packBatch, type WriterBatch } from '../src/writer/writer-batch.js';
+import { unpackBatch } from './unpack-batch.js';
 
 /** A writer whose every write waits until the test answers it. */
 class HeldWriter implements BatchWriterPort {

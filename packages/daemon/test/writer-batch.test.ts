@@ -2,7 +2,8 @@ import { type StoreEvent, validateEvent } from '@mcpr-store/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requestEvent } from '../../../test/helpers/events.js';
-import { packBatch, unpackBatch } from '../src/writer/writer-batch.js';
+import { packBatch } from '../src/writer/writer-batch.js';
+import { unpackBatch } from './unpack-batch.js';
 
 /** Strings that repeat and that do not: empty, non-ASCII, long, alike. */
 const text = fc.oneof(
