@@ -187,4 +187,23 @@ describe('uuidv7', () => {
     const last = ids[ids.length - 1] as string;
     expect(first.slice(0, 13) < last.slice(0, 13)).toBe(true);
   });
+
+  it('fills each of the 74 random bits: every random digit takes all its values', async () => {
+    const { uuidv7 } = await import('../src/index.js');
+    const seen = new Map<number, Set<string>>();
+    // More ids than one pool of random bytes gives, so a refill is crossed.
+    for (let i = 0; i < 5_000; i += 1) {
+      const id = uuidv7(1_700_000_000_000);
+      for (let at = 15; at < 36; at += 1) {
+        if (at === 18 || at === 23) continue;
+        const values = seen.get(at) ?? new Set<string>();
+        values.add(id[at] as string);
+        seen.set(at, values);
+      }
+    }
+    expect(seen.size).toBe(19);
+    for (const [at, values] of seen) {
+      expect([at, values.size]).toEqual([at, at === 19 ? 4 : 16]);
+    }
+  });
 });
