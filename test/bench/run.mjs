@@ -485,22 +485,26 @@ function printReport() {
     );
   }
   if (r.proxy_side) {
+    const p = r.proxy_side;
+    const spread = (rounds) => `rounds ${Math.min(...rounds)} to ${Math.max(...rounds)} ns`;
     row(
       'record() amortised: CPU / wall',
-      `${Math.round(r.proxy_side.record_cpu_ns)} / ${Math.round(r.proxy_side.record_ns)} ns`,
-      `the call alone ${Math.round(r.proxy_side.record_call_ns)} ns`,
+      `${Math.round(p.record_cpu_ns)} / ${Math.round(p.record_ns)} ns`,
+      `CPU ${spread(p.record_cpu_ns_rounds)}; the call alone ${Math.round(p.record_call_ns)} ns`,
     );
-    if (r.proxy_side.record_cpu_ns_instant_ack !== null) {
+    if (p.record_cpu_ns_instant_ack !== null) {
       row(
         'record() CPU, peer acking at once (no daemon)',
-        `${Math.round(r.proxy_side.record_cpu_ns_instant_ack)} ns`,
-        'the client alone',
+        `${Math.round(p.record_cpu_ns_instant_ack)} ns`,
+        `the client alone; ${spread(p.record_cpu_ns_instant_ack_rounds)}`,
       );
     }
     row(
       'busy loop p99 delay without / with recording',
-      `${r.proxy_side.loop_p99_ms_without.toFixed(2)} / ${r.proxy_side.loop_p99_ms_with.toFixed(2)} ms`,
-      `+${(r.proxy_side.loop_p99_ms_with - r.proxy_side.loop_p99_ms_without).toFixed(2)} ms`,
+      `${p.loop_p99_ms_without.toFixed(2)} / ${p.loop_p99_ms_with.toFixed(2)} ms`,
+      `+${(p.loop_p99_ms_with - p.loop_p99_ms_without).toFixed(2)} ms (medians of pairs ${p.loop_p99_ms_pairs
+        .map(([off, on]) => `${off.toFixed(2)}/${on.toFixed(2)}`)
+        .join(', ')})`,
     );
   }
   if (r.ack_latency)
