@@ -294,6 +294,56 @@ describe('status', () => {
     expect(report.calls_per_minute).toBeCloseTo(111 / 60, 2);
   });
 
+  it('matches a sort of every latency, label by label, on varied data', () => {
+    // A small deterministic generator, so a failure repeats.
+    let seed = 12345;
+    const random = (below: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % below;
+    };
+    const tools = ['search', 'a:b', "it's", 'x'.repeat(40), null];
+    const events = Array.from({ length: 3000 }, () => {
+      const tool = tools[random(tools.length)] ?? null;
+      return req({
+        tool,
+        method: tool === null ? ['initialize', 'tools/list'][random(2)] : 'tools/call',
+        // Many ties, a few huge values.
+        latency_us: random(10) === 0 ? 2 ** 40 + random(1000) : random(200),
+        proxy: random(3) === 0 ? 'p2' : 'p1',
+        ts: NOW - random(120) * MIN,
+        status: random(7) === 0 ? 'error' : 'ok',
+      });
+    });
+    const db = read(buildStore([session('alpha-1'), ...events]));
+    for (const proxy of [undefined, 'p2']) {
+      const sinceMs = NOW - 90 * MIN;
+      const report = queryStatus(db, { sinceMs, proxy }, NOW);
+      const inWindow = events.filter(
+        (e) => (e.ts as number) >= sinceMs && (proxy === undefined || e.proxy === proxy),
+      );
+      const byLabel = new Map<string, number[]>();
+      for (const e of inWindow) {
+        const label = (e.tool as string | null) ?? `<${e.method}>`;
+        byLabel.set(label, [...(byLabel.get(label) ?? []), e.latency_us as number]);
+      }
+      const nearest = (sorted: number[], p: number) =>
+        sorted[Math.max(1, Math.ceil((p * sorted.length) / 100)) - 1];
+      expect(report.total_calls).toBe(inWindow.length);
+      expect(report.tools.map((t) => t.tool).sort()).toEqual([...byLabel.keys()].sort());
+      for (const row of report.tools) {
+        const sorted = (byLabel.get(row.tool) ?? []).sort((a, b) => a - b);
+        expect(row).toMatchObject({
+          calls: sorted.length,
+          min_us: sorted[0],
+          max_us: sorted[sorted.length - 1],
+          p50_us: nearest(sorted, 50),
+          p95_us: nearest(sorted, 95),
+          p99_us: nearest(sorted, 99),
+        });
+      }
+    }
+  });
+
   it('reports zeros for an empty window', () => {
     const report = queryStatus(read(buildStore([])), { sinceMs: NOW - 3_600_000 }, NOW);
     expect(report).toMatchObject({ total_calls: 0, error_pct: 0, tools: [], total_sessions: 0 });
