@@ -11,6 +11,7 @@
 //   node proxy-side.mjs SOCKET CALLS SECONDS [INSTANT_ACK_PEER_SOCKET]
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StoreClient } from '../../packages/client/dist/index.js';
+import { median } from './median.mjs';
 import { trafficEvent } from './traffic.mjs';
 
 const [socketPath, callsText, secondsText, peerSocketPath] = process.argv.slice(2);
@@ -119,7 +120,6 @@ async function busy(recording) {
 // machine is busier falls on both sides; each side's figure is its median.
 const pairs = [];
 for (let pair = 0; pair < 3; pair += 1) pairs.push([await busy(false), await busy(true)]);
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const without = {
   p99_ms: median(pairs.map(([off]) => off.p99_ms)),
   handled: pairs.reduce((sum, [off]) => sum + off.handled, 0),

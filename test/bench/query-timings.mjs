@@ -24,6 +24,7 @@ import {
 } from '../../packages/daemon/dist/query/sessions.js';
 import { queryStatus } from '../../packages/daemon/dist/query/status.js';
 import { queryStoreStats } from '../../packages/daemon/dist/query/store.js';
+import { median } from './median.mjs';
 
 const CLI = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -31,11 +32,6 @@ const CLI = path.resolve(
 );
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 function timeMs(fn) {
   const started = process.hrtime.bigint();
