@@ -344,6 +344,104 @@ describe('status', () => {
     }
   });
 
+  it('agrees with plain SQL on every field, with huge sums and with values off the fast path', () => {
+    let seed = 777;
+    const random = (below: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % below;
+    };
+    const tools = ['search', 'fetch', 'émoji-😀', '\uffffwide', null];
+    const events = Array.from({ length: 2000 }, (_, i) => {
+      const tool = tools[random(tools.length)] ?? null;
+      // A few latencies and sizes near 2^52, so sums pass 2^53.
+      const huge = i % 200 === 0;
+      return req({
+        tool,
+        method: tool === null ? ['initialize', 'ping'][random(2)] : 'tools/call',
+        latency_us: huge ? 2 ** 52 + random(1000) : random(5) * 1000 + random(3),
+        ts: NOW - random(50) * MIN,
+        status: ['ok', 'ok', 'error', 'timeout'][random(4)],
+        bytes_in: random(4) === 0 ? null : huge ? 2 ** 52 - random(99) : random(10_000),
+        bytes_out: random(4) === 0 ? null : random(100_000),
+      });
+    });
+    const file = buildStore([session('alpha-1'), ...events]);
+    const label = `COALESCE(tool, '<' || method || '>')`;
+    const oracle = (db: Database.Database, sinceMs: number) => {
+      const rows = db
+        .prepare(
+          `SELECT ${label} AS tool, COUNT(*) AS calls,
+                  CAST(ROUND(AVG(latency_us)) AS INTEGER) AS avg_us,
+                  MIN(latency_us) AS min_us, MAX(latency_us) AS max_us,
+                  SUM(status <> 'ok') AS errors,
+                  ROUND(100.0 * SUM(status <> 'ok') / COUNT(*), 2) AS error_pct,
+                  COALESCE(SUM(bytes_in), 0) AS total_bytes_in,
+                  COALESCE(SUM(bytes_out), 0) AS total_bytes_out
+           FROM requests WHERE ts >= ? GROUP BY tool ORDER BY calls DESC, tool`,
+        )
+        .all(sinceMs) as { tool: string; calls: number }[];
+      const nth = db.prepare(
+        `SELECT latency_us FROM requests WHERE ts >= ? AND ${label} = ?
+         ORDER BY latency_us LIMIT 1 OFFSET ?`,
+      );
+      const at = (tool: string, p: number, calls: number) =>
+        nth.pluck().get(sinceMs, tool, Math.max(1, Math.ceil((p * calls) / 100)) - 1);
+      return rows.map((row) => {
+        const { error_pct, total_bytes_in, total_bytes_out, ...head } = row as Record<
+          string,
+          unknown
+        >;
+        return {
+          ...head,
+          p50_us: at(row.tool, 50, row.calls),
+          p95_us: at(row.tool, 95, row.calls),
+          p99_us: at(row.tool, 99, row.calls),
+          error_pct,
+          total_bytes_in,
+          total_bytes_out,
+        };
+      });
+    };
+    const sinceMs = NOW - 40 * MIN;
+    const fast = read(file);
+    expect(queryStatus(fast, { sinceMs }, NOW).tools).toEqual(oracle(fast, sinceMs));
+    // A database written by other software may hold what the daemon never
+    // writes: text, reals and negative numbers. They are reported as SQL
+    // orders and sums them.
+    const edit = new Database(file);
+    edit.exec(`UPDATE requests SET latency_us = 'n/a' WHERE id % 97 = 0;
+               UPDATE requests SET latency_us = -5 WHERE id % 89 = 0;
+               UPDATE requests SET latency_us = 2.5 WHERE id % 83 = 0;
+               UPDATE requests SET bytes_out = 1.25 WHERE id % 79 = 0;`);
+    edit.close();
+    const odd = read(file);
+    const report = queryStatus(odd, { sinceMs }, NOW).tools;
+    expect(report.some((row) => row.max_us === ('n/a' as unknown as number))).toBe(true);
+    expect(report).toEqual(oracle(odd, sinceMs));
+  });
+
+  it('reports thousands of labels (past 4,096 the tally gives way to SQL) with the same figures', () => {
+    const events = Array.from({ length: 4100 }, (_, i) =>
+      req({ tool: `tool-${i}`, latency_us: i % 50, status: i % 3 === 0 ? 'error' : 'ok' }),
+    );
+    events.push(req({ tool: 'tool-7', latency_us: 10_000 }));
+    const report = queryStatus(
+      read(buildStore([session('alpha-1'), ...events])),
+      { sinceMs: NOW - 3_600_000 },
+      NOW,
+    );
+    expect(report.tools).toHaveLength(4100);
+    expect(report.tools[0]).toMatchObject({
+      tool: 'tool-7',
+      calls: 2,
+      min_us: 7,
+      max_us: 10_000,
+      p50_us: 7,
+      p99_us: 10_000,
+    });
+    expect(report.tools[1]).toMatchObject({ tool: 'tool-0', calls: 1, error_pct: 100 });
+  });
+
   it('reports zeros for an empty window', () => {
     const report = queryStatus(read(buildStore([])), { sinceMs: NOW - 3_600_000 }, NOW);
     expect(report).toMatchObject({ total_calls: 0, error_pct: 0, tools: [], total_sessions: 0 });
