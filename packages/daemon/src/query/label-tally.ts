@@ -1,12 +1,12 @@
 // Per-label totals of the requests in a window, tallied in one pass over the
 // rows without sorting them. SQLite can only group by sorting, and sorting a
 // week of a million requests by label costs it more than a second; a
-// JavaScript aggregate called once per row keeps a small tally per label in
+// JavaScript function called once per row keeps a small tally per label in
 // a Map instead. Each tally holds the calls, exact sums, the extremes and a
-// histogram of latencies in coarse buckets, so that the buckets holding the
+// histogram of latencies in narrow buckets, so that the buckets holding the
 // wanted percentile ranks are known afterwards and only their rows need
-// sorting (see status.ts). Memory is bounded by the number of labels, never
-// by the number of rows.
+// sorting (see tool-stats.ts). Memory is bounded by the number of labels
+// (at most 1,024), never by the number of rows.
 //
 // The fast path takes what the daemon writes: integer latencies and sizes
 // from 0 to 2^53 - 1. Anything else (a database written by other software
@@ -22,8 +22,13 @@ const BUCKETS_PER_OCTAVE = 64;
 const TWO_32 = 4294967296;
 /** Buckets of values up to 2^53: the exact ones, then 64 per octave from 2^7. */
 export const LATENCY_BUCKETS = EXACT_BELOW + (53 - 7) * BUCKETS_PER_OCTAVE;
-/** Labels tallied at most; past this the caller falls back to SQL. */
-const MAX_LABELS = 4096;
+/**
+ * Labels tallied at most (12 KB of histogram each, 12 MB in all); past
+ * this the caller falls back to SQL.
+ */
+const MAX_LABELS = 1024;
+/** A histogram's counts are 32-bit; a label with more calls falls back to SQL. */
+const MAX_CALLS = 2 ** 32 - 1;
 /** Sums stay exact in a double up to 2^53; past 2^52 they move to a BigInt. */
 const SPILL_AT = 2 ** 52;
 
@@ -79,7 +84,7 @@ export class LabelTotals {
   readonly bytesInSum = new ExactSum();
   readonly bytesOutSum = new ExactSum();
   /** Calls per latency bucket. */
-  readonly histogram = new Float64Array(LATENCY_BUCKETS);
+  readonly histogram = new Uint32Array(LATENCY_BUCKETS);
 
   constructor(readonly label: string) {}
 
@@ -103,7 +108,7 @@ function isSize(value: unknown): value is number | null {
   return value === null || (Number.isSafeInteger(value) && (value as number) >= 0);
 }
 
-/** Thrown inside the aggregate to stop the pass as soon as the fast path cannot hold. */
+/** Thrown from the per-row function to stop the pass as soon as the fast path cannot hold. */
 class Unusual extends Error {}
 
 /**
@@ -135,6 +140,7 @@ export function tallyLabels(
         totals = new LabelTotals(label);
         byLabel.set(label, totals);
       }
+      if (totals.calls === MAX_CALLS) throw new Unusual();
       totals.calls += 1;
       if (isError === 1) totals.errors += 1;
       if (latencyUs < totals.minUs) totals.minUs = latencyUs;
