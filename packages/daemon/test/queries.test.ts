@@ -420,6 +420,28 @@ describe('status', () => {
     expect(report).toEqual(oracle(odd, sinceMs));
   });
 
+  it('keeps tool names that are not valid UTF-8 apart, each with its percentiles', () => {
+    const events = [
+      ...Array.from({ length: 10 }, (_, i) => req({ tool: 'bad-a', latency_us: i + 1 })),
+      ...Array.from({ length: 20 }, (_, i) => req({ tool: 'bad-b', latency_us: 100 + i })),
+      req({ tool: 'fine', latency_us: 5 }),
+    ];
+    const file = buildStore([session('alpha-1'), ...events]);
+    // Software other than the daemon may write bytes that are not UTF-8.
+    const edit = new Database(file);
+    edit.exec(`UPDATE requests SET tool = CAST(X'ff41' AS TEXT) WHERE tool = 'bad-a';
+               UPDATE requests SET tool = CAST(X'fe41' AS TEXT) WHERE tool = 'bad-b';`);
+    edit.close();
+    const report = queryStatus(read(file), { sinceMs: NOW - 3_600_000 }, NOW);
+    expect(
+      report.tools.map((t) => [t.tool, t.calls, t.min_us, t.p50_us, t.p95_us, t.max_us]),
+    ).toEqual([
+      ['\ufffdA', 20, 100, 109, 118, 119],
+      ['\ufffdA', 10, 1, 5, 10, 10],
+      ['fine', 1, 5, 5, 5, 5],
+    ]);
+  });
+
   it('reports over a thousand labels (past 1,024 the tally gives way to SQL) with the same figures', () => {
     const events = Array.from({ length: 1100 }, (_, i) =>
       req({ tool: `tool-${i}`, latency_us: i % 50, status: i % 3 === 0 ? 'error' : 'ok' }),

@@ -9,9 +9,10 @@
 // (at most 1,024), never by the number of rows.
 //
 // The fast path takes what the daemon writes: integer latencies and sizes
-// from 0 to 2^53 - 1. Anything else (a database written by other software
-// may hold text, reals or negative numbers) marks the tally unusable and
-// the caller falls back to plain SQL, which orders every type its own way.
+// from 0 to 2^53 - 1, and labels of valid text. Anything else (a database
+// written by other software may hold text, reals, negative numbers or bytes
+// that are not UTF-8) marks the tally unusable, and the caller falls back
+// to plain SQL, which orders every type its own way.
 
 import type { Db } from '../db/connection.js';
 
@@ -136,7 +137,9 @@ export function tallyLabels(
       if (!isSize(bytesIn) || !isSize(bytesOut)) throw new Unusual();
       let totals = byLabel.get(label);
       if (totals === undefined) {
-        if (byLabel.size >= MAX_LABELS) throw new Unusual();
+        // A replacement character may stand for bytes that are not UTF-8
+        // (from other software), which the second pass could not match.
+        if (byLabel.size >= MAX_LABELS || label.includes('\ufffd')) throw new Unusual();
         totals = new LabelTotals(label);
         byLabel.set(label, totals);
       }

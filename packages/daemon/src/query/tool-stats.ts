@@ -43,7 +43,10 @@ function nearestRank(p: number, n: number): number {
 
 const LABEL = `COALESCE(tool, '<' || method || '>')`;
 
-type ToolTotals = Omit<ToolStatsRow, 'tool' | 'p50_us' | 'p95_us' | 'p99_us'> & { label: string };
+type ToolTotals = Omit<ToolStatsRow, 'tool' | 'p50_us' | 'p95_us' | 'p99_us'> & {
+  label: string;
+  label_hex: string;
+};
 
 /** Orders labels as SQLite's BINARY collation does: by their UTF-8 bytes. */
 function byUtf8(a: string, b: string): number {
@@ -152,6 +155,7 @@ function toolStatsInSql(db: Db, where: Where): ToolStatsRow[] {
   const totals = db
     .prepare(
       `SELECT ${LABEL} AS label,
+              hex(${LABEL}) AS label_hex,
               COUNT(*) AS calls,
               CAST(ROUND(AVG(latency_us)) AS INTEGER) AS avg_us,
               MIN(latency_us) AS min_us,
@@ -166,26 +170,29 @@ function toolStatsInSql(db: Db, where: Where): ToolStatsRow[] {
     )
     .all(where.params) as ToolTotals[];
   if (totals.length === 0) return [];
+  // Labels are matched by their bytes in hex: text that is not valid UTF-8
+  // (from other software) comes out of SQLite with replacement characters,
+  // and would no longer match itself.
   const wanted = totals.flatMap((row) =>
-    PERCENTILES.map((p) => [row.label, nearestRank(p, row.calls)]),
+    PERCENTILES.map((p) => [row.label_hex, nearestRank(p, row.calls)]),
   );
   const found = db
     .prepare(
-      `SELECT label, rn, latency_us
-       FROM (SELECT ${LABEL} AS label, latency_us,
+      `SELECT label_hex, rn, latency_us
+       FROM (SELECT hex(${LABEL}) AS label_hex, latency_us,
                     ROW_NUMBER() OVER (PARTITION BY ${LABEL} ORDER BY latency_us) AS rn
              FROM requests ${where.sql})
-       WHERE (label, rn) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')
-                             FROM json_each(@ranks))`,
+       WHERE (label_hex, rn) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')
+                                 FROM json_each(@ranks))`,
     )
     .all({ ...where.params, ranks: JSON.stringify(wanted) }) as {
-    label: string;
+    label_hex: string;
     rn: number;
     latency_us: number;
   }[];
-  const latencyAt = new Map(found.map((row) => [`${row.rn}:${row.label}`, row.latency_us]));
+  const latencyAt = new Map(found.map((row) => [`${row.rn}:${row.label_hex}`, row.latency_us]));
   const at = (row: ToolTotals, p: number) =>
-    latencyAt.get(`${nearestRank(p, row.calls)}:${row.label}`) as number;
+    latencyAt.get(`${nearestRank(p, row.calls)}:${row.label_hex}`) as number;
   return totals.map((row) => ({
     tool: row.label,
     calls: row.calls,
