@@ -116,10 +116,16 @@ function toolStatsTallied(db: Db, where: Where): ToolStatsRow[] | null {
     `SELECT CAST(ROUND(@sum * 1.0 / @calls) AS INTEGER) AS avg_us,
             ROUND(100.0 * @errors / @calls, 2) AS error_pct`,
   );
+  const percentiles = tallies.map((totals, i) =>
+    (located[i] ?? []).map((at) =>
+      latencyAt.get(`${at.bucket}:${at.rankInBucket}:${totals.label}`),
+    ),
+  );
+  // Every rank was counted in the same snapshot, so each is found; should
+  // one not be, the plain SQL answers rather than a report with holes.
+  if (percentiles.some((found) => found.includes(undefined))) return null;
   const rows = tallies.map((totals, i) => {
-    const [p50, p95, p99] = (located[i] ?? []).map(
-      (at) => latencyAt.get(`${at.bucket}:${at.rankInBucket}:${totals.label}`) as number,
-    );
+    const [p50, p95, p99] = percentiles[i] ?? [];
     const { avg_us, error_pct } = rounded.get({
       sum: asSqlInteger(totals.latencySum.value),
       calls: totals.calls,
