@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BUCKETS, latencyBucket } from '../src/query/label-tally.js';
+import { bucketStartUs, LATENCY_BUCKETS, latencyBucket } from '../src/query/label-tally.js';
 
 describe('latencyBucket', () => {
   it('follows the order of the values, one step at a time, from 0 to 2^53 - 1', () => {
@@ -34,6 +34,14 @@ describe('latencyBucket', () => {
       const width = 2 ** (bit - 6);
       expect(latencyBucket(low)).toBe(latencyBucket(low + width - 1));
       expect(latencyBucket(low + width)).toBe(latencyBucket(low) + 1);
+    }
+  });
+
+  it('knows where each bucket starts', () => {
+    for (let bucket = 0; bucket < LATENCY_BUCKETS; bucket += 1) {
+      const start = bucketStartUs(bucket);
+      expect(latencyBucket(start)).toBe(bucket);
+      if (start > 0) expect(latencyBucket(start - 1)).toBe(bucket - 1);
     }
   });
 });

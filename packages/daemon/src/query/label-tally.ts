@@ -51,6 +51,14 @@ export function latencyBucket(latencyUs: number): number {
   return EXACT_BELOW + (shift - 1) * BUCKETS_PER_OCTAVE + (top7 - BUCKETS_PER_OCTAVE);
 }
 
+/** The smallest latency in `bucket`: the inverse of latencyBucket at a bucket's start. */
+export function bucketStartUs(bucket: number): number {
+  if (bucket < EXACT_BELOW) return bucket;
+  const shift = Math.floor((bucket - EXACT_BELOW) / BUCKETS_PER_OCTAVE) + 1;
+  const top7 = BUCKETS_PER_OCTAVE + ((bucket - EXACT_BELOW) % BUCKETS_PER_OCTAVE);
+  return top7 * 2 ** shift;
+}
+
 /** A sum of non-negative integers, exact beyond 2^53. */
 class ExactSum {
   private small = 0;

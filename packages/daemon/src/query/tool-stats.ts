@@ -14,7 +14,7 @@
 // other software) go through plain SQL, which orders them its own way.
 
 import type { Db } from '../db/connection.js';
-import { LATENCY_BUCKETS, latencyBucket, tallyLabels } from './label-tally.js';
+import { bucketStartUs, LATENCY_BUCKETS, latencyBucket, tallyLabels } from './label-tally.js';
 import type { Where } from './where.js';
 
 export interface ToolStatsRow {
@@ -84,6 +84,16 @@ function toolStatsTallied(db: Db, where: Where): ToolStatsRow[] | null {
   const ranks = tallies.flatMap((totals, i) =>
     (located[i] ?? []).map((at) => [totals.label, at.bucket, at.rankInBucket]),
   );
+  // Rows outside the span of the wanted buckets (below the lowest p50,
+  // typically half the window) are passed over before any function call.
+  const bucketsWanted = labelBuckets.map(([, bucket]) => bucket as number);
+  const lowestUs = bucketStartUs(Math.min(...bucketsWanted));
+  const highestBucket = Math.max(...bucketsWanted);
+  const beyondUs =
+    highestBucket + 1 < LATENCY_BUCKETS
+      ? bucketStartUs(highestBucket + 1)
+      : Number.MAX_SAFE_INTEGER + 1;
+  const span = `latency_us >= @lowest_us AND latency_us < @beyond_us`;
   db.function('mcpr_wanted_bucket', { deterministic: true, directOnly: true }, (latencyUs) => {
     const bucket = latencyBucket(latencyUs as number);
     return wantedBuckets[bucket] === 1 ? bucket : null;
@@ -94,7 +104,7 @@ function toolStatsTallied(db: Db, where: Where): ToolStatsRow[] | null {
        FROM (SELECT label, bucket, latency_us,
                     ROW_NUMBER() OVER (PARTITION BY label, bucket ORDER BY latency_us) AS rn
              FROM (SELECT ${LABEL} AS label, mcpr_wanted_bucket(latency_us) AS bucket, latency_us
-                   FROM requests ${where.sql})
+                   FROM requests ${where.sql ? `${where.sql} AND ${span}` : `WHERE ${span}`})
              WHERE bucket IS NOT NULL
                AND (label, bucket) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')
                                        FROM json_each(@buckets)))
@@ -104,6 +114,8 @@ function toolStatsTallied(db: Db, where: Where): ToolStatsRow[] | null {
     )
     .all({
       ...where.params,
+      lowest_us: lowestUs,
+      beyond_us: beyondUs,
       buckets: JSON.stringify(labelBuckets),
       ranks: JSON.stringify(ranks),
     }) as { label: string; bucket: number; rn: number; latency_us: number }[];
