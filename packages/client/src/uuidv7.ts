@@ -46,8 +46,8 @@ let prefixMs = -1;
 
 function refill(): void {
   randomFillSync(pool);
-  // A table lookup per byte costs a third of Node's hex encoding, which
-  // also makes a string that then has to be copied back.
+  // Through a table: Node's hex encoding would make a 32 KB string at each
+  // refill, copied back and then left for the garbage collector to sweep.
   for (let i = 0; i < POOL_BYTES; i += 1) {
     poolDigitPairs[i] = HEX_PAIRS[pool[i] as number] as number;
   }

@@ -43,5 +43,7 @@ describe('latencyBucket', () => {
       expect(latencyBucket(start)).toBe(bucket);
       if (start > 0) expect(latencyBucket(start - 1)).toBe(bucket - 1);
     }
+    // One past the last bucket: where the safe integers end.
+    expect(bucketStartUs(LATENCY_BUCKETS)).toBe(Number.MAX_SAFE_INTEGER + 1);
   });
 });

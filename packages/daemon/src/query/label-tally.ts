@@ -39,19 +39,21 @@ const SPILL_AT = 2 ** 52;
  */
 export function latencyBucket(latencyUs: number): number {
   if (latencyUs < EXACT_BELOW) return latencyUs;
-  if (latencyUs < TWO_32) {
-    // Integer shifts: about three times as fast as dividing by a power of two.
-    const shift = 31 - Math.clz32(latencyUs) - 6;
-    return EXACT_BELOW + (shift - 1) * BUCKETS_PER_OCTAVE + ((latencyUs >>> shift) - 64);
-  }
-  // The index of the top bit from the high word, exact (Math.log2 is not,
-  // near powers of two).
-  const shift = 63 - Math.clz32(Math.floor(latencyUs / TWO_32)) - 6;
-  const top7 = Math.floor(latencyUs / 2 ** shift);
+  // The index of the top bit, exact (Math.log2 is not, near powers of
+  // two); below 2^32 the JIT keeps it all in integer shifts.
+  const small = latencyUs < TWO_32;
+  const topBit = small
+    ? 31 - Math.clz32(latencyUs)
+    : 63 - Math.clz32(Math.floor(latencyUs / TWO_32));
+  const shift = topBit - 6;
+  const top7 = small ? latencyUs >>> shift : Math.floor(latencyUs / 2 ** shift);
   return EXACT_BELOW + (shift - 1) * BUCKETS_PER_OCTAVE + (top7 - BUCKETS_PER_OCTAVE);
 }
 
-/** The smallest latency in `bucket`: the inverse of latencyBucket at a bucket's start. */
+/**
+ * The smallest latency in `bucket`: the inverse of latencyBucket at a
+ * bucket's start. One past the last bucket, it is 2^53.
+ */
 export function bucketStartUs(bucket: number): number {
   if (bucket < EXACT_BELOW) return bucket;
   const shift = Math.floor((bucket - EXACT_BELOW) / BUCKETS_PER_OCTAVE) + 1;
@@ -112,9 +114,14 @@ export class LabelTotals {
   }
 }
 
-/** A latency or a size the fast path takes: a safe non-negative integer, or null. */
+/** A latency the fast path takes: a safe non-negative integer. */
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** A size the fast path takes: a count, or null. */
 function isSize(value: unknown): value is number | null {
-  return value === null || (Number.isSafeInteger(value) && (value as number) >= 0);
+  return value === null || isCount(value);
 }
 
 /** Thrown from the per-row function to stop the pass as soon as the fast path cannot hold. */
@@ -123,13 +130,14 @@ class Unusual extends Error {}
 /**
  * Tallies, per label, the rows that `sql` selects. `sql` is run with
  * `params` and must call `mcpr_tally(label, latency_us, is_error,
- * bytes_in, bytes_out)` once per row, e.g. inside COUNT(). Returns the tallies in the order their
- * labels were first seen, or null when a value is outside the fast path
- * (or there are too many labels) and the caller must use SQL.
+ * bytes_in, bytes_out)` once per row, e.g. inside COUNT(). Returns the
+ * tallies in the order their labels were first seen, or null when a value
+ * is outside the fast path (or there are too many labels) and the caller
+ * must use SQL.
  */
 export function tallyLabels(
   db: Db,
-  sql: (tally: string) => string,
+  sql: string,
   params: Record<string, unknown>,
 ): LabelTotals[] | null {
   const byLabel = new Map<string, LabelTotals>();
@@ -140,8 +148,7 @@ export function tallyLabels(
     'mcpr_tally',
     { directOnly: true },
     (label: unknown, latencyUs: unknown, isError: unknown, bytesIn: unknown, bytesOut: unknown) => {
-      if (typeof label !== 'string' || !isSize(latencyUs) || latencyUs === null)
-        throw new Unusual();
+      if (typeof label !== 'string' || !isCount(latencyUs)) throw new Unusual();
       if (!isSize(bytesIn) || !isSize(bytesOut)) throw new Unusual();
       let totals = byLabel.get(label);
       if (totals === undefined) {
@@ -165,7 +172,7 @@ export function tallyLabels(
     },
   );
   try {
-    db.prepare(sql('mcpr_tally')).pluck().get(params);
+    db.prepare(sql).pluck().get(params);
   } catch (error) {
     if (error instanceof Unusual) return null;
     throw error;

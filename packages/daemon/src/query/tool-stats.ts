@@ -11,8 +11,8 @@
 //     only the rows of those buckets, returning the rows at those ranks;
 //     rows outside the span of those buckets are skipped in SQL first.
 // On that store the whole report went from 5.7 s to about 1.0-1.3 s, with
-// identical output. Values the daemon never writes (text or real latencies, from
-// other software) go through plain SQL, which orders them its own way.
+// identical output. Values the daemon never writes (text or real latencies,
+// from other software) go through plain SQL, which orders them its own way.
 
 import type { Db } from '../db/connection.js';
 import { bucketStartUs, LATENCY_BUCKETS, latencyBucket, tallyLabels } from './label-tally.js';
@@ -62,43 +62,32 @@ function byUtf8(a: string, b: string): number {
 function toolStatsTallied(db: Db, where: Where): ToolStatsRow[] | null {
   const tallies = tallyLabels(
     db,
-    (tally) =>
-      `SELECT COUNT(${tally}(${LABEL}, latency_us, status <> 'ok', bytes_in, bytes_out))
-       FROM requests ${where.sql}`,
+    `SELECT COUNT(mcpr_tally(${LABEL}, latency_us, status <> 'ok', bytes_in, bytes_out))
+     FROM requests ${where.sql}`,
     where.params,
   );
   if (tallies === null) return null;
   if (tallies.length === 0) return [];
   // For each label and percentile: the bucket holding its rank, and the
   // rank within that bucket.
+  const labels = tallies.map((totals) => ({
+    totals,
+    located: PERCENTILES.map((p) => totals.locate(nearestRank(p, totals.calls))),
+  }));
+  const ranks = labels.flatMap(({ totals, located }) =>
+    located.map((at) => [totals.label, at.bucket, at.rankInBucket]),
+  );
   const wantedBuckets = new Uint8Array(LATENCY_BUCKETS);
-  const located = tallies.map((totals) =>
-    PERCENTILES.map((p) => {
-      const at = totals.locate(nearestRank(p, totals.calls));
-      wantedBuckets[at.bucket] = 1;
-      return at;
-    }),
-  );
-  const labelBuckets = tallies.flatMap((totals, i) =>
-    (located[i] ?? []).map((at) => [totals.label, at.bucket]),
-  );
-  const ranks = tallies.flatMap((totals, i) =>
-    (located[i] ?? []).map((at) => [totals.label, at.bucket, at.rankInBucket]),
-  );
+  for (const [, bucket] of ranks) wantedBuckets[bucket as number] = 1;
+  const buckets = ranks.map(([, bucket]) => bucket as number);
   // Rows outside the span of the wanted buckets (below the lowest p50,
   // typically half the window) are passed over before any function call.
-  const bucketsWanted = labelBuckets.map(([, bucket]) => bucket as number);
-  const lowestUs = bucketStartUs(Math.min(...bucketsWanted));
-  const highestBucket = Math.max(...bucketsWanted);
-  const beyondUs =
-    highestBucket + 1 < LATENCY_BUCKETS
-      ? bucketStartUs(highestBucket + 1)
-      : Number.MAX_SAFE_INTEGER + 1;
   const span = `latency_us >= @lowest_us AND latency_us < @beyond_us`;
   db.function('mcpr_wanted_bucket', { deterministic: true, directOnly: true }, (latencyUs) => {
     const bucket = latencyBucket(latencyUs as number);
     return wantedBuckets[bucket] === 1 ? bucket : null;
   });
+  const wanted = `SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(@ranks)`;
   const found = db
     .prepare(
       `SELECT label, bucket, rn, latency_us
@@ -106,37 +95,32 @@ function toolStatsTallied(db: Db, where: Where): ToolStatsRow[] | null {
                     ROW_NUMBER() OVER (PARTITION BY label, bucket ORDER BY latency_us) AS rn
              FROM (SELECT ${LABEL} AS label, mcpr_wanted_bucket(latency_us) AS bucket, latency_us
                    FROM requests ${where.sql ? `${where.sql} AND ${span}` : `WHERE ${span}`})
-             WHERE bucket IS NOT NULL
-               AND (label, bucket) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]')
-                                       FROM json_each(@buckets)))
+             WHERE bucket IS NOT NULL AND (label, bucket) IN (${wanted}))
        WHERE (label, bucket, rn) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
                                             json_extract(value, '$[2]')
                                      FROM json_each(@ranks))`,
     )
     .all({
       ...where.params,
-      lowest_us: lowestUs,
-      beyond_us: beyondUs,
-      buckets: JSON.stringify(labelBuckets),
+      lowest_us: bucketStartUs(Math.min(...buckets)),
+      beyond_us: bucketStartUs(Math.max(...buckets) + 1),
       ranks: JSON.stringify(ranks),
     }) as { label: string; bucket: number; rn: number; latency_us: number }[];
   const latencyAt = new Map(
     found.map((row) => [`${row.bucket}:${row.rn}:${row.label}`, row.latency_us]),
   );
+  const percentiles = labels.map(({ totals, located }) =>
+    located.map((at) => latencyAt.get(`${at.bucket}:${at.rankInBucket}:${totals.label}`)),
+  );
+  // Every rank was counted in the same snapshot, so each is found; should
+  // one not be, the plain SQL answers rather than a report with holes.
+  if (percentiles.some((found) => found.includes(undefined))) return null;
   // Averages and percentages rounded by SQLite itself, as AVG and ROUND
   // round them in the plain SQL.
   const rounded = db.prepare(
     `SELECT CAST(ROUND(@sum * 1.0 / @calls) AS INTEGER) AS avg_us,
             ROUND(100.0 * @errors / @calls, 2) AS error_pct`,
   );
-  const percentiles = tallies.map((totals, i) =>
-    (located[i] ?? []).map((at) =>
-      latencyAt.get(`${at.bucket}:${at.rankInBucket}:${totals.label}`),
-    ),
-  );
-  // Every rank was counted in the same snapshot, so each is found; should
-  // one not be, the plain SQL answers rather than a report with holes.
-  if (percentiles.some((found) => found.includes(undefined))) return null;
   const rows = tallies.map((totals, i) => {
     const [p50, p95, p99] = percentiles[i] ?? [];
     const { avg_us, error_pct } = rounded.get({
