@@ -124,6 +124,15 @@ describe('mcpr-store CLI', () => {
       (await runCli(['logs', '--db', db, '--json', '--status', 'error'])).stdout,
     );
     expect(errors.map((r) => r.error_code)).toEqual(['-32602']);
+    // JSON-RPC error codes are negative: the value may follow its flag as
+    // the next argument or after an equals sign.
+    for (const flag of [['--error-code', '-32602'], ['--error-code=-32602']]) {
+      const byCode = await runCli(['logs', '--db', db, '--json', ...flag]);
+      expect(byCode.stderr).toBe('');
+      expect(jsonLinesOf(byCode.stdout).map((r) => r.request_id)).toEqual(['a2']);
+    }
+    const otherCode = await runCli(['logs', '--db', db, '--json', '--error-code', '-32600']);
+    expect([otherCode.code, otherCode.stdout]).toEqual([0, '']);
     const bySession = jsonLinesOf(
       (await runCli(['logs', '--db', db, '--json', '--session', '0190aaaa-2'])).stdout,
     );
@@ -326,7 +335,8 @@ describe('mcpr-store CLI', () => {
         ['logs', '--status', 'failed'],
         '--status: "failed" is not a status; use ok, error or timeout',
       ],
-      [['logs', '--tail', '-3'], 'logs:'],
+      [['logs', '--tail', '-3'], '--tail: expected a whole number of 1 or more, got "-3"'],
+      [['logs', '--tail', '-x'], "logs: Option '--tail' argument is ambiguous"],
       [['logs', '--colour'], "logs: Unknown option '--colour'"],
       [['frobnicate'], 'unknown command "frobnicate"'],
     ];

@@ -14,10 +14,42 @@ export interface ParsedFlags {
   positionals: string[];
 }
 
+/**
+ * `argv` with every negative number that follows a string flag joined to it
+ * (`--error-code -32602` becomes `--error-code=-32602`). parseArgs takes a
+ * value that starts with a dash for a flag and refuses it, and JSON-RPC
+ * error codes are negative.
+ */
+function negativeValuesJoined(argv: string[], spec: FlagSpec): string[] {
+  const longOf = new Map<string, string>();
+  for (const [name, option] of Object.entries(spec)) {
+    if (option.type !== 'string') continue;
+    longOf.set(`--${name}`, name);
+    if (option.short) longOf.set(`-${option.short}`, name);
+  }
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    if (arg === '--') {
+      joined.push(...argv.slice(i));
+      break;
+    }
+    const name = longOf.get(arg);
+    const next = argv[i + 1];
+    if (name !== undefined && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`--${name}=${next}`);
+      i += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
+}
+
 export function parseFlags(command: string, argv: string[], spec: FlagSpec): ParsedFlags {
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: negativeValuesJoined(argv, spec),
       options: spec,
       strict: true,
       allowPositionals: true,
@@ -52,7 +84,8 @@ export function integerFlag(
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${name}: expected a whole number from ${min} to ${max}, got "${raw}"`);
+    const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name}: expected a whole number ${range}, got "${raw}"`);
   }
   return value;
 }
