@@ -29,7 +29,14 @@ import {
   type RequestStatus,
 } from '@mcpr-store/protocol';
 import { RecentStrings } from './recent-strings.js';
-import { putUuidv7, UUID_CHARS, writeUuidPrefix, writeUuidRandom } from './uuidv7.js';
+import {
+  nextUuid,
+  putUuidv7,
+  UUID_CHARS,
+  writeUuidCounter,
+  writeUuidPrefix,
+  writeUuidTail,
+} from './uuidv7.js';
 
 type Loose = Record<string, unknown>;
 
@@ -87,6 +94,8 @@ class RequestHead {
   private readonly bytesInAt: number;
   private readonly bytesOutAt: number;
   private stampedMs = -1;
+  /** The seed (uuidv7.ts) of the id tail the template holds; 0 for none. */
+  private heldSeed = 0;
 
   constructor(proxy: unknown, status: RequestStatus, withSizes: boolean) {
     let idAt = 0;
@@ -143,7 +152,15 @@ class RequestHead {
       writeUuidPrefix(this.bytes, this.idAt, nowMs);
       this.stampedMs = nowMs;
     }
-    writeUuidRandom(this.bytes, view, this.idAt);
+    // Ids of one millisecond share their random tail: a head that holds the
+    // current one needs only the counter's four digits.
+    const seed = nextUuid(nowMs);
+    if (seed === this.heldSeed) {
+      writeUuidCounter(view, this.idAt);
+    } else {
+      writeUuidTail(view, this.idAt);
+      this.heldSeed = seed;
+    }
     // headFor has checked these are uint32s; the typeof tests repeat it for
     // the JIT, which writes a value it knows is a number inline (without
     // them, each write is a call, about 4% of record()).

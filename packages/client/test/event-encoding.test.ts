@@ -295,6 +295,40 @@ describe('EventEncoder', () => {
     expect(new Set(events.map((e) => e.request_id)).size).toBe(times.length);
   });
 
+  it('gives every request an id of its own, whichever head or path writes it', () => {
+    const encoder = new EventEncoder('p');
+    const writer = new MsgpackWriter(64);
+    const inputs: EventInput[] = [
+      { kind: 'request', method: 'm', latency_us: 1, status: 'ok' },
+      { kind: 'request', method: 'm', latency_us: 1, status: 'error', error_code: '-1' },
+      { kind: 'request', method: 'm', latency_us: 1, status: 'ok', bytes_in: 1, bytes_out: 2 },
+      // Not a uint32 latency: written as a map, field by field.
+      { kind: 'request', method: 'm', latency_us: 1.5, status: 'ok' },
+    ];
+    // Seven requests a millisecond, so each head writes ids of several.
+    const count = 3_000;
+    for (let i = 0; i < count; i += 1) {
+      encoder.write(writer, inputs[i % inputs.length] as EventInput, NOW_MS + Math.floor(i / 7));
+    }
+    const ids = decodeBatch(writer.bytes.subarray(0, writer.pos), count).map((e) =>
+      String(e.request_id),
+    );
+    expect(new Set(ids).size).toBe(count);
+    for (let i = 1; i < count; i += 1) {
+      const before = ids[i - 1] as string;
+      const id = ids[i] as string;
+      expect(id).toMatch(UUIDV7);
+      if (Math.floor(i / 7) !== Math.floor((i - 1) / 7)) continue;
+      // Taken one after the other in one millisecond: the next count of the
+      // same tail, or a new tail after the counter's last.
+      if (id.slice(0, 32) === before.slice(0, 32)) {
+        expect(Number.parseInt(id.slice(32), 16)).toBe(Number.parseInt(before.slice(32), 16) + 1);
+      } else {
+        expect(before.slice(32)).toBe('ffff');
+      }
+    }
+  });
+
   it('fills sessions, closes and schema versions', () => {
     expect(wire({ kind: 'session', session_id: 's1', client_name: 'cursor' })).toEqual({
       kind: 'session',

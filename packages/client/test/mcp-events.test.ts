@@ -188,12 +188,13 @@ describe('uuidv7', () => {
     expect(first.slice(0, 13) < last.slice(0, 13)).toBe(true);
   });
 
-  it('fills each of the 74 random bits: every random digit takes all its values', async () => {
+  it('fills each of the 74 random bits: across milliseconds every random digit takes all its values', async () => {
     const { uuidv7 } = await import('../src/index.js');
     const seen = new Map<number, Set<string>>();
-    // More ids than one pool of random bytes gives, so a refill is crossed.
+    // One id per millisecond, each from a new seed, and more seeds than one
+    // pool of random bytes gives, so a refill is crossed.
     for (let i = 0; i < 5_000; i += 1) {
-      const id = uuidv7(1_700_000_000_000);
+      const id = uuidv7(1_700_000_000_000 + i);
       for (let at = 15; at < 36; at += 1) {
         if (at === 18 || at === 23) continue;
         const values = seen.get(at) ?? new Set<string>();
@@ -205,5 +206,27 @@ describe('uuidv7', () => {
     for (const [at, values] of seen) {
       expect([at, values.size]).toEqual([at, at === 19 ? 4 : 16]);
     }
+  });
+
+  it('counts up within a millisecond, and seeds anew when the counter runs out', async () => {
+    const { uuidv7 } = await import('../src/index.js');
+    // More ids in one millisecond than the counter's 16 bits hold.
+    const ids = Array.from({ length: 70_000 }, () => uuidv7(1_800_000_000_000));
+    expect(new Set(ids).size).toBe(ids.length);
+    let seeds = 1;
+    for (let i = 1; i < ids.length; i += 1) {
+      const before = ids[i - 1] as string;
+      const id = ids[i] as string;
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(id.slice(0, 15)).toBe(before.slice(0, 15));
+      if (id.slice(0, 32) === before.slice(0, 32)) {
+        expect(Number.parseInt(id.slice(32), 16)).toBe(Number.parseInt(before.slice(32), 16) + 1);
+      } else {
+        // Only a counter at its end starts a new random tail.
+        expect(before.slice(32)).toBe('ffff');
+        seeds += 1;
+      }
+    }
+    expect(seeds).toBeGreaterThan(1);
   });
 });
