@@ -354,40 +354,72 @@ describe('mcpr-store CLI', () => {
   });
 
   it('logs -f follows new rows without missing or repeating rows that share a millisecond', async () => {
-    const file = buildStore([req('seed-1')]);
-    const proc = spawn(process.execPath, [CLI, 'logs', '-f', '--json', '--db', file], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    proc.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    await new Promise((r) => setTimeout(r, 700));
-    const writer = openWriteConnection(file);
-    applyWriterPragmas(writer);
-    const batchWriter = new BatchWriter(writer);
-    const valid = (raw: Record<string, unknown>): StoreEvent => {
-      const result = validateEvent(raw);
-      if (!result.ok) throw new Error(result.reason);
-      return result.event;
-    };
     const sameMs = Date.now();
     const expected: string[] = [];
-    for (let round = 0; round < 4; round += 1) {
-      const batch = Array.from({ length: 25 }, (_, i) => {
+    const rounds = Array.from({ length: 4 }, (_, round) =>
+      Array.from({ length: 25 }, (_, i) => {
         const id = `f-${round}-${i}`;
         expected.push(id);
-        return valid(req(id, { ts: sameMs }));
-      });
-      batchWriter.write(batch);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    writer.close();
-    await new Promise((r) => setTimeout(r, 800));
-    proc.kill('SIGINT');
-    const code = await new Promise((resolve) => proc.on('exit', resolve));
-    expect(code).toBe(0);
+        return req(id, { ts: sameMs });
+      }),
+    );
+    const stdout = await followWhileWriting(buildStore([req('seed-1')]), ['--json'], rounds);
     const ids = jsonLinesOf(stdout).map((r) => r.request_id);
     expect(ids).toEqual(['seed-1', ...expected]);
   });
+
+  it('logs -f prints its header once and keeps new rows under it, even from an empty window', async () => {
+    const rounds = [
+      [req('wide', { proxy: 'a-proxy-with-a-long-name', tool: 'a_tool_with_a_long_name' })],
+      [req('narrow', { proxy: 'p', tool: 't', status: 'error', error_code: '-1' })],
+    ];
+    const stdout = await followWhileWriting(buildStore([]), [], rounds);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const [header, wide, narrow] = lines as [string, string, string];
+    expect(header).toMatch(/^TIME\s+PROXY\s+TOOL\/METHOD\s+STATUS\s+LATENCY/);
+    expect(wide).toContain('a-proxy-with-a-long-name');
+    expect(narrow).toContain(' p ');
+    // Each row's status starts under the header's STATUS.
+    expect(wide.indexOf(' ok ') + 1).toBe(header.indexOf('STATUS'));
+    expect(narrow.indexOf(' error ') + 1).toBe(header.indexOf('STATUS'));
+  });
 });
+
+/**
+ * Runs `logs -f` on `file` with `flags`, writes each round of events into
+ * the store as the daemon's writer would, 300 ms apart, then stops it with
+ * SIGINT; returns what it printed.
+ */
+async function followWhileWriting(
+  file: string,
+  flags: string[],
+  rounds: Record<string, unknown>[][],
+): Promise<string> {
+  const proc = spawn(process.execPath, [CLI, 'logs', '-f', ...flags, '--db', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  proc.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  await new Promise((r) => setTimeout(r, 700));
+  const writer = openWriteConnection(file);
+  applyWriterPragmas(writer);
+  const batchWriter = new BatchWriter(writer);
+  const valid = (raw: Record<string, unknown>): StoreEvent => {
+    const result = validateEvent(raw);
+    if (!result.ok) throw new Error(result.reason);
+    return result.event;
+  };
+  for (const round of rounds) {
+    batchWriter.write(round.map(valid));
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  writer.close();
+  await new Promise((r) => setTimeout(r, 800));
+  proc.kill('SIGINT');
+  const code = await new Promise((resolve) => proc.on('exit', resolve));
+  expect(code).toBe(0);
+  return stdout;
+}

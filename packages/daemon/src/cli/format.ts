@@ -68,11 +68,19 @@ export interface Column {
   align?: 'left' | 'right';
 }
 
-/** An aligned table; widths ignore colour codes. */
-export function renderTable(columns: Column[], rows: string[][]): string {
-  const widths = columns.map((c, i) =>
-    Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').replace(ANSI, '').length)),
-  );
+/**
+ * An aligned table; widths ignore colour codes. Given `widths` (a table
+ * printed in parts, as `-f` does), each column is at least as wide as
+ * before, and `widths` keeps the widths used.
+ */
+export function renderTable(columns: Column[], rows: string[][], widths: number[] = []): string {
+  columns.forEach((c, i) => {
+    widths[i] = Math.max(
+      widths[i] ?? 0,
+      c.header.length,
+      ...rows.map((r) => (r[i] ?? '').replace(ANSI, '').length),
+    );
+  });
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => {

@@ -53,21 +53,38 @@ function print(rows: RequestRowWithId[], json: boolean): void {
   write(json ? jsonLines(rows.map(publicRow)) : renderRequests(rows));
 }
 
-/** Polls for new rows until SIGINT/SIGTERM; resolves with exit code 0. */
+/**
+ * Prints the rows there are, then polls for new rows until
+ * SIGINT/SIGTERM; resolves with exit code 0. The table's header comes once,
+ * with the first rows, and its columns never narrow, so new rows line up.
+ */
 function follow(
   db: Db,
   filter: LogsFilter & { minLatencyUs?: number },
+  rows: RequestRowWithId[],
   startAfterId: number,
   json: boolean,
 ): Promise<number> {
   let afterId = startAfterId;
+  const widths: number[] = [];
+  let headerShown = false;
+  const show = (batch: RequestRowWithId[]) => {
+    if (batch.length === 0) return;
+    if (json) {
+      write(jsonLines(batch.map(publicRow)));
+      return;
+    }
+    const table = renderRequests(batch, { widths });
+    write(headerShown ? table.slice(table.indexOf('\n') + 1) : table);
+    headerShown = true;
+  };
+  show(rows);
   return new Promise((resolve) => {
     const timer = setInterval(() => {
-      const rows = queryNewRequests(db, filter, afterId);
-      if (rows.length > 0) {
-        afterId = (rows[rows.length - 1] as RequestRowWithId).id;
-        if (json) write(jsonLines(rows.map(publicRow)));
-        else write(renderRequests(rows).split('\n').slice(1).join('\n'));
+      const batch = queryNewRequests(db, filter, afterId);
+      if (batch.length > 0) {
+        afterId = (batch[batch.length - 1] as RequestRowWithId).id;
+        show(batch);
       }
     }, FOLLOW_POLL_MS);
     const stop = () => {
@@ -122,8 +139,7 @@ export async function runLogs(argv: string[]): Promise<number> {
   const startId = lastRequestId(db);
   const rows = queryLogs(db, filter, tail);
   if (booleanFlag(flags, 'follow')) {
-    print([...rows].reverse(), json);
-    return follow(db, filter, startId, json);
+    return follow(db, filter, [...rows].reverse(), startId, json);
   }
   db.close();
   if (rows.length === 0 && !json) {
@@ -169,8 +185,7 @@ export async function runSlow(argv: string[]): Promise<number> {
   const startId = lastRequestId(db);
   const rows = querySlow(db, filter, limit);
   if (booleanFlag(flags, 'follow')) {
-    print(rows, json);
-    return follow(db, { ...filter, minLatencyUs: thresholdUs }, startId, json);
+    return follow(db, { ...filter, minLatencyUs: thresholdUs }, rows, startId, json);
   }
   db.close();
   if (rows.length === 0 && !json) {

@@ -12,7 +12,11 @@ import {
   renderTable,
 } from './format.js';
 
-export function renderRequests(rows: RequestRow[], options: { perSession?: boolean } = {}): string {
+/** `widths`: see renderTable; for a table printed in parts. */
+export function renderRequests(
+  rows: RequestRow[],
+  options: { perSession?: boolean; widths?: number[] } = {},
+): string {
   const colour = colourEnabled();
   const wide = !options.perSession;
   const columns: Column[] = [
@@ -39,5 +43,6 @@ export function renderRequests(rows: RequestRow[], options: { perSession?: boole
       formatBytes(r.bytes_out),
       [r.error_code, r.error_msg].filter(Boolean).join(' ').slice(0, 80),
     ]),
+    options.widths,
   );
 }
