@@ -31,21 +31,16 @@ const poolDigits = new Uint8Array(POOL_BYTES * 2);
 const poolDigitsView = new DataView(poolDigits.buffer);
 /** The same digits two at a time (a buffer of its own, so aligned for 16-bit access). */
 const poolDigitPairs = new Uint16Array(poolDigits.buffer);
-/** Each byte's two hex digits, as a 16-bit unit that lays them out in order in memory. */
-const HEX_PAIRS = (() => {
-  const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-  const hex = Buffer.from('0123456789abcdef', 'latin1');
-  return Uint16Array.from({ length: 256 }, (_, byte) => {
-    const high = hex[byte >>> 4] as number;
-    const low = hex[byte & 15] as number;
-    return littleEndian ? high | (low << 8) : (high << 8) | low;
-  });
-})();
-/** Each byte's two hex digits as a big-endian 16-bit value. */
+/** Each byte's two hex digits as a big-endian 16-bit value, the high digit first. */
 const HEX_WORDS = Uint16Array.from({ length: 256 }, (_, byte) => {
   const hex = (digit: number) => '0123456789abcdef'.charCodeAt(digit);
   return (hex(byte >>> 4) << 8) | hex(byte & 15);
 });
+/** The same two digits as a 16-bit unit that lays them out in order in memory. */
+const HEX_PAIRS =
+  new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+    ? HEX_WORDS.map((word) => (word >>> 8) | ((word & 255) << 8))
+    : HEX_WORDS;
 /**
  * Random bytes used per seed: nine give the 18 random hex digits, and the
  * tenth two more random bits, in the variant digit.
