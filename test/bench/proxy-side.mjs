@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// What recording costs a proxy: nanoseconds per record() call, and the
-// event-loop delay (p99) that recording adds to a busy process, compared
+// What recording costs a proxy: nanoseconds per record() call, the heap
+// bytes each call allocates, and the event-loop delay (p99) that recording
+// adds to a busy process, compared
 // with the same busy process not recording. The amortised cost is given in
 // wall time and in this process's CPU time: on a small shared machine the
 // daemon's threads compete for the same cores, and wall time then counts
@@ -9,6 +10,7 @@
 // requests it parses, never the same objects again (see traffic.mjs).
 // Prints JSON.
 //   node proxy-side.mjs SOCKET CALLS SECONDS [INSTANT_ACK_PEER_SOCKET]
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StoreClient } from '../../packages/client/dist/index.js';
 import { median } from './median.mjs';
@@ -95,6 +97,50 @@ if (peerSocketPath) {
   await alone.close(30_000);
 }
 
+// 1d. Memory: bytes of JavaScript heap that recording allocates per event,
+//     from V8's sampling heap profiler counting what the young generation
+//     collected too. Every such byte brings the next scavenge nearer, and a
+//     proxy that has been idle has a small young generation. The harness's
+//     own event objects are measured alone the same way and taken out.
+async function heapBytesPerEvent(loop) {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 128,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  const events = await loop();
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  let bytes = 0;
+  const visit = (node) => {
+    bytes += node.selfSize;
+    for (const child of node.children) visit(child);
+  };
+  visit(profile.head);
+  return bytes / events;
+}
+const HEAP_EVENTS = Math.min(200_000, Math.max(5000, Math.floor(calls / 5000) * 5000));
+// The events made alone are kept (a few at a time), as record() keeps its
+// argument in view: otherwise the compiler may never make them at all.
+const madeEvents = new Array(64);
+const makeHeapBytes = await heapBytesPerEvent(async () => {
+  for (let i = 0; i < HEAP_EVENTS; i += 5000) {
+    for (let j = i; j < i + 5000; j += 1) madeEvents[j & 63] = trafficEvent(j, true);
+    await client.flush(60_000);
+  }
+  return HEAP_EVENTS;
+});
+const recordHeapBytes =
+  (await heapBytesPerEvent(async () => {
+    for (let i = 0; i < HEAP_EVENTS; i += 5000) {
+      for (let j = i; j < i + 5000; j += 1) client.record(trafficEvent(j, true));
+      await client.flush(60_000);
+    }
+    return HEAP_EVENTS;
+  })) - makeHeapBytes;
+
 // 2. A busy process: handlers doing ~0.2 ms of work each, back to back; with
 //    recording, each handler also records one event.
 async function busy(recording) {
@@ -130,5 +176,5 @@ const withRecording = {
 };
 await client.close(30_000);
 process.stdout.write(
-  `${JSON.stringify({ record_ns: recordNs, record_cpu_ns: steady.ns, record_cpu_ns_rounds: steady.rounds, record_cpu_ns_instant_ack: steadyInstantAck?.ns ?? null, record_cpu_ns_instant_ack_rounds: steadyInstantAck?.rounds ?? null, record_call_ns: recordCallNs, make_event_ns: makeNs, make_event_cpu_ns: makeCpuNs, loop_p99_ms_without: without.p99_ms, loop_p99_ms_with: withRecording.p99_ms, loop_p99_ms_pairs: pairs.map(([off, on]) => [off.p99_ms, on.p99_ms]), handled_without: without.handled, handled_with: withRecording.handled })}\n`,
+  `${JSON.stringify({ record_ns: recordNs, record_cpu_ns: steady.ns, record_cpu_ns_rounds: steady.rounds, record_cpu_ns_instant_ack: steadyInstantAck?.ns ?? null, record_cpu_ns_instant_ack_rounds: steadyInstantAck?.rounds ?? null, record_call_ns: recordCallNs, record_heap_bytes: recordHeapBytes, make_event_heap_bytes: makeHeapBytes, make_event_ns: makeNs, make_event_cpu_ns: makeCpuNs, loop_p99_ms_without: without.p99_ms, loop_p99_ms_with: withRecording.p99_ms, loop_p99_ms_pairs: pairs.map(([off, on]) => [off.p99_ms, on.p99_ms]), handled_without: without.handled, handled_with: withRecording.handled })}\n`,
 );

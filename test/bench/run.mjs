@@ -500,6 +500,11 @@ function printReport() {
       );
     }
     row(
+      'record() heap allocated per event',
+      `${Math.round(p.record_heap_bytes)} bytes`,
+      `beyond the event object itself (${Math.round(p.make_event_heap_bytes)} bytes)`,
+    );
+    row(
       'busy loop p99 delay without / with recording',
       `${p.loop_p99_ms_without.toFixed(2)} / ${p.loop_p99_ms_with.toFixed(2)} ms`,
       `+${(p.loop_p99_ms_with - p.loop_p99_ms_without).toFixed(2)} ms (medians of pairs ${p.loop_p99_ms_pairs
