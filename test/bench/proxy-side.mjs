@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // What recording costs a proxy: nanoseconds per record() call, the heap
 // bytes each call allocates, and the event-loop delay (p99) that recording
-// adds to a busy process, compared
-// with the same busy process not recording. The amortised cost is given in
+// adds to a busy process, compared with the same busy process not
+// recording. The amortised cost is given in
 // wall time and in this process's CPU time: on a small shared machine the
 // daemon's threads compete for the same cores, and wall time then counts
 // the time this process waited for a core as well. Each event's session id,
@@ -59,6 +59,13 @@ await client.flush(300_000);
 //     for the daemon is not counted, and no backlog builds up. Timed in
 //     five rounds: the figure is all of them together, and each round's
 //     own shows how much it moves on a shared machine.
+/** Records events `first` to `first + count - 1` in bursts of 5,000, each flushed before the next. */
+async function recordFlushed(recorder, first, count) {
+  for (let i = first; i < first + count; i += 5000) {
+    for (let j = i; j < i + 5000; j += 1) recorder.record(trafficEvent(j, true));
+    await recorder.flush(60_000);
+  }
+}
 const ROUNDS = 5;
 const roundCalls = Math.max(5000, Math.floor(calls / 4 / ROUNDS / 5000) * 5000);
 async function steadyCpuNs(recorder) {
@@ -66,11 +73,7 @@ async function steadyCpuNs(recorder) {
   let totalNs = 0;
   for (let round = 0; round < ROUNDS; round += 1) {
     const cpuBefore = process.cpuUsage();
-    const first = round * roundCalls;
-    for (let i = first; i < first + roundCalls; i += 5000) {
-      for (let j = i; j < i + 5000; j += 1) recorder.record(trafficEvent(j, true));
-      await recorder.flush(60_000);
-    }
+    await recordFlushed(recorder, round * roundCalls, roundCalls);
     const cpu = process.cpuUsage(cpuBefore);
     const ns = (cpu.user + cpu.system) * 1000;
     totalNs += ns;
@@ -78,8 +81,8 @@ async function steadyCpuNs(recorder) {
   }
   return { ns: totalNs / (ROUNDS * roundCalls) - makeCpuNs, rounds };
 }
-// Run once untimed first (as against the peer below): V8 compiles this
-// loop and the flush path during the first rounds, on a thread of this
+// Run once untimed first (as against the peer below): V8 compiles the
+// round loop and the flush path during the first rounds, on a thread of this
 // process, some 30 ms of CPU that would otherwise be counted as recording.
 await steadyCpuNs(client);
 const steady = await steadyCpuNs(client);
@@ -138,10 +141,7 @@ const makeHeapBytes = await heapBytesPerEvent(async () => {
 });
 const recordHeapBytes =
   (await heapBytesPerEvent(async () => {
-    for (let i = 0; i < HEAP_EVENTS; i += 5000) {
-      for (let j = i; j < i + 5000; j += 1) client.record(trafficEvent(j, true));
-      await client.flush(60_000);
-    }
+    await recordFlushed(client, 0, HEAP_EVENTS);
     return HEAP_EVENTS;
   })) - makeHeapBytes;
 
