@@ -9,6 +9,13 @@ export default defineConfig({
       { test: { name: 'client', include: ['packages/client/test/**/*.test.ts'] } },
       {
         test: {
+          name: 'query',
+          include: ['packages/query/test/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'daemon',
           include: ['packages/daemon/test/**/*.test.ts'],
           testTimeout: 60_000,

@@ -2,10 +2,15 @@
 // comes: after every client's flush the database holds each event once.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import {
+  type DaemonProcess,
+  RawClient,
+  REPO_ROOT,
+  startDaemon,
+  tempDir,
+} from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DaemonProcess, REPO_ROOT, startDaemon, tempDir } from './helpers/daemon-process.js';
-import { RawClient } from './helpers/raw-client.js';
 
 const LOAD_CLIENT = path.join(REPO_ROOT, 'test/fixtures/load-client.mjs');
 const daemons: DaemonProcess[] = [];

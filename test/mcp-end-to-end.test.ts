@@ -1,13 +1,13 @@
 // A real MCP client and a real MCP server (stdio child process) talking
 // through a recording proxy that reports to the real daemon.
 import path from 'node:path';
+import { type DaemonProcess, REPO_ROOT, startDaemon } from '@mcpr-store/test-utils';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreClient } from '../packages/client/src/index.js';
-import { type DaemonProcess, REPO_ROOT, startDaemon } from './helpers/daemon-process.js';
 import { RecordingProxy } from './helpers/recording-proxy.js';
 
 const daemons: DaemonProcess[] = [];

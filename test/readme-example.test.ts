@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { type DaemonProcess, REPO_ROOT, startDaemon } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterAll, expect, it } from 'vitest';
-import { type DaemonProcess, REPO_ROOT, startDaemon } from './helpers/daemon-process.js';
 
 const daemons: DaemonProcess[] = [];
 afterAll(async () => {

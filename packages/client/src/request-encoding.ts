@@ -17,16 +17,20 @@
 // written as a map, field by field, which every protocol version reads.
 
 import {
+  type EncodedConstant,
   encodedConstant,
   encodedString,
+  MSGPACK,
   type MsgpackWriter,
   POSITIONAL_REQUEST_MAX_ITEMS,
   putConstant,
-  putField,
   putUint64,
   putValue,
+  REQUEST_FIELD_NAMES,
+  REQUEST_POSITIONS,
   REQUEST_STATUSES,
   type RequestStatus,
+  TWO_32,
 } from '@mcpr-store/protocol';
 import { RecentStrings } from './recent-strings.js';
 import {
@@ -40,26 +44,25 @@ import {
 
 type Loose = Record<string, unknown>;
 
-const TWO_32 = 4294967296;
-
-const REQUEST_HEAD = encodedConstant((writer) => {
-  writer.mapHeader(13);
+/** A request as a map: its header and kind, then each field's key, in REQUEST_FIELD_NAMES order. */
+const REQUEST_MAP_HEAD = encodedConstant((writer) => {
+  writer.mapHeader(1 + REQUEST_FIELD_NAMES.length);
   writer.string('kind');
   writer.string('request');
-  writer.string('request_id');
 });
-const key = encodedString;
-const TS = key('ts');
-const PROXY = key('proxy');
-const SESSION_ID = key('session_id');
-const METHOD = key('method');
-const TOOL = key('tool');
-const LATENCY_US = key('latency_us');
-const STATUS = key('status');
-const ERROR_CODE = key('error_code');
-const ERROR_MSG = key('error_msg');
-const BYTES_IN = key('bytes_in');
-const BYTES_OUT = key('bytes_out');
+const REQUEST_MAP_KEYS = REQUEST_FIELD_NAMES.map(encodedString);
+
+/**
+ * The positional fields after a template's head, in wire order: the hot
+ * path below writes them one by one from recent-strings.ts, and the head
+ * (RequestHead) is everything before them. The check keeps that code in
+ * step with the protocol's one definition of the order.
+ */
+const TAIL_FIELDS = ['session_id', 'method', 'tool', 'error_code', 'error_msg'];
+const HEAD_FIELDS = REQUEST_POSITIONS.length - TAIL_FIELDS.length;
+if (REQUEST_POSITIONS.slice(HEAD_FIELDS).join() !== TAIL_FIELDS.join()) {
+  throw new Error(`request-encoding.ts writes a positional order the protocol no longer has`);
+}
 /** Elements of a positional request: the kind and the twelve fields. */
 const REQUEST_ITEMS = POSITIONAL_REQUEST_MAX_ITEMS;
 /** Elements of a positional request without its last two, the error fields. */
@@ -68,7 +71,7 @@ const REQUEST_ITEMS_WITHOUT_ERROR = REQUEST_ITEMS - 2;
 /** Writes a uint32 header and leaves its 4 bytes to be filled; returns where they are. */
 function uint32Hole(writer: MsgpackWriter): number {
   writer.ensure(5);
-  writer.bytes[writer.pos] = 0xce;
+  writer.bytes[writer.pos] = MSGPACK.UINT32;
   writer.pos += 5;
   return writer.pos - 4;
 }
@@ -107,24 +110,41 @@ class RequestHead {
       // The array's length byte is set per request (11 or 13 elements).
       writer.arrayHeader(REQUEST_ITEMS);
       writer.string('request');
-      writer.ensure(2 + UUID_CHARS);
-      writer.bytes[writer.pos] = 0xd9;
-      writer.bytes[writer.pos + 1] = UUID_CHARS;
-      idAt = writer.pos + 2;
-      writer.pos += 2 + UUID_CHARS;
-      writer.ensure(9);
-      writer.bytes[writer.pos] = 0xcf;
-      tsAt = writer.pos + 1;
-      writer.pos += 9;
-      writer.value(proxy);
-      latencyAt = uint32Hole(writer);
-      writer.string(status);
-      if (withSizes) {
-        bytesInAt = uint32Hole(writer);
-        bytesOutAt = uint32Hole(writer);
-      } else {
-        writer.value(null);
-        writer.value(null);
+      for (const field of REQUEST_POSITIONS.slice(0, HEAD_FIELDS)) {
+        switch (field) {
+          case 'request_id':
+            writer.ensure(2 + UUID_CHARS);
+            writer.bytes[writer.pos] = MSGPACK.STR8;
+            writer.bytes[writer.pos + 1] = UUID_CHARS;
+            idAt = writer.pos + 2;
+            writer.pos += 2 + UUID_CHARS;
+            break;
+          case 'ts':
+            writer.ensure(9);
+            writer.bytes[writer.pos] = MSGPACK.UINT64;
+            tsAt = writer.pos + 1;
+            writer.pos += 9;
+            break;
+          case 'proxy':
+            writer.value(proxy);
+            break;
+          case 'latency_us':
+            latencyAt = uint32Hole(writer);
+            break;
+          case 'status':
+            writer.string(status);
+            break;
+          case 'bytes_in':
+            if (withSizes) bytesInAt = uint32Hole(writer);
+            else writer.nil();
+            break;
+          case 'bytes_out':
+            if (withSizes) bytesOutAt = uint32Hole(writer);
+            else writer.nil();
+            break;
+          default:
+            throw new Error(`request-encoding.ts has no template for the field ${field}`);
+        }
       }
     });
     this.bytes = head.bytes;
@@ -145,7 +165,7 @@ class RequestHead {
    */
   filled(e: Loose, nowMs: number, withError: boolean): Uint8Array {
     const view = this.view;
-    this.bytes[0] = 0x90 | (withError ? REQUEST_ITEMS : REQUEST_ITEMS_WITHOUT_ERROR);
+    this.bytes[0] = MSGPACK.FIXARRAY | (withError ? REQUEST_ITEMS : REQUEST_ITEMS_WITHOUT_ERROR);
     if (nowMs !== this.stampedMs) {
       view.setUint32(this.tsAt, Math.floor(nowMs / TWO_32));
       view.setUint32(this.tsAt + 4, nowMs >>> 0);
@@ -246,20 +266,16 @@ export function writeRequest(
 
 /** Any request, as a map, field by field. */
 function writeRequestInFull(writer: MsgpackWriter, e: Loose, proxy: unknown, nowMs: number): void {
-  let p = putConstant(writer, writer.pos, REQUEST_HEAD);
-  const requestId = e.request_id;
-  p = requestId == null ? putUuidv7(writer, p, nowMs) : putValue(writer, p, requestId);
-  p = putConstant(writer, p, TS);
-  const ts = e.ts;
-  p = ts == null ? putUint64(writer, p, nowMs) : putValue(writer, p, ts);
-  p = putField(writer, p, PROXY, e.proxy ?? proxy);
-  p = putField(writer, p, SESSION_ID, e.session_id);
-  p = putField(writer, p, METHOD, e.method);
-  p = putField(writer, p, TOOL, e.tool);
-  p = putField(writer, p, LATENCY_US, e.latency_us);
-  p = putField(writer, p, STATUS, e.status);
-  p = putField(writer, p, ERROR_CODE, e.error_code);
-  p = putField(writer, p, ERROR_MSG, e.error_msg);
-  p = putField(writer, p, BYTES_IN, e.bytes_in);
-  writer.pos = putField(writer, p, BYTES_OUT, e.bytes_out);
+  let p = putConstant(writer, writer.pos, REQUEST_MAP_HEAD);
+  for (let i = 0; i < REQUEST_FIELD_NAMES.length; i += 1) {
+    const field = REQUEST_FIELD_NAMES[i] as string;
+    p = putConstant(writer, p, REQUEST_MAP_KEYS[i] as EncodedConstant);
+    const value = e[field];
+    if (value != null) p = putValue(writer, p, value);
+    else if (field === 'request_id') p = putUuidv7(writer, p, nowMs);
+    else if (field === 'ts') p = putUint64(writer, p, nowMs);
+    else if (field === 'proxy') p = putValue(writer, p, proxy);
+    else p = putValue(writer, p, value);
+  }
+  writer.pos = p;
 }

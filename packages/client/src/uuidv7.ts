@@ -6,8 +6,8 @@
 // millisecond too. A new millisecond, or a counter at its end, draws a new
 // random tail. Counting instead of drawing each id lets a request template
 // that holds the current tail write just the counter's four digits, where
-// drawing wrote 21 and spent ten random bytes an id: about 8% of record()'s
-// instructions. Ids of one millisecond can be told from each other; request
+// drawing wrote 21 and spent ten random bytes an id (docs/performance.md
+// has what that saved). Ids of one millisecond can be told from each other; request
 // ids are not secrets. Two processes' ids of one millisecond meet only if
 // their 58 other random bits match and their counts overlap.
 //
@@ -15,11 +15,11 @@
 // through a table each time it is refilled. record() writes the id's 36
 // ASCII characters straight into the encoded event, so the common path never
 // builds the id as a string; `uuidv7()` makes the string for everything
-// else. The uuid package's v7 took about 4 µs per id here, more than the
-// whole budget of record().
+// else. The uuid package's v7 costs several microseconds an id, more than
+// the whole budget of record(); it stays the oracle of this module's tests.
 
 import { randomFillSync } from 'node:crypto';
-import type { MsgpackWriter } from '@mcpr-store/protocol';
+import { MSGPACK, type MsgpackWriter } from '@mcpr-store/protocol';
 
 const DASH = 0x2d;
 /** The variant (0b10) and two random bits, as the hex digit they make. */
@@ -148,7 +148,7 @@ export function putUuidv7(writer: MsgpackWriter, p: number, nowMs: number): numb
     writer.ensure(2 + UUID_CHARS);
   }
   const out = writer.bytes;
-  out[p] = 0xd9;
+  out[p] = MSGPACK.STR8;
   out[p + 1] = UUID_CHARS;
   writeUuidChars(out, writer.view, p + 2, nowMs);
   return p + 2 + UUID_CHARS;

@@ -1,8 +1,8 @@
 // StoreClient against the real daemon process.
 import path from 'node:path';
+import { type DaemonProcess, startDaemon, tempDir } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DaemonProcess, startDaemon, tempDir } from '../../../test/helpers/daemon-process.js';
 import { StoreClient } from '../src/index.js';
 
 const daemons: DaemonProcess[] = [];

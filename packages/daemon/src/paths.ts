@@ -1,16 +1,13 @@
 // Where the database and the socket live: an explicit flag, else the
 // environment, else ~/.mcpr/. One function each so that the daemon, the CLI
-// and the client resolve the same defaults.
+// and the client resolve the same defaults (the socket's lives in protocol).
 
 import os from 'node:os';
 import path from 'node:path';
+import { defaultSocketPath } from '@mcpr-store/protocol';
 
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.MCPR_DB || path.join(os.homedir(), '.mcpr', 'store.db');
-}
-
-export function defaultSocketPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.MCPR_STORE_SOCKET || path.join(os.homedir(), '.mcpr', 'store.sock');
 }
 
 export function resolveDbPath(flag: string | undefined): string {

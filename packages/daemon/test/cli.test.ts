@@ -4,11 +4,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type StoreEvent, validateEvent } from '@mcpr-store/protocol';
+import { buildStore, CLI, runCli, tempDir } from '@mcpr-store/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runCli, tempDir } from '../../../test/helpers/daemon-process.js';
-import { buildStore } from '../../../test/helpers/fixture-db.js';
 import { applyWriterPragmas, openWriteConnection } from '../src/db/connection.js';
-import { BatchWriter } from '../src/writer/batch-writer.js';
+import { TransactionWriter } from '../src/writer/transaction-writer.js';
 
 const NOW = Date.now();
 const MIN = 60_000;
@@ -406,7 +405,7 @@ async function followWhileWriting(
   await new Promise((r) => setTimeout(r, 700));
   const writer = openWriteConnection(file);
   applyWriterPragmas(writer);
-  const batchWriter = new BatchWriter(writer);
+  const batchWriter = new TransactionWriter(writer);
   const valid = (raw: Record<string, unknown>): StoreEvent => {
     const result = validateEvent(raw);
     if (!result.ok) throw new Error(result.reason);

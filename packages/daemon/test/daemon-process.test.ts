@@ -8,16 +8,17 @@ import {
   encodeFrame,
   REQUEST_POSITIONS,
 } from '@mcpr-store/protocol';
-import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
 import {
   type DaemonProcess,
+  RawClient,
+  requestEvent,
   runCli,
+  sessionEvent,
   startDaemon,
   tempDir,
-} from '../../../test/helpers/daemon-process.js';
-import { requestEvent, sessionEvent } from '../../../test/helpers/events.js';
-import { RawClient } from '../../../test/helpers/raw-client.js';
+} from '@mcpr-store/test-utils';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
 
 const daemons: DaemonProcess[] = [];
 const clients: RawClient[] = [];
@@ -436,13 +437,15 @@ describe('daemon: health', () => {
     expect(health.reasons).toEqual(['clients dropped events in the last 5 minutes (7 in total)']);
     for (const key of [
       'version',
+      'transactions_committed',
+      'rss_bytes',
       'uptime_ms',
       'db_size_bytes',
       'wal_size_bytes',
       'commit_ms_p50',
       'commit_ms_p99',
       'last_commit_at',
-    ]) {
+    ] as const) {
       expect(health[key]).not.toBeUndefined();
     }
   });

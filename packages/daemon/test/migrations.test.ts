@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { buildSeedDatabase, describeSchema, tempDir } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers/daemon-process.js';
-import { buildSeedDatabase, describeSchema } from '../../../test/helpers/seed.js';
 import { applyWriterPragmas, openWriteConnection } from '../src/db/connection.js';
 import { migrate, SchemaTooNewError } from '../src/db/migrate.js';
 

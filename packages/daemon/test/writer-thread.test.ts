@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { type StoreEvent, validateEvent } from '@mcpr-store/protocol';
+import { requestEvent, tempDir } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import type { Piscina } from 'piscina';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers/daemon-process.js';
-import { requestEvent } from '../../../test/helpers/events.js';
-import { packBatch } from '../src/writer/writer-batch.js';
+import { packColumns } from '../src/writer/column-batch.js';
 
 // The writer thread runs compiled code (piscina loads worker.js), so this
 // test takes the built module, as the daemon does.
@@ -24,7 +23,9 @@ describe('WriterThread', () => {
     const writer = new WriterThread();
     try {
       await writer.open(dbPath, 'test', 0);
-      expect(await writer.write([packBatch([request('before')])])).toMatchObject({ committed: 1 });
+      expect(await writer.write([packColumns([request('before')])])).toMatchObject({
+        committed: 1,
+      });
       const pool = Reflect.get(writer, 'pool') as Piscina;
       const [thread] = pool.threads;
       await thread?.terminate();
@@ -33,7 +34,7 @@ describe('WriterThread', () => {
         if (Date.now() > deadline) throw new Error('no thread replaced the one that died');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      expect(await writer.write([packBatch([request('after')])])).toMatchObject({ committed: 1 });
+      expect(await writer.write([packColumns([request('after')])])).toMatchObject({ committed: 1 });
     } finally {
       await writer.close();
     }

@@ -4,6 +4,7 @@
 // few: a proxy in any language should be able to speak this in an afternoon.
 
 import { ERROR_CODES, ProtocolError } from './errors.js';
+import type { HealthReport } from './health.js';
 import { MAX_BATCH_EVENTS } from './limits.js';
 
 /** The protocol version this build speaks best. */
@@ -21,6 +22,11 @@ export interface HelloMessage {
   /** Free text naming the client software, for logs. */
   client?: string;
   proxy?: string;
+}
+
+/** The `hello` of this build: every version it speaks, and what the client says of itself. */
+export function helloMessage(about: Omit<HelloMessage, 'type' | 'versions'>): HelloMessage {
+  return { type: 'hello', versions: [...SUPPORTED_PROTOCOL_VERSIONS], ...about };
 }
 
 /** daemon -> client, answer to `hello`. */
@@ -74,7 +80,8 @@ export interface HealthRequestMessage {
 export interface HealthResponseMessage {
   type: 'health_result';
   id: number;
-  health: Record<string, unknown>;
+  /** A newer daemon may add fields; an older one may lack the newest. */
+  health: HealthReport;
 }
 
 /** Either side: a fatal problem with this connection; the sender closes it after. */

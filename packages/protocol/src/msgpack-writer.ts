@@ -9,10 +9,10 @@
 // where msgpackr uses an extension type the protocol does not have.
 
 import { Packr } from 'msgpackr';
+import * as F from './msgpack-format.js';
+import { TWO_32 } from './msgpack-format.js';
 
 const fallback = new Packr({ useRecords: false, variableMapSize: true });
-
-const TWO_32 = 4294967296;
 
 /**
  * Buffer's own UTF-8 writer, which `write(text, offset, length, 'utf8')`
@@ -100,11 +100,11 @@ export class MsgpackWriter {
   }
 
   mapHeader(entries: number): void {
-    this.header(entries, 0x80, 0xde);
+    this.header(entries, F.FIXMAP, F.MAP16);
   }
 
   arrayHeader(items: number): void {
-    this.header(items, 0x90, 0xdc);
+    this.header(items, F.FIXARRAY, F.ARRAY16);
   }
 
   /** A map or array header: the fix form below 16, else the 16- or 32-bit form. */
@@ -168,7 +168,7 @@ export function putNil(writer: MsgpackWriter, p: number): number {
     writer.pos = p;
     writer.ensure(1);
   }
-  writer.bytes[p] = 0xc0;
+  writer.bytes[p] = F.NIL;
   return p + 1;
 }
 
@@ -186,7 +186,7 @@ export function putString(writer: MsgpackWriter, p: number, text: string): numbe
       out[q++] = code;
     }
     if (i === length) {
-      out[p] = 0xa0 | length;
+      out[p] = F.FIXSTR | length;
       return q;
     }
   }
@@ -211,14 +211,14 @@ function putStringNatively(writer: MsgpackWriter, p: number, text: string): numb
   const out = writer.bytes;
   const written = (out as unknown as Utf8Writable).utf8Write(text, p + header_bytes, most_bytes);
   if (header_bytes === 2) {
-    out[p] = 0xd9;
+    out[p] = F.STR8;
     out[p + 1] = written;
   } else if (header_bytes === 3) {
-    out[p] = 0xda;
+    out[p] = F.STR16;
     out[p + 1] = written >>> 8;
     out[p + 2] = written & 0xff;
   } else {
-    out[p] = 0xdb;
+    out[p] = F.STR32;
     out.writeUInt32BE(written, p + 1);
   }
   return p + header_bytes + written;
@@ -234,17 +234,17 @@ export function putNumber(writer: MsgpackWriter, p: number, value: number): numb
       return p + 1;
     }
     if (value < 0x100) {
-      out[p] = 0xcc;
+      out[p] = F.UINT8;
       out[p + 1] = value;
       return p + 2;
     }
     if (value < 0x10000) {
-      out[p] = 0xcd;
+      out[p] = F.UINT16;
       out[p + 1] = value >>> 8;
       out[p + 2] = value & 0xff;
       return p + 3;
     }
-    out[p] = 0xce;
+    out[p] = F.UINT32;
     writer.view.setUint32(p + 1, value);
     return p + 5;
   }
@@ -259,7 +259,7 @@ function putOtherNumber(writer: MsgpackWriter, p: number, value: number): number
   if (Number.isSafeInteger(value)) {
     if (value >= 0) {
       if (value < TWO_32) return putNumber(writer, p, value);
-      out[p] = 0xcf;
+      out[p] = F.UINT64;
       view.setUint32(p + 1, Math.floor(value / TWO_32));
       view.setUint32(p + 5, value >>> 0);
       return p + 9;
@@ -269,17 +269,17 @@ function putOtherNumber(writer: MsgpackWriter, p: number, value: number): number
       return p + 1;
     }
     if (value >= -0x80000000) {
-      out[p] = 0xd2;
+      out[p] = F.INT32;
       view.setInt32(p + 1, value);
       return p + 5;
     }
     // Below -2^31: int64, as two's complement in two halves.
-    out[p] = 0xd3;
+    out[p] = F.INT64;
     view.setInt32(p + 1, Math.floor(value / TWO_32));
     view.setUint32(p + 5, value >>> 0);
     return p + 9;
   }
-  out[p] = 0xcb;
+  out[p] = F.FLOAT64;
   view.setFloat64(p + 1, value);
   return p + 9;
 }
@@ -290,7 +290,7 @@ export function putUint64(writer: MsgpackWriter, p: number, value: number): numb
     writer.pos = p;
     writer.ensure(9);
   }
-  writer.bytes[p] = 0xcf;
+  writer.bytes[p] = F.UINT64;
   const view = writer.view;
   view.setUint32(p + 1, Math.floor(value / TWO_32));
   view.setUint32(p + 5, value >>> 0);
@@ -315,7 +315,7 @@ export function putValue(writer: MsgpackWriter, p: number, value: unknown): numb
   writer.pos = p;
   if (typeof value === 'boolean') {
     writer.ensure(1);
-    writer.bytes[p] = value ? 0xc3 : 0xc2;
+    writer.bytes[p] = value ? F.TRUE : F.FALSE;
     return p + 1;
   }
   const encoded = fallback.pack(value);

@@ -2,14 +2,16 @@
 // batch must cost only itself, and the reason travels back to the proxy in
 // the ack. Validation also normalises (missing optional fields become null,
 // `error_msg` is truncated) so the writer never sees two shapes of one event.
+// One loop serves every kind: it walks the kind's field table
+// (event-fields.ts) and checks each field by its type.
 
-import { EVENT_KINDS, REQUEST_STATUSES, type RequestStatus, type StoreEvent } from './events.js';
+import { EVENT_FIELDS, type FieldSpec } from './event-fields.js';
+import { EVENT_KINDS, type EventKind, REQUEST_STATUSES, type StoreEvent } from './events.js';
 import { ERROR_MSG_MAX_CHARS, MAX_SAFE_INTEGER, STRING_MAX_CHARS } from './limits.js';
 import { positionalProblem, requestFromPositional } from './positional.js';
+import { characterCount, truncateCharacters } from './text.js';
 
 export type ValidationResult = { ok: true; event: StoreEvent } | { ok: false; reason: string };
-
-type StringField = keyof typeof STRING_MAX_CHARS;
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
@@ -20,36 +22,34 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') {
-    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+    return value.length > 40
+      ? `a string of ${characterCount(value)} characters`
+      : JSON.stringify(value);
   }
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return `a value of type ${typeof value}`;
 }
 
-function requiredString(raw: Record<string, unknown>, field: StringField): string {
-  const value = raw[field];
-  if (value === undefined || value === null) throw new Invalid(`${field}: is required`);
-  return checkString(field, value);
+/** A string field's value as stored: lone surrogates (not valid UTF-8) become U+FFFD. */
+function wellFormed(value: string): string {
+  return value.isWellFormed() ? value : value.toWellFormed();
 }
 
-function optionalString(raw: Record<string, unknown>, field: StringField): string | null {
-  const value = raw[field];
-  if (value === undefined || value === null) return null;
-  return checkString(field, value);
-}
-
-function checkString(field: StringField, value: unknown): string {
+function text(field: string, value: unknown): string {
   if (typeof value !== 'string')
     throw new Invalid(`${field}: must be a string, got ${describe(value)}`);
   if (value.length === 0) throw new Invalid(`${field}: must not be empty`);
-  const max = STRING_MAX_CHARS[field];
+  const max = STRING_MAX_CHARS[field as keyof typeof STRING_MAX_CHARS];
+  // A string's UTF-16 length is never below its character count: only a
+  // long one needs counting.
   if (value.length > max) {
-    throw new Invalid(`${field}: longer than ${max} characters (${value.length})`);
+    const chars = characterCount(value);
+    if (chars > max) throw new Invalid(`${field}: longer than ${max} characters (${chars})`);
   }
-  return value;
+  return wellFormed(value);
 }
 
-function toInteger(field: string, value: unknown, minimum: number): number {
+function integer(field: string, value: unknown): number {
   let n: number;
   if (typeof value === 'number') n = value;
   else if (typeof value === 'bigint') {
@@ -64,58 +64,49 @@ function toInteger(field: string, value: unknown, minimum: number): number {
   if (Math.abs(n) > MAX_SAFE_INTEGER) {
     throw new Invalid(`${field}: out of range (|n| must be at most ${MAX_SAFE_INTEGER})`);
   }
-  if (n < minimum) throw new Invalid(`${field}: must be at least ${minimum}, got ${n}`);
+  if (n < 0) throw new Invalid(`${field}: must be at least 0, got ${n}`);
   return n;
 }
 
-function requiredInteger(raw: Record<string, unknown>, field: string, minimum = 0): number {
-  const value = raw[field];
-  if (value === undefined || value === null) throw new Invalid(`${field}: is required`);
-  return toInteger(field, value, minimum);
-}
-
-function optionalInteger(raw: Record<string, unknown>, field: string, minimum = 0): number | null {
-  const value = raw[field];
-  if (value === undefined || value === null) return null;
-  return toInteger(field, value, minimum);
-}
-
-function status(raw: Record<string, unknown>): RequestStatus {
-  const value = raw.status;
-  if (value === undefined || value === null) throw new Invalid('status: is required');
-  if (!(REQUEST_STATUSES as readonly unknown[]).includes(value)) {
-    throw new Invalid(
-      `status: must be one of ${REQUEST_STATUSES.join(', ')}, got ${describe(value)}`,
-    );
+function check(spec: FieldSpec, value: unknown): unknown {
+  const field = spec.name;
+  switch (spec.type) {
+    case 'text':
+      return text(field, value);
+    case 'integer':
+      return integer(field, value);
+    case 'status':
+      if (!(REQUEST_STATUSES as readonly unknown[]).includes(value)) {
+        throw new Invalid(
+          `${field}: must be one of ${REQUEST_STATUSES.join(', ')}, got ${describe(value)}`,
+        );
+      }
+      return value;
+    case 'message':
+      if (typeof value !== 'string')
+        throw new Invalid(`${field}: must be a string, got ${describe(value)}`);
+      return wellFormed(truncateCharacters(value, ERROR_MSG_MAX_CHARS));
+    case 'json': {
+      const json = text(field, value);
+      try {
+        JSON.parse(json);
+      } catch {
+        throw new Invalid(`${field}: must be JSON text`);
+      }
+      return json;
+    }
+    case 'sha256': {
+      const hash = text(field, value);
+      if (!SHA256_HEX.test(hash)) {
+        throw new Invalid(`${field}: must be 64 lowercase hex characters (SHA-256)`);
+      }
+      return hash;
+    }
   }
-  return value as RequestStatus;
 }
 
-function errorMessage(raw: Record<string, unknown>): string | null {
-  const value = raw.error_msg;
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string')
-    throw new Invalid(`error_msg: must be a string, got ${describe(value)}`);
-  return value.length > ERROR_MSG_MAX_CHARS ? value.slice(0, ERROR_MSG_MAX_CHARS) : value;
-}
-
-function payload(raw: Record<string, unknown>): string {
-  const text = requiredString(raw, 'payload');
-  try {
-    JSON.parse(text);
-  } catch {
-    throw new Invalid('payload: must be JSON text');
-  }
-  return text;
-}
-
-function schemaHash(raw: Record<string, unknown>): string | null {
-  const hash = optionalString(raw, 'schema_hash');
-  if (hash !== null && !SHA256_HEX.test(hash)) {
-    throw new Invalid('schema_hash: must be 64 lowercase hex characters (SHA-256)');
-  }
-  return hash;
-}
+/** Checked values of the event being validated, reused: nothing is written to the target until all pass. */
+const checkedValues: unknown[] = [];
 
 /**
  * Reads and checks every field of the event's kind, then writes the
@@ -123,83 +114,27 @@ function schemaHash(raw: Record<string, unknown>): string | null {
  * the caller owns it (the daemon, which saves an allocation per event).
  */
 function build(raw: Record<string, unknown>, target: Record<string, unknown>): StoreEvent {
-  switch (raw.kind) {
-    case 'request': {
-      const request_id = requiredString(raw, 'request_id');
-      const ts = requiredInteger(raw, 'ts');
-      const proxy = requiredString(raw, 'proxy');
-      const session_id = optionalString(raw, 'session_id');
-      const method = requiredString(raw, 'method');
-      const tool = optionalString(raw, 'tool');
-      const latency_us = requiredInteger(raw, 'latency_us');
-      const checkedStatus = status(raw);
-      const error_code = optionalString(raw, 'error_code');
-      const error_msg = errorMessage(raw);
-      const bytes_in = optionalInteger(raw, 'bytes_in');
-      const bytes_out = optionalInteger(raw, 'bytes_out');
-      target.kind = 'request';
-      target.request_id = request_id;
-      target.ts = ts;
-      target.proxy = proxy;
-      target.session_id = session_id;
-      target.method = method;
-      target.tool = tool;
-      target.latency_us = latency_us;
-      target.status = checkedStatus;
-      target.error_code = error_code;
-      target.error_msg = error_msg;
-      target.bytes_in = bytes_in;
-      target.bytes_out = bytes_out;
-      return target as unknown as StoreEvent;
-    }
-    case 'session': {
-      const session_id = requiredString(raw, 'session_id');
-      const proxy = requiredString(raw, 'proxy');
-      const started_at = requiredInteger(raw, 'started_at');
-      const client_name = optionalString(raw, 'client_name');
-      const client_version = optionalString(raw, 'client_version');
-      const client_platform = optionalString(raw, 'client_platform');
-      target.kind = 'session';
-      target.session_id = session_id;
-      target.proxy = proxy;
-      target.started_at = started_at;
-      target.client_name = client_name;
-      target.client_version = client_version;
-      target.client_platform = client_platform;
-      return target as unknown as StoreEvent;
-    }
-    case 'session_closed': {
-      const session_id = requiredString(raw, 'session_id');
-      const ended_at = requiredInteger(raw, 'ended_at');
-      const proxy = optionalString(raw, 'proxy');
-      target.kind = 'session_closed';
-      target.session_id = session_id;
-      target.ended_at = ended_at;
-      target.proxy = proxy;
-      return target as unknown as StoreEvent;
-    }
-    case 'schema_version': {
-      const ts = requiredInteger(raw, 'ts');
-      const proxy = requiredString(raw, 'proxy');
-      const upstream_url = requiredString(raw, 'upstream_url');
-      const method = requiredString(raw, 'method');
-      const text = payload(raw);
-      const schema_hash = schemaHash(raw);
-      target.kind = 'schema_version';
-      target.ts = ts;
-      target.proxy = proxy;
-      target.upstream_url = upstream_url;
-      target.method = method;
-      target.payload = text;
-      target.schema_hash = schema_hash;
-      return target as unknown as StoreEvent;
-    }
-    default:
-      if (raw.kind === undefined || raw.kind === null) throw new Invalid('kind: is required');
-      throw new Invalid(
-        `kind: unknown kind ${describe(raw.kind)} (expected one of ${EVENT_KINDS.join(', ')})`,
-      );
+  const kind = raw.kind;
+  if (typeof kind !== 'string' || !Object.hasOwn(EVENT_FIELDS, kind)) {
+    if (kind === undefined || kind === null) throw new Invalid('kind: is required');
+    throw new Invalid(
+      `kind: unknown kind ${describe(kind)} (expected one of ${EVENT_KINDS.join(', ')})`,
+    );
   }
+  const fields = EVENT_FIELDS[kind as EventKind];
+  for (let i = 0; i < fields.length; i += 1) {
+    const spec = fields[i] as FieldSpec;
+    const value = raw[spec.name];
+    if (value === undefined || value === null) {
+      if (spec.required) throw new Invalid(`${spec.name}: is required`);
+      checkedValues[i] = null;
+    } else checkedValues[i] = check(spec, value);
+  }
+  target.kind = kind;
+  for (let i = 0; i < fields.length; i += 1) {
+    target[(fields[i] as FieldSpec).name] = checkedValues[i];
+  }
+  return target as unknown as StoreEvent;
 }
 
 /**

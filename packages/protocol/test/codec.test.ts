@@ -59,7 +59,7 @@ const ack: AckMessage = {
 const healthResult: HealthResponseMessage = {
   type: 'health_result',
   id: 3,
-  health: { status: 'ok' },
+  health: { status: 'ok' } as HealthResponseMessage['health'],
 };
 const error: ErrorMessage = { type: 'error', code: ERROR_CODES.MALFORMED_FRAME, message: 'bad' };
 

@@ -16,8 +16,10 @@ Runs the store in the foreground until SIGTERM or SIGINT.
   --db PATH                 database file (default $MCPR_DB, else ~/.mcpr/store.db)
   --socket PATH             Unix socket (default $MCPR_STORE_SOCKET, else ~/.mcpr/store.sock)
   --socket-mode MODE        octal mode of the socket file (default 660)
-  --batch-max-events N      a writer batch closes at N events (default ${DEFAULT_OPTIONS.batchMaxEvents})
-  --batch-delay-ms N        ...or when its oldest event waited N ms (default ${DEFAULT_OPTIONS.batchDelayMs})
+  --transaction-max-events N  a write transaction closes at N events (default ${DEFAULT_OPTIONS.transactionMaxEvents});
+                            --batch-max-events is the same flag
+  --transaction-delay-ms N  ...or when its oldest event waited N ms (default ${DEFAULT_OPTIONS.transactionDelayMs});
+                            --batch-delay-ms is the same flag
   --max-held-events N       stop reading sockets above N events held (default ${DEFAULT_OPTIONS.maxHeldEvents})
   --max-held-bytes N        stop reading sockets above N bytes held (default ${DEFAULT_OPTIONS.maxHeldBytes})
   --max-frame-bytes N       largest frame accepted (default ${DEFAULT_OPTIONS.maxFrameBytes})
@@ -27,11 +29,19 @@ Runs the store in the foreground until SIGTERM or SIGINT.
   --log-level LEVEL         debug, info, warn or error (default info)
 `;
 
+/** Flags renamed, with the old name still accepted: [flag, old name]. */
+const FLAG_ALIASES = [
+  ['transaction-max-events', 'batch-max-events'],
+  ['transaction-delay-ms', 'batch-delay-ms'],
+] as const;
+
 export async function runDaemon(argv: string[]): Promise<number> {
   const flags = parseFlags('daemon', argv, {
     db: { type: 'string' },
     socket: { type: 'string' },
     'socket-mode': { type: 'string' },
+    'transaction-max-events': { type: 'string' },
+    'transaction-delay-ms': { type: 'string' },
     'batch-max-events': { type: 'string' },
     'batch-delay-ms': { type: 'string' },
     'max-held-events': { type: 'string' },
@@ -55,19 +65,32 @@ export async function runDaemon(argv: string[]): Promise<number> {
   if (!/^[0-7]{3,4}$/.test(modeText)) {
     throw new UsageError(`--socket-mode: expected an octal mode such as 660, got "${modeText}"`);
   }
+  for (const [flag, alias] of FLAG_ALIASES) {
+    if (flags.values[alias] === undefined) continue;
+    if (flags.values[flag] !== undefined) {
+      throw new UsageError(`--${alias} is the old name of --${flag}; give one of them`);
+    }
+    flags.values[flag] = flags.values[alias];
+  }
   const logger = createLogger(level);
   const options = {
     dbPath: resolveDbPath(stringFlag(flags, 'db')),
     socketPath: resolveSocketPath(stringFlag(flags, 'socket')),
     socketMode: Number.parseInt(modeText, 8),
-    batchMaxEvents: integerFlag(
+    transactionMaxEvents: integerFlag(
       flags,
-      'batch-max-events',
-      DEFAULT_OPTIONS.batchMaxEvents,
+      'transaction-max-events',
+      DEFAULT_OPTIONS.transactionMaxEvents,
       1,
       100_000,
     ),
-    batchDelayMs: integerFlag(flags, 'batch-delay-ms', DEFAULT_OPTIONS.batchDelayMs, 0, 60_000),
+    transactionDelayMs: integerFlag(
+      flags,
+      'transaction-delay-ms',
+      DEFAULT_OPTIONS.transactionDelayMs,
+      0,
+      60_000,
+    ),
     maxHeldEvents: integerFlag(flags, 'max-held-events', DEFAULT_OPTIONS.maxHeldEvents, 1),
     maxHeldBytes: integerFlag(flags, 'max-held-bytes', DEFAULT_OPTIONS.maxHeldBytes, 1),
     maxFrameBytes: integerFlag(

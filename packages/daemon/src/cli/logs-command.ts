@@ -3,10 +3,9 @@
 // than the timestamp so rows that share a millisecond are neither missed
 // nor repeated.
 
-import type { Db } from '../db/connection.js';
-import { parseThresholdUs } from '../query/durations.js';
+import { REQUEST_STATUSES } from '@mcpr-store/protocol';
 import {
-  checkStatus,
+  type Db,
   type LogsFilter,
   lastRequestId,
   publicRow,
@@ -14,11 +13,13 @@ import {
   queryNewRequests,
   querySlow,
   type RequestRowWithId,
-} from '../query/requests.js';
-import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
+} from '@mcpr-store/query';
+import { parseThresholdUs } from './durations.js';
+import { booleanFlag, integerFlag, stringFlag } from './flags.js';
 import { formatLatency, jsonLines } from './format.js';
-import { COMMON_QUERY_FLAGS, openQueryDb, sinceMs, write } from './query-flags.js';
+import { openQueryDb, queryFlags, sinceMs, write } from './query-command.js';
 import { renderRequests } from './request-table.js';
+import { UsageError } from './usage-error.js';
 
 const FOLLOW_POLL_MS = 500;
 
@@ -105,21 +106,22 @@ function emptyHint(what: string, window: string | undefined, filtered: boolean):
 }
 
 export async function runLogs(argv: string[]): Promise<number> {
-  const flags = parseFlags('logs', argv, {
-    ...COMMON_QUERY_FLAGS,
-    tail: { type: 'string' },
-    since: { type: 'string' },
-    tool: { type: 'string' },
-    method: { type: 'string' },
-    session: { type: 'string' },
-    status: { type: 'string' },
-    'error-code': { type: 'string' },
-    follow: { type: 'boolean', short: 'f' },
-  });
-  if (booleanFlag(flags, 'help')) {
-    write(LOGS_HELP);
-    return 0;
-  }
+  const flags = queryFlags(
+    'logs',
+    argv,
+    {
+      tail: { type: 'string' },
+      since: { type: 'string' },
+      tool: { type: 'string' },
+      method: { type: 'string' },
+      session: { type: 'string' },
+      status: { type: 'string' },
+      'error-code': { type: 'string' },
+      follow: { type: 'boolean', short: 'f' },
+    },
+    LOGS_HELP,
+  );
+  if (!flags) return 0;
   const nowMs = Date.now();
   const session = stringFlag(flags, 'session');
   const window = stringFlag(flags, 'since') ?? (session === undefined ? '1h' : undefined);
@@ -132,7 +134,14 @@ export async function runLogs(argv: string[]): Promise<number> {
     status: stringFlag(flags, 'status'),
     errorCode: stringFlag(flags, 'error-code'),
   };
-  checkStatus(filter.status);
+  if (
+    filter.status !== undefined &&
+    !(REQUEST_STATUSES as readonly string[]).includes(filter.status)
+  ) {
+    throw new UsageError(
+      `--status: "${filter.status}" is not a status; use ${REQUEST_STATUSES.join(', ')}`,
+    );
+  }
   const tail = integerFlag(flags, 'tail', 50, 1);
   const json = booleanFlag(flags, 'json');
   const { db } = openQueryDb(flags);
@@ -158,18 +167,19 @@ export async function runLogs(argv: string[]): Promise<number> {
 }
 
 export async function runSlow(argv: string[]): Promise<number> {
-  const flags = parseFlags('slow', argv, {
-    ...COMMON_QUERY_FLAGS,
-    threshold: { type: 'string' },
-    since: { type: 'string' },
-    tool: { type: 'string' },
-    limit: { type: 'string' },
-    follow: { type: 'boolean', short: 'f' },
-  });
-  if (booleanFlag(flags, 'help')) {
-    write(SLOW_HELP);
-    return 0;
-  }
+  const flags = queryFlags(
+    'slow',
+    argv,
+    {
+      threshold: { type: 'string' },
+      since: { type: 'string' },
+      tool: { type: 'string' },
+      limit: { type: 'string' },
+      follow: { type: 'boolean', short: 'f' },
+    },
+    SLOW_HELP,
+  );
+  if (!flags) return 0;
   const nowMs = Date.now();
   const thresholdUs = parseThresholdUs(stringFlag(flags, 'threshold') ?? '500ms');
   const window = stringFlag(flags, 'since') ?? '1h';

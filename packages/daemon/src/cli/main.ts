@@ -3,8 +3,7 @@
 // Usage errors print one line and exit 1; nothing else prints a stack
 // unless MCPR_DEBUG is set.
 
-import { DatabaseMissingError } from '../db/connection.js';
-import { InputError } from '../query/durations.js';
+import { DatabaseMissingError, QueryError } from '@mcpr-store/query';
 import { DAEMON_VERSION } from '../version.js';
 import { UsageError } from './usage-error.js';
 
@@ -60,12 +59,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (
-      error instanceof UsageError ||
-      error instanceof InputError ||
-      error instanceof DatabaseMissingError
-    ) {
+    if (error instanceof UsageError || error instanceof QueryError) {
       process.stderr.write(`mcpr-store: ${error.message}\n`);
+    } else if (error instanceof DatabaseMissingError) {
+      process.stderr.write(
+        `mcpr-store: ${error.message} (start the daemon, or pass --db PATH or set MCPR_DB)\n`,
+      );
     } else {
       const detail = process.env.MCPR_DEBUG ? (error as Error).stack : (error as Error).message;
       process.stderr.write(`mcpr-store: ${detail}\n`);

@@ -1,7 +1,7 @@
 // The table of requests that `logs`, `slow` and `session ID` print, so the
 // three read alike; `session ID` leaves out the columns its header says.
 
-import type { RequestRow } from '../query/requests.js';
+import type { RequestRow } from '@mcpr-store/query';
 import {
   type Column,
   colourEnabled,

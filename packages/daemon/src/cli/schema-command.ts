@@ -3,11 +3,11 @@
 // tools nobody calls.
 
 import { listMethod } from '@mcpr-store/protocol';
-import { parseWindowMs } from '../query/durations.js';
-import { querySchema, querySchemaChanges, queryUnusedTools } from '../query/schema.js';
-import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
-import { formatLocalTime, formatTime, jsonLines, renderTable } from './format.js';
-import { COMMON_QUERY_FLAGS, openQueryDb, write } from './query-flags.js';
+import { querySchema, querySchemaChanges, queryUnusedTools } from '@mcpr-store/query';
+import { parseWindowMs } from './durations.js';
+import { booleanFlag, integerFlag, stringFlag } from './flags.js';
+import { formatLocalTime, formatTime, renderTable } from './format.js';
+import { ask, printJson, queryFlags, write } from './query-command.js';
 import { UsageError } from './usage-error.js';
 
 export const SCHEMA_HELP = `Usage: mcpr-store schema [NAME] [options]
@@ -22,33 +22,31 @@ with a status: unknown (nothing captured), partial, complete (initialize and a l
 `;
 
 export async function runSchema(argv: string[]): Promise<number> {
-  const flags = parseFlags('schema', argv, {
-    ...COMMON_QUERY_FLAGS,
-    method: { type: 'string' },
-    changes: { type: 'boolean' },
-    unused: { type: 'boolean' },
-    limit: { type: 'string' },
-    since: { type: 'string' },
-  });
-  if (booleanFlag(flags, 'help')) {
-    write(SCHEMA_HELP);
-    return 0;
-  }
+  const flags = queryFlags(
+    'schema',
+    argv,
+    {
+      method: { type: 'string' },
+      changes: { type: 'boolean' },
+      unused: { type: 'boolean' },
+      limit: { type: 'string' },
+      since: { type: 'string' },
+    },
+    SCHEMA_HELP,
+  );
+  if (!flags) return 0;
   if (booleanFlag(flags, 'changes') && booleanFlag(flags, 'unused')) {
     throw new UsageError('schema: --changes and --unused are different views; pick one');
   }
-  const json = booleanFlag(flags, 'json');
   const proxy = stringFlag(flags, 'proxy');
   const method = stringFlag(flags, 'method');
   const nowMs = Date.now();
 
   if (booleanFlag(flags, 'changes')) {
     const limit = integerFlag(flags, 'limit', 50, 1);
-    const { db } = openQueryDb(flags);
-    const rows = querySchemaChanges(db, { proxy, method }, limit);
-    db.close();
-    if (json) write(jsonLines(rows));
-    else if (rows.length === 0) process.stderr.write('no schema changes recorded yet\n');
+    const rows = ask(flags, (db) => querySchemaChanges(db, { proxy, method }, limit));
+    if (printJson(flags, rows)) return 0;
+    if (rows.length === 0) process.stderr.write('no schema changes recorded yet\n');
     else {
       write(
         renderTable(
@@ -77,11 +75,9 @@ export async function runSchema(argv: string[]): Promise<number> {
   if (booleanFlag(flags, 'unused')) {
     const window = stringFlag(flags, 'since') ?? '7d';
     const since = nowMs - parseWindowMs(window);
-    const { db } = openQueryDb(flags);
-    const rows = queryUnusedTools(db, { proxy, sinceMs: since });
-    db.close();
-    if (json) write(jsonLines(rows));
-    else if (rows.length === 0)
+    const rows = ask(flags, (db) => queryUnusedTools(db, { proxy, sinceMs: since }));
+    if (printJson(flags, rows)) return 0;
+    if (rows.length === 0)
       process.stderr.write(
         'no tools/list captured yet; the proxy reports it when a client lists tools\n',
       );
@@ -111,13 +107,9 @@ export async function runSchema(argv: string[]): Promise<number> {
   }
 
   if (flags.positionals.length > 1) throw new UsageError('schema: give at most one NAME');
-  const { db } = openQueryDb(flags);
-  const report = querySchema(db, { proxy, method, name: flags.positionals[0] });
-  db.close();
-  if (json) {
-    write(`${JSON.stringify(report)}\n`);
-    return 0;
-  }
+  const name = flags.positionals[0];
+  const report = ask(flags, (db) => querySchema(db, { proxy, method, name }));
+  if (printJson(flags, report)) return 0;
   if (report.upstreams.length === 0) {
     process.stderr.write(
       'no schema captured yet; the proxy reports initialize and list results as clients make them\n',

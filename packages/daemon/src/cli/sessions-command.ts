@@ -1,10 +1,10 @@
 // `sessions`, `session ID` and `clients`: who is connected through the
 // proxies, how much they call and how often they fail.
 
-import { queryClients, querySession, querySessions } from '../query/sessions.js';
-import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
-import { formatLocalTime, formatPct, formatTime, jsonLines, renderTable } from './format.js';
-import { COMMON_QUERY_FLAGS, openQueryDb, sinceMs, write } from './query-flags.js';
+import { queryClients, querySession, querySessions } from '@mcpr-store/query';
+import { booleanFlag, integerFlag, stringFlag } from './flags.js';
+import { formatLocalTime, formatPct, formatTime, renderTable } from './format.js';
+import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
 import { renderRequests } from './request-table.js';
 import { UsageError } from './usage-error.js';
 
@@ -30,17 +30,18 @@ Sessions grouped by client name, version and platform; most calls first (default
 `;
 
 export async function runSessions(argv: string[]): Promise<number> {
-  const flags = parseFlags('sessions', argv, {
-    ...COMMON_QUERY_FLAGS,
-    active: { type: 'boolean' },
-    client: { type: 'string' },
-    since: { type: 'string' },
-    limit: { type: 'string' },
-  });
-  if (booleanFlag(flags, 'help')) {
-    write(SESSIONS_HELP);
-    return 0;
-  }
+  const flags = queryFlags(
+    'sessions',
+    argv,
+    {
+      active: { type: 'boolean' },
+      client: { type: 'string' },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+    },
+    SESSIONS_HELP,
+  );
+  if (!flags) return 0;
   const nowMs = Date.now();
   const filter = {
     proxy: stringFlag(flags, 'proxy'),
@@ -49,13 +50,8 @@ export async function runSessions(argv: string[]): Promise<number> {
     sinceMs: sinceMs(flags, '1h', nowMs),
   };
   const limit = integerFlag(flags, 'limit', 50, 1);
-  const { db } = openQueryDb(flags);
-  const rows = querySessions(db, filter, limit, nowMs);
-  db.close();
-  if (booleanFlag(flags, 'json')) {
-    write(jsonLines(rows));
-    return 0;
-  }
+  const rows = ask(flags, (db) => querySessions(db, filter, limit, nowMs));
+  if (printJson(flags, rows)) return 0;
   if (rows.length === 0) {
     process.stderr.write(
       `no ${filter.active ? 'active ' : ''}sessions seen in the last ${stringFlag(flags, 'since') ?? '1h'}; widen --since${filter.client || filter.proxy ? ' or drop a filter' : ''}\n`,
@@ -92,27 +88,15 @@ export async function runSessions(argv: string[]): Promise<number> {
 }
 
 export async function runSession(argv: string[]): Promise<number> {
-  const flags = parseFlags('session', argv, COMMON_QUERY_FLAGS);
-  if (booleanFlag(flags, 'help')) {
-    write(SESSION_HELP);
-    return 0;
-  }
+  const flags = queryFlags('session', argv, {}, SESSION_HELP);
+  if (!flags) return 0;
   const id = flags.positionals[0];
   if (id === undefined || flags.positionals.length > 1) {
     throw new UsageError('session: give exactly one session id (or prefix)');
   }
   const nowMs = Date.now();
-  const { db } = openQueryDb(flags);
-  let detail: ReturnType<typeof querySession>;
-  try {
-    detail = querySession(db, id, nowMs, stringFlag(flags, 'proxy'));
-  } finally {
-    db.close();
-  }
-  if (booleanFlag(flags, 'json')) {
-    write(`${JSON.stringify(detail)}\n`);
-    return 0;
-  }
+  const detail = ask(flags, (db) => querySession(db, id, nowMs, stringFlag(flags, 'proxy')));
+  if (printJson(flags, detail)) return 0;
   const lines = [
     `session   ${detail.session_id}`,
     `proxy     ${detail.proxy}`,
@@ -134,22 +118,12 @@ export async function runSession(argv: string[]): Promise<number> {
 }
 
 export async function runClients(argv: string[]): Promise<number> {
-  const flags = parseFlags('clients', argv, { ...COMMON_QUERY_FLAGS, since: { type: 'string' } });
-  if (booleanFlag(flags, 'help')) {
-    write(CLIENTS_HELP);
-    return 0;
-  }
+  const flags = queryFlags('clients', argv, { since: { type: 'string' } }, CLIENTS_HELP);
+  if (!flags) return 0;
   const nowMs = Date.now();
-  const { db } = openQueryDb(flags);
-  const rows = queryClients(db, {
-    proxy: stringFlag(flags, 'proxy'),
-    sinceMs: sinceMs(flags, '7d', nowMs),
-  });
-  db.close();
-  if (booleanFlag(flags, 'json')) {
-    write(jsonLines(rows));
-    return 0;
-  }
+  const filter = { proxy: stringFlag(flags, 'proxy'), sinceMs: sinceMs(flags, '7d', nowMs) };
+  const rows = ask(flags, (db) => queryClients(db, filter));
+  if (printJson(flags, rows)) return 0;
   if (rows.length === 0) {
     process.stderr.write(
       `no sessions in the last ${stringFlag(flags, 'since') ?? '7d'}; widen --since\n`,

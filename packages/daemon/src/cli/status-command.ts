@@ -1,10 +1,10 @@
 // `status`: per-tool latency percentiles, errors and traffic over a window,
 // with the totals an operator checks first.
 
-import { queryStatus } from '../query/status.js';
-import { booleanFlag, parseFlags, stringFlag } from './flags.js';
+import { queryStatus } from '@mcpr-store/query';
+import { stringFlag } from './flags.js';
 import { formatBytes, formatLatency, formatPct, renderTable } from './format.js';
-import { COMMON_QUERY_FLAGS, openQueryDb, sinceMs, write } from './query-flags.js';
+import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
 
 export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--proxy NAME] [--json] [--db PATH]
 
@@ -13,24 +13,13 @@ calls per minute and sessions (default window 1h).
 `;
 
 export async function runStatus(argv: string[]): Promise<number> {
-  const flags = parseFlags('status', argv, { ...COMMON_QUERY_FLAGS, since: { type: 'string' } });
-  if (booleanFlag(flags, 'help')) {
-    write(STATUS_HELP);
-    return 0;
-  }
+  const flags = queryFlags('status', argv, { since: { type: 'string' } }, STATUS_HELP);
+  if (!flags) return 0;
   const nowMs = Date.now();
   const window = stringFlag(flags, 'since') ?? '1h';
-  const { db } = openQueryDb(flags);
-  const report = queryStatus(
-    db,
-    { proxy: stringFlag(flags, 'proxy'), sinceMs: sinceMs(flags, '1h', nowMs) },
-    nowMs,
-  );
-  db.close();
-  if (booleanFlag(flags, 'json')) {
-    write(`${JSON.stringify(report)}\n`);
-    return 0;
-  }
+  const filter = { proxy: stringFlag(flags, 'proxy'), sinceMs: sinceMs(flags, '1h', nowMs) };
+  const report = ask(flags, (db) => queryStatus(db, filter, nowMs));
+  if (printJson(flags, report)) return 0;
   write(
     `last ${window}: ${report.total_calls} calls (${report.calls_per_minute}/min), ${formatPct(report.error_pct)} errors, ` +
       `${report.total_sessions} sessions (${report.active_sessions} active)\n`,

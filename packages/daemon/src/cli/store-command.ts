@@ -1,11 +1,12 @@
 // `store stats` and `store vacuum`: how big the store is, and retention.
 
+import { queryStoreStats } from '@mcpr-store/query';
+import { vacuumStore } from '../db/maintenance.js';
 import { resolveDbPath } from '../paths.js';
-import { parseCutoffMs } from '../query/durations.js';
-import { queryStoreStats, vacuumStore } from '../query/store.js';
-import { booleanFlag, parseFlags, stringFlag } from './flags.js';
+import { parseCutoffMs } from './durations.js';
+import { booleanFlag, stringFlag } from './flags.js';
 import { formatBytes, formatLocalTime, formatTime } from './format.js';
-import { COMMON_QUERY_FLAGS, openQueryDb, write } from './query-flags.js';
+import { ask, printJson, queryFlags, write } from './query-command.js';
 import { UsageError } from './usage-error.js';
 
 export const STORE_HELP = `Usage: mcpr-store store <stats|vacuum> [options]
@@ -30,18 +31,11 @@ export async function runStore(argv: string[]): Promise<number> {
 }
 
 async function runStats(argv: string[]): Promise<number> {
-  const flags = parseFlags('store stats', argv, COMMON_QUERY_FLAGS);
-  if (booleanFlag(flags, 'help')) {
-    write(STORE_HELP);
-    return 0;
-  }
-  const { db, dbPath } = openQueryDb(flags);
-  const stats = queryStoreStats(db, dbPath, stringFlag(flags, 'proxy'));
-  db.close();
-  if (booleanFlag(flags, 'json')) {
-    write(`${JSON.stringify(stats)}\n`);
-    return 0;
-  }
+  const flags = queryFlags('store stats', argv, {}, STORE_HELP);
+  if (!flags) return 0;
+  const dbPath = resolveDbPath(stringFlag(flags, 'db'));
+  const stats = ask(flags, (db) => queryStoreStats(db, dbPath, stringFlag(flags, 'proxy')));
+  if (printJson(flags, stats)) return 0;
   const nowMs = Date.now();
   write(
     [
@@ -60,15 +54,13 @@ async function runStats(argv: string[]): Promise<number> {
 }
 
 async function runVacuum(argv: string[]): Promise<number> {
-  const flags = parseFlags('store vacuum', argv, {
-    ...COMMON_QUERY_FLAGS,
-    before: { type: 'string' },
-    'dry-run': { type: 'boolean' },
-  });
-  if (booleanFlag(flags, 'help')) {
-    write(STORE_HELP);
-    return 0;
-  }
+  const flags = queryFlags(
+    'store vacuum',
+    argv,
+    { before: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    STORE_HELP,
+  );
+  if (!flags) return 0;
   const before = stringFlag(flags, 'before');
   if (before === undefined) {
     throw new UsageError(
@@ -81,10 +73,7 @@ async function runVacuum(argv: string[]): Promise<number> {
     proxy: stringFlag(flags, 'proxy'),
     dryRun: booleanFlag(flags, 'dry-run'),
   });
-  if (booleanFlag(flags, 'json')) {
-    write(`${JSON.stringify(result)}\n`);
-    return 0;
-  }
+  if (printJson(flags, result)) return 0;
   const verb = result.dry_run ? 'would delete' : 'deleted';
   write(
     `${verb} ${result.deleted_requests} requests and ${result.deleted_sessions} sessions older than ${formatLocalTime(cutoffMs)}` +

@@ -1,21 +1,29 @@
-// Opening the database. The writer and the CLI open it differently on
-// purpose: only the writer thread may create, migrate or write it; every
-// read is a read-only connection that never creates a file by accident.
+// Opening the database to write it. Only the writer thread (and `store
+// vacuum`, db/maintenance.ts) may create, migrate or write the file; every
+// read goes through the query package's read-only connection, which also
+// holds the settings both sides share.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { BUSY_TIMEOUT_MS, CACHE_KIB, type Db } from '@mcpr-store/query';
 import Database from 'better-sqlite3';
 
-export type Db = Database.Database;
+export type { Db } from '@mcpr-store/query';
 
-/** mcpr's pragmas: WAL with NORMAL sync (durable across a process crash), 64 MB cache. */
+/** mcpr's pragmas: WAL with NORMAL sync (durable across a process crash) and its page cache. */
 export const WRITER_PRAGMAS = [
   'journal_mode = WAL',
   'synchronous = NORMAL',
-  'cache_size = -64000',
+  `cache_size = -${CACHE_KIB}`,
   'temp_store = MEMORY',
-  'busy_timeout = 5000',
+  `busy_timeout = ${BUSY_TIMEOUT_MS}`,
 ];
+
+/**
+ * `store vacuum` waits longer for the lock than the daemon's writer: it runs
+ * beside a live daemon and should wait out a busy moment rather than fail.
+ */
+export const MAINTENANCE_BUSY_TIMEOUT_MS = 2 * BUSY_TIMEOUT_MS;
 
 /**
  * The one read-write connection, for the writer thread. Creates the parent
@@ -25,29 +33,10 @@ export const WRITER_PRAGMAS = [
 export function openWriteConnection(dbPath: string): Db {
   fs.mkdirSync(path.dirname(dbPath), { recursive: true, mode: 0o700 });
   const db = new Database(dbPath);
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return db;
 }
 
 export function applyWriterPragmas(db: Db): void {
   for (const pragma of WRITER_PRAGMAS) db.pragma(pragma);
-}
-
-/** Thrown when a read finds no database; the CLI turns it into one line and exit 1. */
-export class DatabaseMissingError extends Error {
-  constructor(readonly dbPath: string) {
-    super(`no database at ${dbPath} (start the daemon, or pass --db PATH or set MCPR_DB)`);
-    this.name = 'DatabaseMissingError';
-  }
-}
-
-/** A read-only connection for queries; never creates the file. */
-export function openReadConnection(dbPath: string): Db {
-  if (!fs.existsSync(dbPath)) throw new DatabaseMissingError(dbPath);
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  db.pragma('busy_timeout = 5000');
-  db.pragma('cache_size = -64000');
-  // Percentiles and groupings sort; keep those sorts off the disk.
-  db.pragma('temp_store = MEMORY');
-  return db;
 }

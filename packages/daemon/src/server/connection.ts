@@ -1,5 +1,6 @@
-// One client connection: framing, the hello handshake, and turning batches
-// into ingest units. A peer that breaks the protocol (garbage, oversized or
+// One client connection: framing and the conversation (hello, batches,
+// acks, health). What a batch's events become is ingest's business
+// (ingest/client-batch.ts): the connection hands them over as they came. A peer that breaks the protocol (garbage, oversized or
 // stalled frames, unknown messages) gets one error frame and is closed; it
 // never throws into the server, so no other connection notices.
 
@@ -12,16 +13,12 @@ import {
   type ErrorCode,
   encodeFrame,
   FrameDecoder,
+  type HealthReport,
   negotiateVersion,
   ProtocolError,
   parseClientMessage,
-  type RejectedEvent,
-  type StoreEvent,
   SUPPORTED_PROTOCOL_VERSIONS,
-  validateEvent,
 } from '@mcpr-store/protocol';
-import { packBatch } from '../writer/writer-batch.js';
-import type { IngestUnit } from './ingest-queue.js';
 
 /** What a connection needs from the daemon around it. */
 export interface ConnectionContext {
@@ -32,10 +29,19 @@ export interface ConnectionContext {
   frameTimeoutMs: number;
   /** Unread acks above this many bytes close the connection (it stopped reading). */
   maxOutboundBytes: number;
-  submit(unit: IngestUnit): void;
-  health(): Record<string, unknown>;
+  /**
+   * Takes a batch's events as they came; `settle` sends its ack.
+   * `positional`: the peer speaks version 2, whose requests may be arrays.
+   */
+  ingest(
+    seq: number,
+    events: unknown[],
+    positional: boolean,
+    frameBytes: number,
+    settle: (ack: AckMessage) => void,
+  ): void;
+  health(): HealthReport;
   reportDropped(clientKey: string, total: number): void;
-  countReceived(events: number, rejected: number): void;
   onProtocolError(id: number, code: string, message: string): void;
   onClose(connection: Connection): void;
   isShuttingDown(): boolean;
@@ -170,7 +176,13 @@ export class Connection {
             'the daemon is stopping; resend later',
           );
         }
-        this.submitBatch(message.seq, message.events, frameBytes);
+        this.ctx.ingest(
+          message.seq,
+          message.events,
+          this.positionalEvents,
+          frameBytes,
+          this.settle,
+        );
         return;
       case 'dropped':
         this.ctx.reportDropped(this.clientKey, message.total);
@@ -181,28 +193,7 @@ export class Connection {
     }
   }
 
-  private submitBatch(seq: number, raw_events: unknown[], frameBytes: number): void {
-    const events: StoreEvent[] = [];
-    const indexes: number[] = [];
-    const rejected: RejectedEvent[] = [];
-    const options = { inPlace: true, positional: this.positionalEvents };
-    for (let index = 0; index < raw_events.length; index += 1) {
-      const result = validateEvent(raw_events[index], options);
-      if (result.ok) {
-        events.push(result.event);
-        indexes.push(index);
-      } else rejected.push({ index, reason: result.reason });
-    }
-    this.ctx.countReceived(raw_events.length, rejected.length);
-    this.ctx.submit({
-      seq,
-      events: packBatch(events),
-      indexes,
-      rejected,
-      bytes: frameBytes,
-      settle: (ack: AckMessage) => this.send(ack),
-    });
-  }
+  private readonly settle = (ack: AckMessage): void => this.send(ack);
 
   private send(message: DaemonMessage): void {
     if (this.socket.destroyed || !this.socket.writable) return;

@@ -1,5 +1,5 @@
 // Counters behind the health report. Commit times are kept in a fixed ring
-// (the last 1,024 batches) so percentiles cost nothing on the hot path and
+// (the last 1,024 transactions) so percentiles cost nothing on the hot path and
 // memory stays constant however long the daemon runs.
 
 const COMMIT_SAMPLES = 1024;
@@ -9,7 +9,7 @@ export class DaemonStats {
   rejected = 0;
   committed = 0;
   duplicates = 0;
-  batchesCommitted = 0;
+  transactionsCommitted = 0;
   lastCommitAt: number | null = null;
   lastError: { at: number; message: string } | null = null;
   /** Highest drop total reported by each client instance. */
@@ -24,7 +24,7 @@ export class DaemonStats {
     this.commitSamples += 1;
     this.committed += committed;
     this.duplicates += duplicates;
-    this.batchesCommitted += 1;
+    this.transactionsCommitted += 1;
     this.lastCommitAt = Date.now();
   }
 
@@ -44,7 +44,7 @@ export class DaemonStats {
     return this.droppedTotal > 0 && this.lastDropAt >= ms;
   }
 
-  /** Commit time percentile in milliseconds over the recent batches (nearest rank). */
+  /** Commit time percentile in milliseconds over the recent transactions (nearest rank). */
   commitMsPercentile(p: number): number | null {
     const n = Math.min(this.commitSamples, COMMIT_SAMPLES);
     if (n === 0) return null;

@@ -9,17 +9,20 @@ import net from 'node:net';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   ERROR_CODES,
+  type HealthReport,
   MAX_BATCH_EVENTS,
   PROTOCOL_VERSION,
 } from '@mcpr-store/protocol';
-import { fileSize } from '../db/file-size.js';
+import { fileSize } from '@mcpr-store/query';
+import { admitBatch } from '../ingest/client-batch.js';
+import { TransactionQueue } from '../ingest/transaction-queue.js';
 import type { Logger } from '../log.js';
 import { DAEMON_VERSION } from '../version.js';
 import { WriterThread } from '../writer/writer-thread.js';
 import { Connection } from './connection.js';
+import { checkDaemonOptions } from './daemon-options.js';
 import { DaemonStats } from './daemon-stats.js';
 import { acquireDbLock, type DbLock } from './db-lock.js';
-import { IngestQueue } from './ingest-queue.js';
 import { claimSocketPath, listenOnSocket } from './socket-path.js';
 
 export interface DaemonOptions {
@@ -27,24 +30,31 @@ export interface DaemonOptions {
   socketPath: string;
   /** Mode of the socket file; 0660 lets a shared group of proxies connect. */
   socketMode: number;
-  batchMaxEvents: number;
-  batchDelayMs: number;
+  /** A transaction closes when it holds this many events... */
+  transactionMaxEvents: number;
+  /** ...or when its oldest event has waited this long. */
+  transactionDelayMs: number;
+  /** Above this many events held in memory, the daemon stops reading sockets. */
   maxHeldEvents: number;
+  /** ...and above this many frame bytes. */
   maxHeldBytes: number;
+  /** Largest frame body accepted from a client. */
   maxFrameBytes: number;
+  /** Most events one client batch may carry. */
   maxBatchEvents: number;
+  /** A frame begun and unfinished this long closes its connection. */
   frameTimeoutMs: number;
   /** Largest database file allowed, 0 for no cap; past it writes fail as "disk full". */
   maxDbBytes: number;
-  /** How long stop() waits for held batches to commit before giving up on them. */
+  /** How long stop() waits for held client batches to commit before giving up on them. */
   shutdownTimeoutMs: number;
   logger: Logger;
 }
 
 export const DEFAULT_OPTIONS = {
   socketMode: 0o660,
-  batchMaxEvents: 5000,
-  batchDelayMs: 50,
+  transactionMaxEvents: 5000,
+  transactionDelayMs: 50,
   maxHeldEvents: 20_000,
   maxHeldBytes: 64 * 1024 * 1024,
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
@@ -56,8 +66,10 @@ export const DEFAULT_OPTIONS = {
 
 /** Drops older than this keep health `degraded`. */
 const DROP_WINDOW_MS = 5 * 60_000;
-/** Sqlite's default page size, for turning --max-db-bytes into max_page_count. */
+/** SQLite's default page size, for turning --max-db-bytes into max_page_count. */
 const PAGE_BYTES = 4096;
+/** Unread acks above this many bytes close a connection (its peer stopped reading). */
+const MAX_OUTBOUND_BYTES = 16 * 1024 * 1024;
 
 export class Daemon {
   private readonly stats = new DaemonStats();
@@ -67,7 +79,7 @@ export class Daemon {
   private nextConnectionId = 1;
   private shuttingDown = false;
   private stopping: Promise<void> | null = null;
-  private readonly queue: IngestQueue;
+  private readonly queue: TransactionQueue;
   private readonly server: net.Server;
 
   private constructor(
@@ -76,11 +88,11 @@ export class Daemon {
     private readonly lock: DbLock,
   ) {
     const log = options.logger;
-    this.queue = new IngestQueue(
+    this.queue = new TransactionQueue(
       writer,
       {
-        batchMaxEvents: options.batchMaxEvents,
-        batchDelayMs: options.batchDelayMs,
+        transactionMaxEvents: options.transactionMaxEvents,
+        transactionDelayMs: options.transactionDelayMs,
         maxHeldEvents: options.maxHeldEvents,
         maxHeldBytes: options.maxHeldBytes,
         retryMinMs: 250,
@@ -104,7 +116,7 @@ export class Daemon {
         },
         onWriteFailed: (error, retryInMs) => {
           this.stats.lastError = { at: Date.now(), message: error.message };
-          log.error('write failed; batch kept unacknowledged and retried', {
+          log.error('write failed; its client batches kept unacknowledged and retried', {
             error: error.message,
             code: (error as { code?: string }).code,
             retry_in_ms: retryInMs,
@@ -119,6 +131,7 @@ export class Daemon {
 
   /** Takes the lock, opens and migrates the database, then listens. */
   static async start(options: DaemonOptions): Promise<Daemon> {
+    checkDaemonOptions(options);
     const log = options.logger;
     // Refuse early, before touching any file, when a daemon already listens.
     await claimSocketPath(options.socketPath, { dryRun: true });
@@ -147,8 +160,8 @@ export class Daemon {
       db: options.dbPath,
       socket: options.socketPath,
       schema_version: daemon.schemaVersion,
-      batch_max_events: options.batchMaxEvents,
-      batch_delay_ms: options.batchDelayMs,
+      transaction_max_events: options.transactionMaxEvents,
+      transaction_delay_ms: options.transactionDelayMs,
     });
     return daemon;
   }
@@ -165,14 +178,15 @@ export class Daemon {
       maxFrameBytes: this.options.maxFrameBytes,
       maxBatchEvents: this.options.maxBatchEvents,
       frameTimeoutMs: this.options.frameTimeoutMs,
-      maxOutboundBytes: 16 * 1024 * 1024,
-      submit: (unit) => this.queue.submit(unit),
+      maxOutboundBytes: MAX_OUTBOUND_BYTES,
+      ingest: (seq, events, positional, frameBytes, settle) => {
+        const batch = admitBatch(seq, events, positional, frameBytes, settle);
+        this.stats.received += events.length;
+        this.stats.rejected += batch.rejected.length;
+        this.queue.submit(batch);
+      },
       health: () => this.health(),
       reportDropped: (key, total) => this.stats.reportDropped(key, total),
-      countReceived: (events, rejected) => {
-        this.stats.received += events;
-        this.stats.rejected += rejected;
-      },
       onProtocolError: (connectionId, code, message) => {
         if (code !== ERROR_CODES.SHUTTING_DOWN) {
           log.warn('connection closed on protocol error', {
@@ -194,7 +208,7 @@ export class Daemon {
   }
 
   /** The health report; `status` is ok, degraded or failing with the reasons. */
-  health(): Record<string, unknown> {
+  health(): HealthReport {
     const failing: string[] = [];
     const degraded: string[] = [];
     if (!this.writer.alive) failing.push('the writer thread is not running');
@@ -232,7 +246,8 @@ export class Daemon {
       rejected: this.stats.rejected,
       duplicates_ignored: this.stats.duplicates,
       dropped_by_clients: this.stats.droppedByClients,
-      batches_committed: this.stats.batchesCommitted,
+      batches_committed: this.stats.transactionsCommitted,
+      transactions_committed: this.stats.transactionsCommitted,
       commit_ms_p50: this.stats.commitMsPercentile(50),
       commit_ms_p99: this.stats.commitMsPercentile(99),
       last_commit_at: this.stats.lastCommitAt,
@@ -269,7 +284,7 @@ export class Daemon {
       ),
     ]);
     if (!drained) {
-      log.error('stopping with batches not written; their clients keep them and resend', {
+      log.error('stopping with client batches not written; their clients keep them and resend', {
         events_waiting: this.queue.heldEvents,
       });
     }
@@ -289,6 +304,9 @@ export class Daemon {
     } catch {
       // Already gone.
     }
-    log.info('stopped', { committed: this.stats.committed, batches: this.stats.batchesCommitted });
+    log.info('stopped', {
+      committed: this.stats.committed,
+      transactions: this.stats.transactionsCommitted,
+    });
   }
 }

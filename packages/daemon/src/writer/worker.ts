@@ -1,6 +1,6 @@
 // The writer thread. It owns the only read-write connection to the database:
 // the socket loop on the main thread never waits on disk, and SQLite never
-// sees two writers contend for its lock. Each task is one batch, one
+// sees two writers contend for its lock. Each write task is one
 // transaction. After an I/O fault the connection is dropped and reopened on
 // the next task, so a fault that clears (space freed, permissions restored)
 // heals without a restart; a thread that piscina starts in place of one that
@@ -9,8 +9,8 @@
 import { applyWriterPragmas, type Db, openWriteConnection } from '../db/connection.js';
 import { migrate, readSchemaVersion, SchemaTooNewError } from '../db/migrate.js';
 import { SCHEMA_VERSION } from '../db/schema-sql.js';
-import { type BatchOutcome, BatchWriter } from './batch-writer.js';
-import type { WriterBatch } from './writer-batch.js';
+import type { ColumnBatch } from './column-batch.js';
+import { type TransactionOutcome, TransactionWriter } from './transaction-writer.js';
 
 export interface OpenTask {
   op: 'open';
@@ -22,7 +22,7 @@ export interface OpenTask {
 export interface WriteTask {
   op: 'write';
   /** Written in order, in one transaction. */
-  batches: WriterBatch[];
+  batches: ColumnBatch[];
   /**
    * How the daemon opened the database: a thread that piscina started in
    * place of one that died has not, and opens it itself.
@@ -41,7 +41,7 @@ export interface OpenResult {
 
 let settings: OpenTask | null = null;
 let db: Db | null = null;
-let writer: BatchWriter | null = null;
+let writer: TransactionWriter | null = null;
 
 function open(task: OpenTask): OpenResult {
   const connection = openWriteConnection(task.db_path);
@@ -57,7 +57,7 @@ function open(task: OpenTask): OpenResult {
     applyWriterPragmas(connection);
     if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
     const result = migrate(connection, task.app_version);
-    writer = new BatchWriter(connection);
+    writer = new TransactionWriter(connection);
     db = connection;
     settings = task;
     return { schema_version: result.to, migrated_from: result.from };
@@ -80,14 +80,14 @@ function closeConnection(): void {
   }
 }
 
-function write(batches: WriterBatch[], reopen: OpenTask | null): BatchOutcome {
+function write(batches: ColumnBatch[], reopen: OpenTask | null): TransactionOutcome {
   if (!writer) {
     const how = settings ?? reopen;
     if (!how) throw new Error('writer used before open');
     open(how);
   }
   try {
-    return (writer as BatchWriter).writeBatches(batches);
+    return (writer as TransactionWriter).writeBatches(batches);
   } catch (error) {
     closeConnection();
     throw portable(error);
@@ -106,7 +106,7 @@ function portable(error: unknown): Error {
   return plain;
 }
 
-export default function run(task: WriterTask): OpenResult | BatchOutcome | null {
+export default function run(task: WriterTask): OpenResult | TransactionOutcome | null {
   switch (task.op) {
     case 'open':
       closeConnection();

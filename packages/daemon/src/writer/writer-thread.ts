@@ -1,16 +1,16 @@
 // The main thread's handle on the writer: exactly one piscina worker, never
-// recycled and never idle-reaped. Batches queue in the ingest queue, not in
-// piscina, so that the daemon decides what to coalesce; it hands the writer
-// at most two at a time. Both are posted to the worker at once: its tasks
-// are synchronous, so it writes them one after the other, and it starts the
-// second without waiting for the main thread, which is busy reading sockets
-// on a loaded machine. Events cross packed in columns (writer-batch.ts), one
+// recycled and never idle-reaped. Client batches queue in the transaction
+// queue, not in piscina, so that the daemon decides what to coalesce; it
+// hands the writer at most two transactions at a time. Both are posted to
+// the worker at once: its tasks are synchronous, so it writes them one after
+// the other, and it starts the second without waiting for the main thread,
+// which is busy reading sockets on a loaded machine. Events cross packed in columns (column-batch.ts), one
 // set per client batch.
 
 import { Piscina } from 'piscina';
-import type { BatchOutcome } from './batch-writer.js';
+import type { ColumnBatch } from './column-batch.js';
+import type { TransactionOutcome } from './transaction-writer.js';
 import type { OpenResult, OpenTask, WriterTask } from './worker.js';
-import type { WriterBatch } from './writer-batch.js';
 
 export class WriterThread {
   private readonly pool: Piscina<WriterTask, unknown>;
@@ -45,8 +45,12 @@ export class WriterThread {
     return result;
   }
 
-  write(batches: WriterBatch[]): Promise<BatchOutcome> {
-    return this.pool.run({ op: 'write', batches, reopen: this.opened }) as Promise<BatchOutcome>;
+  write(batches: ColumnBatch[]): Promise<TransactionOutcome> {
+    return this.pool.run({
+      op: 'write',
+      batches,
+      reopen: this.opened,
+    }) as Promise<TransactionOutcome>;
   }
 
   /** Closes the database, then ends the thread. */

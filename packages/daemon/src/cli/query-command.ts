@@ -1,0 +1,65 @@
+// What every query command shares: the common flags (--db, --proxy, --json,
+// --help), asking one question on a read-only connection that is closed
+// whatever happens (a read never creates a database), and printing the
+// answer as JSON or for people. The questions themselves live in
+// @mcpr-store/query, answered once for the CLI and the web page.
+
+import { type Db, openReadConnection } from '@mcpr-store/query';
+import { resolveDbPath } from '../paths.js';
+import { parseWindowMs } from './durations.js';
+import { booleanFlag, type FlagSpec, type ParsedFlags, parseFlags, stringFlag } from './flags.js';
+import { jsonLines } from './format.js';
+
+export const COMMON_QUERY_FLAGS: FlagSpec = {
+  db: { type: 'string' },
+  proxy: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** A query command's flags (the common ones and `extra`); null once `--help` has printed `help`. */
+export function queryFlags(
+  command: string,
+  argv: string[],
+  extra: FlagSpec,
+  help: string,
+): ParsedFlags | null {
+  const flags = parseFlags(command, argv, { ...COMMON_QUERY_FLAGS, ...extra });
+  if (booleanFlag(flags, 'help')) {
+    write(help);
+    return null;
+  }
+  return flags;
+}
+
+/** The database the flags name, opened read-only; the caller closes it (follow mode keeps it). */
+export function openQueryDb(flags: ParsedFlags): { db: Db; dbPath: string } {
+  const dbPath = resolveDbPath(stringFlag(flags, 'db'));
+  return { db: openReadConnection(dbPath), dbPath };
+}
+
+/** Asks one question of the database the flags name, and closes it whatever happens. */
+export function ask<T>(flags: ParsedFlags, question: (db: Db, dbPath: string) => T): T {
+  const { db, dbPath } = openQueryDb(flags);
+  try {
+    return question(db, dbPath);
+  } finally {
+    db.close();
+  }
+}
+
+/** With --json: one object, or JSON Lines for a list. Returns whether it printed. */
+export function printJson(flags: ParsedFlags, answer: unknown): boolean {
+  if (!booleanFlag(flags, 'json')) return false;
+  write(Array.isArray(answer) ? jsonLines(answer) : `${JSON.stringify(answer)}\n`);
+  return true;
+}
+
+/** `--since` as a start time, with the command's default window. */
+export function sinceMs(flags: ParsedFlags, fallback: string, nowMs: number): number {
+  return nowMs - parseWindowMs(stringFlag(flags, 'since') ?? fallback);
+}
+
+export function write(text: string): void {
+  process.stdout.write(text);
+}

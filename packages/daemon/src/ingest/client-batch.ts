@@ -1,0 +1,84 @@
+// Ingest: what happens to a client's batch between the connection, which
+// only frames and speaks the protocol, and the writer, which only writes.
+// A batch's events are validated one by one (a bad event costs only
+// itself), the valid ones are packed into columns at once (column-batch.ts),
+// and once the transaction holding them has committed, the writer's flat
+// outcome is mapped back onto each client batch and acked.
+
+import { type AckMessage, type RejectedEvent, validateEvent } from '@mcpr-store/protocol';
+import { type ColumnBatch, packColumns } from '../writer/column-batch.js';
+import type { TransactionOutcome } from '../writer/transaction-writer.js';
+
+/** One client batch after validation, waiting for its transaction. */
+export interface ClientBatch {
+  seq: number;
+  /**
+   * The valid events, in batch order, packed as they arrive: what waits is
+   * a few compact arrays, not thousands of objects for the collector.
+   */
+  columns: ColumnBatch;
+  /** For each valid event, its index in the client's batch. */
+  indexes: number[];
+  /** Events refused by validation (index in the client's batch, reason). */
+  rejected: RejectedEvent[];
+  /** Frame size, for the memory bound. */
+  bytes: number;
+  /** Called once, with the batch's ack, after its transaction. */
+  settle(ack: AckMessage): void;
+}
+
+/**
+ * Validates a batch's events and packs the valid ones. `positional`: the
+ * connection speaks protocol version 2, whose requests may be arrays.
+ */
+export function admitBatch(
+  seq: number,
+  rawEvents: unknown[],
+  positional: boolean,
+  frameBytes: number,
+  settle: (ack: AckMessage) => void,
+): ClientBatch {
+  const events = [];
+  const indexes: number[] = [];
+  const rejected: RejectedEvent[] = [];
+  const options = { inPlace: true, positional };
+  for (let index = 0; index < rawEvents.length; index += 1) {
+    const result = validateEvent(rawEvents[index], options);
+    if (result.ok) {
+      events.push(result.event);
+      indexes.push(index);
+    } else rejected.push({ index, reason: result.reason });
+  }
+  return { seq, columns: packColumns(events), indexes, rejected, bytes: frameBytes, settle };
+}
+
+/** A transaction's outcome, with nothing written (a transaction of only rejected events). */
+export const EMPTY_OUTCOME: TransactionOutcome = {
+  committed: 0,
+  duplicate_positions: [],
+  rejected: [],
+  commit_us: 0,
+};
+
+/** Maps the writer's flat outcome back onto each client batch of the transaction and acks it. */
+export function settleBatches(batches: ClientBatch[], outcome: TransactionOutcome): void {
+  const duplicates = new Set(outcome.duplicate_positions);
+  const refused = new Map(outcome.rejected.map((r) => [r.position, r.reason]));
+  let position = 0;
+  for (const batch of batches) {
+    let committed = 0;
+    let duplicateCount = 0;
+    const rejected = [...batch.rejected];
+    for (let i = 0; i < batch.columns.count; i += 1, position += 1) {
+      const reason = refused.get(position);
+      if (reason !== undefined) {
+        rejected.push({ index: batch.indexes[i] as number, reason });
+        continue;
+      }
+      committed += 1;
+      if (duplicates.has(position)) duplicateCount += 1;
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    batch.settle({ type: 'ack', seq: batch.seq, committed, duplicates: duplicateCount, rejected });
+  }
+}

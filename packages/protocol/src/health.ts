@@ -1,0 +1,62 @@
+// The daemon's health report: what `health_result.health` carries, what
+// StoreClient.health() resolves to and what `mcpr-store health --json`
+// prints. Its one definition is here; the daemon fills it in, the CLI
+// prints it, and monitors in other languages read PROTOCOL.md, which lists
+// the same fields. Times are Unix milliseconds; sizes are bytes; counts are
+// integers since the daemon started.
+
+export const HEALTH_STATUSES = ['ok', 'degraded', 'failing'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
+
+export interface HealthReport {
+  /** `failing` while writes fail or the writer thread is gone; `degraded` under backpressure or after recent client drops. */
+  status: HealthStatus;
+  /** Why the status is not `ok`, one sentence each; empty when `ok`. */
+  reasons: string[];
+  /** The daemon's package version. */
+  version: string;
+  /** The highest protocol version the daemon speaks. */
+  protocol_version: number;
+  pid: number;
+  uptime_ms: number;
+  db_path: string;
+  /** Size of the database file (0 when missing). */
+  db_size_bytes: number;
+  /** Size of its write-ahead log. */
+  wal_size_bytes: number;
+  /** `meta.schema_version` of the database (mcpr's format version). */
+  schema_version: number;
+  socket_path: string;
+  /** Client connections open now. */
+  connections: number;
+  /** Events received and not yet committed (waiting and being written). */
+  events_waiting: number;
+  /** Frame bytes of those events, the measure of the memory bound. */
+  bytes_waiting: number;
+  /** True while the daemon has stopped reading sockets for backpressure. */
+  reading_paused: boolean;
+  /** Events received in batches, valid or not. */
+  received: number;
+  /** Events stored (duplicates included). */
+  committed: number;
+  /** Events refused, by validation or by the database. */
+  rejected: number;
+  /** Requests whose request_id was already stored (resends), ignored. */
+  duplicates_ignored: number;
+  /** Events clients dropped because their own queues were full, summed over client instances. */
+  dropped_by_clients: number;
+  /** Transactions committed (the historical name of transactions_committed). */
+  batches_committed: number;
+  /** Transactions committed. */
+  transactions_committed: number;
+  /** Commit time percentiles over the last 1,024 transactions, in ms; null before the first. */
+  commit_ms_p50: number | null;
+  commit_ms_p99: number | null;
+  last_commit_at: number | null;
+  /** The last write failure, kept after recovery. */
+  last_error: { at: number; message: string } | null;
+  /** True while the writer thread exists. */
+  writer_alive: boolean;
+  /** Resident memory of the daemon process. */
+  rss_bytes: number;
+}

@@ -1,0 +1,14 @@
+// Public surface of @mcpr-store/query: every question asked of the store,
+// answered once. The CLI prints these answers as tables or JSON; the web
+// page's API serves the same JSON. Inputs are typed values (times in ms,
+// latencies in µs), never flags; failures are QueryErrors with codes.
+
+export * from './connection.js';
+export * from './errors.js';
+export { fileSize } from './file-size.js';
+export * from './requests.js';
+export * from './schema.js';
+export * from './sessions.js';
+export * from './status.js';
+export * from './store-stats.js';
+export { Where } from './where.js';

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { bucketStartUs, LATENCY_BUCKETS, latencyBucket } from '../src/label-tally.js';
+
+describe('latencyBucket', () => {
+  it('follows the order of the values, one step at a time, from 0 to 2^53 - 1', () => {
+    const values = new Set<number>();
+    for (let v = 0; v < 1024; v += 1) values.add(v);
+    for (let bit = 7; bit <= 53; bit += 1) {
+      for (let d = -3; d <= 3; d += 1) values.add(2 ** bit + d);
+      // Inside the octave too, where a bucket's top bits change.
+      for (let k = 1; k < 64; k += 7) values.add(2 ** bit + k * 2 ** (bit - 6) - 1);
+    }
+    const sorted = [...values].filter((v) => v >= 0 && v <= Number.MAX_SAFE_INTEGER);
+    sorted.sort((a, b) => a - b);
+    for (const v of sorted) {
+      const bucket = latencyBucket(v);
+      expect(bucket).toBeGreaterThanOrEqual(0);
+      expect(bucket).toBeLessThan(LATENCY_BUCKETS);
+      if (v < Number.MAX_SAFE_INTEGER) {
+        // The next value is in the same bucket or the next one.
+        expect([bucket, bucket + 1]).toContain(latencyBucket(v + 1));
+      }
+    }
+    expect(latencyBucket(0)).toBe(0);
+    expect(latencyBucket(127)).toBe(127);
+    expect(latencyBucket(128)).toBe(128);
+    expect(latencyBucket(2 ** 32 - 1) + 1).toBe(latencyBucket(2 ** 32));
+    expect(latencyBucket(Number.MAX_SAFE_INTEGER)).toBe(LATENCY_BUCKETS - 1);
+  });
+
+  it('keeps every bucket narrow: at most 1/64 of its values apart', () => {
+    for (let bit = 8; bit <= 52; bit += 1) {
+      const low = 2 ** bit;
+      const width = 2 ** (bit - 6);
+      expect(latencyBucket(low)).toBe(latencyBucket(low + width - 1));
+      expect(latencyBucket(low + width)).toBe(latencyBucket(low) + 1);
+    }
+  });
+
+  it('knows where each bucket starts', () => {
+    for (let bucket = 0; bucket < LATENCY_BUCKETS; bucket += 1) {
+      const start = bucketStartUs(bucket);
+      expect(latencyBucket(start)).toBe(bucket);
+      if (start > 0) expect(latencyBucket(start - 1)).toBe(bucket - 1);
+    }
+    // One past the last bucket: where the safe integers end.
+    expect(bucketStartUs(LATENCY_BUCKETS)).toBe(Number.MAX_SAFE_INTEGER + 1);
+  });
+});

@@ -1,0 +1,161 @@
+// The main queries must be served by the schema's indexes, never by a full
+// scan of requests. The statements are captured from the query functions
+// themselves, then explained with the same parameters.
+
+import { buildStore } from '@mcpr-store/test-utils';
+import type Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openReadConnection } from '../src/connection.js';
+import { queryLogs, querySlow } from '../src/requests.js';
+import { queryUnusedTools } from '../src/schema.js';
+import { querySession, querySessions } from '../src/sessions.js';
+import { queryStatus } from '../src/status.js';
+import { queryStoreStats } from '../src/store-stats.js';
+
+const NOW = Date.now();
+let dbPath: string;
+
+beforeAll(() => {
+  const events: Record<string, unknown>[] = [];
+  for (let i = 0; i < 2000; i += 1) {
+    events.push({
+      kind: 'request',
+      request_id: `r-${i}`,
+      ts: NOW - i * 60_000,
+      proxy: `p${i % 3}`,
+      session_id: `s-${i % 50}`,
+      method: 'tools/call',
+      tool: `t${i % 7}`,
+      latency_us: (i * 7919) % 3_000_000,
+      status: i % 10 === 0 ? 'error' : 'ok',
+    });
+  }
+  events.push({
+    kind: 'schema_version',
+    ts: NOW,
+    proxy: 'p1',
+    upstream_url: 'u',
+    method: 'tools/list',
+    payload: JSON.stringify({ tools: [{ name: 't1' }, { name: 'zz' }] }),
+  });
+  dbPath = buildStore(events);
+});
+
+/** Runs `run` against a connection that records every statement and its parameters, then explains them. */
+function plans(run: (db: Database.Database) => void): string[] {
+  const db = openReadConnection(dbPath);
+  const captured: { sql: string; args: unknown[] }[] = [];
+  const spy = new Proxy(db, {
+    get(target, key) {
+      if (key !== 'prepare') return Reflect.get(target, key);
+      return (sql: string) => {
+        const statement = target.prepare(sql);
+        const record =
+          (method: 'all' | 'get' | 'run') =>
+          (...args: unknown[]) => {
+            captured.push({ sql, args });
+            return (statement[method] as (...a: unknown[]) => unknown)(...args);
+          };
+        const wrapped = {
+          all: record('all'),
+          get: record('get'),
+          run: record('run'),
+          pluck: () => {
+            statement.pluck();
+            return wrapped;
+          },
+        };
+        return wrapped;
+      };
+    },
+  });
+  run(spy);
+  const details = captured.map(({ sql, args }) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[])
+      .map((r) => r.detail)
+      .join(' | '),
+  );
+  db.close();
+  return details;
+}
+
+function expectIndexed(details: string[], index: string): void {
+  const touching = details.filter((d) => /\brequests\b/.test(d));
+  expect(touching.length).toBeGreaterThan(0);
+  for (const detail of touching) {
+    expect(detail).not.toMatch(/SCAN requests(?! USING)/);
+  }
+  expect(touching.join(' || ')).toContain(index);
+}
+
+describe('query plans', () => {
+  const since = NOW - 3_600_000;
+  it('logs uses the ts index, or the index of its filter', () => {
+    expectIndexed(
+      plans((db) => queryLogs(db, { sinceMs: since }, 50)),
+      'idx_requests_ts',
+    );
+    expectIndexed(
+      plans((db) => queryLogs(db, { sinceMs: since, proxy: 'p1' }, 50)),
+      'idx_requests_proxy',
+    );
+    expectIndexed(
+      plans((db) => queryLogs(db, { sinceMs: since, tool: 't1' }, 50)),
+      'idx_requests_tool',
+    );
+    expectIndexed(
+      plans((db) => queryLogs(db, { sinceMs: since, status: 'error' }, 50)),
+      'idx_requests_status',
+    );
+    expectIndexed(
+      plans((db) => queryLogs(db, { session: 's-1' }, 50)),
+      'idx_requests_session',
+    );
+  });
+
+  it('slow uses the slow index with a proxy and the ts index without', () => {
+    expectIndexed(
+      plans((db) => querySlow(db, { sinceMs: since, thresholdUs: 500_000, proxy: 'p1' }, 20)),
+      'idx_requests_slow',
+    );
+    expectIndexed(
+      plans((db) => querySlow(db, { sinceMs: since, thresholdUs: 500_000 }, 20)),
+      'idx_requests_ts',
+    );
+  });
+
+  it('session detail reads its requests through the session index', () => {
+    expectIndexed(
+      plans((db) => querySession(db, 's-10', NOW)),
+      'idx_requests_session',
+    );
+  });
+
+  it('status reads the window through the ts index', () => {
+    expectIndexed(
+      plans((db) => queryStatus(db, { sinceMs: since }, NOW)),
+      'idx_requests_ts',
+    );
+    expectIndexed(
+      plans((db) => queryStatus(db, { sinceMs: since, proxy: 'p1' }, NOW)),
+      'idx_requests_proxy',
+    );
+  });
+
+  it('unused tools count calls through the tool index', () => {
+    expectIndexed(
+      plans((db) => queryUnusedTools(db, { sinceMs: since })),
+      'idx_requests_tool',
+    );
+  });
+
+  it('active sessions of a proxy use the partial active index', () => {
+    const details = plans((db) => querySessions(db, { proxy: 'p1', active: true }, 50, NOW));
+    expect(details.join(' ')).toContain('idx_sessions_active');
+  });
+
+  it('store stats counts proxies by index seeks', () => {
+    const details = plans((db) => queryStoreStats(db, dbPath));
+    for (const detail of details) expect(detail).not.toMatch(/SCAN requests(?! USING)/);
+  });
+});
