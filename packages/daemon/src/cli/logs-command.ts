@@ -139,7 +139,7 @@ export async function runLogs(argv: string[]): Promise<number> {
     !(REQUEST_STATUSES as readonly string[]).includes(filter.status)
   ) {
     throw new UsageError(
-      `--status: "${filter.status}" is not a status; use ${REQUEST_STATUSES.join(', ')}`,
+      `--status: "${filter.status}" is not a status; use ${REQUEST_STATUSES.slice(0, -1).join(', ')} or ${REQUEST_STATUSES.at(-1)}`,
     );
   }
   const tail = integerFlag(flags, 'tail', 50, 1);
