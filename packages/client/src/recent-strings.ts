@@ -2,8 +2,7 @@
 // whose values repeat: session ids, methods, tool names, error codes and
 // messages. Copying a held encoding a word at a time costs a fraction of
 // encoding the string again, character by character in JavaScript or
-// through a native call (each about half of what writing a request cost
-// before these were held).
+// through a native call.
 //
 // Direct-mapped and bounded: a string's slot comes from its length and its
 // last two characters (the random end of a UUID, the end of a tool name), and

@@ -183,7 +183,7 @@ class RequestHead {
     }
     // headFor has checked these are uint32s; the typeof tests repeat it for
     // the JIT, which writes a value it knows is a number inline (without
-    // them, each write is a call, about 4% of record()).
+    // them, each write is a call into the runtime).
     const latency = e.latency_us;
     if (typeof latency === 'number') view.setUint32(this.latencyAt, latency);
     if (this.bytesInAt >= 0) {

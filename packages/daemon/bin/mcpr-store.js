@@ -4,6 +4,6 @@
 // flags keep the daemon's memory low under sustained load: a small young
 // generation (its events outlive a scavenge or two while they wait for their
 // commit), and an explicit old-space limit, far above what the daemon's
-// bounds let it hold, which makes V8 collect before growing. Measured: peak
-// RSS 214 -> 192 MB, same throughput; see the README's Performance section.
+// bounds let it hold, which makes V8 collect before growing
+// (docs/performance.md has the measurement).
 import '../dist/cli/main.js';

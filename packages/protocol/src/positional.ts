@@ -29,14 +29,18 @@ export function positionalProblem(value: readonly unknown[]): string | null {
 /**
  * The map form of a positional request that `positionalProblem` accepts:
  * every field present, nil where the array has nil or ends early.
+ *
+ * Made once from REQUEST_POSITIONS as a function with an object literal:
+ * V8 builds a literal of known keys in one step, where setting the same
+ * keys one by one in a loop takes several times as long, on the thread
+ * that reads every socket.
  */
-export function requestFromPositional(value: readonly unknown[]): Record<string, unknown> {
-  const event: Record<string, unknown> = { kind: 'request' };
-  for (let i = 0; i < REQUEST_POSITIONS.length; i += 1) {
-    event[REQUEST_POSITIONS[i] as string] = value[i + 1] ?? null;
-  }
-  return event;
-}
+export const requestFromPositional = new Function(
+  'value',
+  `return { kind: 'request', ${REQUEST_POSITIONS.map(
+    (name, i) => `${JSON.stringify(name)}: value[${i + 1}] ?? null`,
+  ).join(', ')} };`,
+) as (value: readonly unknown[]) => Record<string, unknown>;
 
 /** Any wire event in map form: a positional request is turned into its map, anything else is returned as it is. */
 export function eventAsMap(value: unknown): unknown {

@@ -2,16 +2,15 @@
 // extremes, errors, sizes and exact p50, p95 and p99 by mcpr's rank rule
 // (sort, take index ceil(p/100 * n) - 1, so p95 of 1..10 is 10). No
 // statement sorts the whole window and no latency list is held in memory.
-// SQLite can only group by sorting: over a week of a million requests,
-// grouping by label took it 1.5 s and numbering every label's latencies
-// (ROW_NUMBER) 3 s more. Instead, inside the caller's read transaction:
+// SQLite can only group by sorting, and over a wide window grouping by
+// label and numbering every label's latencies (ROW_NUMBER) costs seconds
+// (docs/performance.md). Instead, inside the caller's read transaction:
 //  1. one pass tallies each label without sorting (label-tally.ts): calls,
 //     exact sums, extremes and a histogram of latencies in narrow buckets;
 //  2. each wanted rank falls in one bucket, and a second statement numbers
 //     only the rows of those buckets, returning the rows at those ranks;
 //     rows outside the span of those buckets are skipped in SQL first.
-// On that store the whole report went from 5.7 s to about 0.7-1.3 s, with
-// identical output. Values the daemon never writes (text or real latencies,
+// The output is identical to the plain SQL's. Values the daemon never writes (text or real latencies,
 // from other software) go through plain SQL, which orders them its own way.
 
 import type { Db } from './connection.js';
