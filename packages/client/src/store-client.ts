@@ -76,6 +76,13 @@ interface FlushWaiter {
 
 const KEEP_REJECTIONS = 20;
 
+function closedError(call: string): StoreClientError {
+  return new StoreClientError(
+    CLIENT_ERROR_CODES.CLOSED,
+    `${call}() after close(): the client is closed`,
+  );
+}
+
 export class StoreClient extends EventEmitter {
   readonly socketPath: string;
   readonly proxy: string;
@@ -186,14 +193,7 @@ export class StoreClient extends EventEmitter {
    * timeout and ERR_CLOSED after close().
    */
   flush(timeoutMs = this.options.timeoutMs): Promise<void> {
-    if (this.closed) {
-      return Promise.reject(
-        new StoreClientError(
-          CLIENT_ERROR_CODES.CLOSED,
-          'flush() after close(): the client is closed',
-        ),
-      );
-    }
+    if (this.closed) return Promise.reject(closedError('flush'));
     const target = this.recorded - 1;
     if (this.settledThrough(target)) return Promise.resolve();
     this.connection.ensureConnected();
@@ -243,14 +243,7 @@ export class StoreClient extends EventEmitter {
    * when nothing answers in time and ERR_CLOSED after close().
    */
   health(timeoutMs = this.options.timeoutMs): Promise<HealthReport> {
-    if (this.closed) {
-      return Promise.reject(
-        new StoreClientError(
-          CLIENT_ERROR_CODES.CLOSED,
-          'health() after close(): the client is closed',
-        ),
-      );
-    }
+    if (this.closed) return Promise.reject(closedError('health'));
     this.connection.ensureConnected();
     return new Promise((resolve, reject) => {
       const id = this.nextHealthId++;

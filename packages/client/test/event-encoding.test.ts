@@ -6,6 +6,7 @@ import {
   type EventInput,
   MsgpackWriter,
   positionalProblem,
+  REQUEST_FIELD_NAMES,
   REQUEST_POSITIONS,
   requestFromPositional,
 } from '@mcpr-store/protocol';
@@ -16,21 +17,7 @@ import { EventEncoder } from '../src/event-encoding.js';
 const NOW_MS = 1_700_000_000_123;
 const UUIDV7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const REQUEST_FIELDS = [
-  'kind',
-  'request_id',
-  'ts',
-  'proxy',
-  'session_id',
-  'method',
-  'tool',
-  'latency_us',
-  'status',
-  'error_code',
-  'error_msg',
-  'bytes_in',
-  'bytes_out',
-];
+const REQUEST_FIELDS = ['kind', ...REQUEST_FIELD_NAMES];
 
 /**
  * A decoded request as the daemon reads it: an array (protocol version 2)

@@ -2,13 +2,20 @@
 // and changes nothing, and that it gives the space back.
 
 import { openReadConnection, queryStoreStats } from '@mcpr-store/query';
-import { buildStore } from '@mcpr-store/test-utils';
+import {
+  buildStore,
+  DAY_MS as DAY,
+  FIXTURE_NOW,
+  fixtureRequest,
+  fixtureSession,
+  MINUTE_MS,
+} from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vacuumStore } from '../src/db/maintenance.js';
 
-const NOW = Date.now();
-const MIN = 60_000;
+const NOW = FIXTURE_NOW;
+const MIN = MINUTE_MS;
 const open: Database.Database[] = [];
 afterEach(() => {
   for (const db of open.splice(0)) db.close();
@@ -20,37 +27,8 @@ function read(file: string) {
   return db;
 }
 
-let n = 0;
-function req(fields: Record<string, unknown>) {
-  n += 1;
-  return {
-    kind: 'request',
-    request_id: `r-${String(n).padStart(4, '0')}`,
-    ts: NOW - MIN,
-    proxy: 'p1',
-    session_id: 'alpha-1',
-    method: 'tools/call',
-    tool: 'search',
-    latency_us: 1000,
-    status: 'ok',
-    ...fields,
-  };
-}
-
-function session(id: string, fields: Record<string, unknown> = {}) {
-  return {
-    kind: 'session',
-    session_id: id,
-    proxy: 'p1',
-    started_at: NOW - 10 * MIN,
-    client_name: 'claude-ai',
-    client_version: '1',
-    client_platform: 'claude',
-    ...fields,
-  };
-}
-
-const DAY = 86_400_000;
+const req = fixtureRequest;
+const session = fixtureSession;
 
 describe('store vacuum', () => {
   const file = () =>

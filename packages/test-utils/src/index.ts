@@ -8,3 +8,4 @@ export * from './events.js';
 export * from './fixture-db.js';
 export * from './raw-client.js';
 export * from './seed.js';
+export * from './store-rows.js';
