@@ -15,7 +15,7 @@ import {
   openWriteConnection,
 } from '../../packages/daemon/dist/db/connection.js';
 import { migrate } from '../../packages/daemon/dist/db/migrate.js';
-import { BatchWriter } from '../../packages/daemon/dist/writer/batch-writer.js';
+import { TransactionWriter } from '../../packages/daemon/dist/writer/transaction-writer.js';
 
 const { values } = parseArgs({
   options: {
@@ -76,7 +76,7 @@ const db = openWriteConnection(values.db);
 db.pragma('auto_vacuum = INCREMENTAL');
 applyWriterPragmas(db);
 migrate(db, 'fixture');
-const writer = new BatchWriter(db);
+const writer = new TransactionWriter(db);
 
 // Sessions start evenly over the span; each request picks a session whose
 // start is before it, so counters and last_seen_at come out consistent.

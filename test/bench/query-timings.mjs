@@ -10,20 +10,19 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openReadConnection } from '../../packages/daemon/dist/db/connection.js';
-import { queryLogs, querySlow } from '../../packages/daemon/dist/query/requests.js';
 import {
+  openReadConnection,
+  queryClients,
+  queryLogs,
   querySchema,
   querySchemaChanges,
-  queryUnusedTools,
-} from '../../packages/daemon/dist/query/schema.js';
-import {
-  queryClients,
   querySession,
   querySessions,
-} from '../../packages/daemon/dist/query/sessions.js';
-import { queryStatus } from '../../packages/daemon/dist/query/status.js';
-import { queryStoreStats } from '../../packages/daemon/dist/query/store.js';
+  querySlow,
+  queryStatus,
+  queryStoreStats,
+  queryUnusedTools,
+} from '../../packages/query/dist/index.js';
 import { median } from './median.mjs';
 
 const CLI = path.resolve(

@@ -40,7 +40,7 @@ const { applyWriterPragmas, openWriteConnection } = await import(
   '../../packages/daemon/dist/db/connection.js'
 );
 const { migrate } = await import('../../packages/daemon/dist/db/migrate.js');
-const { BatchWriter } = await import('../../packages/daemon/dist/writer/batch-writer.js');
+const { TransactionWriter } = await import('../../packages/daemon/dist/writer/transaction-writer.js');
 const { DEFAULT_OPTIONS } = await import('../../packages/daemon/dist/server/daemon.js');
 const { measureQueries } = await import('./query-timings.mjs');
 
@@ -81,7 +81,7 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpr-bench-'));
 const report = {
   machine: machineInfo(),
   quick: QUICK,
-  daemon_batch_max_events: DEFAULT_OPTIONS.batchMaxEvents,
+  daemon_transaction_max_events: DEFAULT_OPTIONS.transactionMaxEvents,
   results: {},
 };
 
@@ -173,14 +173,14 @@ function sqliteOnly(count, batchSize) {
 }
 
 /**
- * The daemon's own writer (BatchWriter) in this process, on the same events
+ * The daemon's own writer (TransactionWriter) in this process, on the same events
  * and batches as the ceiling: no socket, no threads, nothing decoded. The
  * end-to-end runs over this figure are what the daemon costs on top of its
  * writer; the ceiling is what SQLite takes from the seed's statements.
  */
 function writerOnly(count, batchSize) {
   return timedWrites('writer', count, batchSize, (db) => {
-    const writer = new BatchWriter(db);
+    const writer = new TransactionWriter(db);
     return (rows) => writer.write(rows);
   });
 }
@@ -340,7 +340,7 @@ async function overload(seconds, ceilingPerS) {
 
 async function main() {
   log(`work dir ${work}${QUICK ? ' (quick)' : ''}`);
-  const batch = DEFAULT_OPTIONS.batchMaxEvents;
+  const batch = DEFAULT_OPTIONS.transactionMaxEvents;
   // The ceiling is always measured: every other figure is a ratio to it.
   log(`sqlite alone, transactions of ${batch}`);
   const ceiling = sqliteOnly(SIZES.sqliteEvents, batch);
