@@ -40,7 +40,9 @@ const { applyWriterPragmas, openWriteConnection } = await import(
   '../../packages/daemon/dist/db/connection.js'
 );
 const { migrate } = await import('../../packages/daemon/dist/db/migrate.js');
-const { TransactionWriter } = await import('../../packages/daemon/dist/writer/transaction-writer.js');
+const { TransactionWriter } = await import(
+  '../../packages/daemon/dist/writer/transaction-writer.js'
+);
 const { DEFAULT_OPTIONS } = await import('../../packages/daemon/dist/server/daemon.js');
 const { measureQueries } = await import('./query-timings.mjs');
 

@@ -3,12 +3,13 @@
 // end. The 74 bits are random for the first id of a millisecond; the ids
 // after it count up by one in their last 16 bits (RFC 9562 section 6.2,
 // monotonic random), so they stay unique and in order within the
-// millisecond too. A new millisecond, or a counter at its end, draws a new
-// random tail. Counting instead of drawing each id lets a request template
-// that holds the current tail write just the counter's four digits, where
-// drawing wrote 21 and spent ten random bytes an id (docs/performance.md
-// has what that saved). Ids of one millisecond can be told from each other; request
-// ids are not secrets. Two processes' ids of one millisecond meet only if
+// millisecond too. A new millisecond draws a new random tail; a counter at
+// its end carries into the random digits above it, so order holds. Counting
+// instead of drawing each id lets a request template that holds the current
+// tail write just the counter's four digits, where drawing wrote 21 and
+// spent ten random bytes an id (docs/performance.md has what that saved).
+// Ids of one millisecond can be told from each other; request ids are not
+// secrets. Two processes' ids of one millisecond meet only if
 // their 58 other random bits match and their counts overlap.
 //
 // Random bytes come from a pooled CSPRNG buffer, turned into hex digits
@@ -110,13 +111,42 @@ function reseed(nowMs: number): void {
   seed += 1;
 }
 
+/** Hex digits of the tail above the counter, lowest first: the carry's path (the dashes and the variant digit are skipped). */
+const CARRY_DIGITS = [16, 15, 14, 13, 12, 11, 10, 9, 7, 6, 5, 2, 1, 0];
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const DIGIT_A = 0x61;
+const DIGIT_F = 0x66;
+
+/**
+ * Adds one to the tail's random digits above the counter, so the ids after
+ * a counter that ran out still sort after the ones before it (RFC 9562's
+ * monotonic random). False when every digit was f (a chance of one in
+ * 2^56): the caller draws a new tail instead.
+ */
+function carryIntoTail(): boolean {
+  for (const at of CARRY_DIGITS) {
+    const digit = tail[at] as number;
+    if (digit !== DIGIT_F) {
+      tail[at] = digit === DIGIT_9 ? DIGIT_A : digit + 1;
+      return true;
+    }
+    tail[at] = DIGIT_0;
+  }
+  return false;
+}
+
 /**
  * Takes the next id of millisecond `nowMs`: the next count of the current
  * tail, or a new tail. Returns the seed the id's tail belongs to.
  */
 export function nextUuid(nowMs: number): number {
-  if (nowMs !== seededMs || counter === 0xffff) reseed(nowMs);
-  else counter += 1;
+  if (nowMs !== seededMs) reseed(nowMs);
+  else if (counter !== 0xffff) counter += 1;
+  else if (carryIntoTail()) {
+    counter = 0;
+    seed += 1;
+  } else reseed(nowMs);
   return seed;
 }
 

@@ -76,24 +76,27 @@ describe('uuidv7', () => {
     }
   });
 
-  it('counts up within a millisecond, and seeds anew when the counter runs out', () => {
+  it('counts up within a millisecond, and carries into the digits above a counter that runs out', () => {
     // More ids in one millisecond than the counter's 16 bits hold.
     const ids = Array.from({ length: 70_000 }, () => uuidv7(1_800_000_000_000));
     expect(new Set(ids).size).toBe(ids.length);
-    let seeds = 1;
+    let carries = 0;
     for (let i = 1; i < ids.length; i += 1) {
       const before = ids[i - 1] as string;
       const id = ids[i] as string;
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(id.slice(0, 15)).toBe(before.slice(0, 15));
+      expect(before < id).toBe(true);
       if (id.slice(0, 32) === before.slice(0, 32)) {
         expect(Number.parseInt(id.slice(32), 16)).toBe(Number.parseInt(before.slice(32), 16) + 1);
       } else {
-        // Only a counter at its end starts a new random tail.
-        expect(before.slice(32)).toBe('ffff');
-        seeds += 1;
+        // Only a counter at its end moves the digits above it, by one.
+        expect([before.slice(32), id.slice(32)]).toEqual(['ffff', '0000']);
+        const above = (text: string) => BigInt(`0x${text.slice(24, 32)}`);
+        expect(above(id) - above(before)).toBe(1n);
+        carries += 1;
       }
     }
-    expect(seeds).toBeGreaterThan(1);
+    expect(carries).toBeGreaterThan(0);
   });
 });

@@ -4,7 +4,7 @@
 
 import os from 'node:os';
 import path from 'node:path';
-import { defaultSocketPath } from '@mcpr-store/protocol';
+import { defaultSocketPath } from '@mcpr-store/protocol/fields';
 
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.MCPR_DB || path.join(os.homedir(), '.mcpr', 'store.db');

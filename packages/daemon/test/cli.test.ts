@@ -139,7 +139,7 @@ describe('mcpr-store CLI', () => {
     const tail = jsonLinesOf((await runCli(['logs', '--db', db, '--json', '--tail', '2'])).stdout);
     expect(tail).toHaveLength(2);
     const text = await runCli(['logs', '--db', db]);
-    expect(text.stdout).toMatch(/TIME\s+PROXY\s+TOOL\/METHOD\s+STATUS\s+LATENCY/);
+    expect(text.stdout).toMatch(/TIME \(UTC[^)]*\)\s+PROXY\s+TOOL\/METHOD\s+STATUS\s+LATENCY/);
     expect(text.stdout).toContain('900.0ms');
     expect(text.stdout).toContain('2.50s');
     expect(text.stdout).toContain('2.0 KB');
@@ -376,7 +376,7 @@ describe('mcpr-store CLI', () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     const [header, wide, narrow] = lines as [string, string, string];
-    expect(header).toMatch(/^TIME\s+PROXY\s+TOOL\/METHOD\s+STATUS\s+LATENCY/);
+    expect(header).toMatch(/^TIME \(UTC[^)]*\)\s+PROXY\s+TOOL\/METHOD\s+STATUS\s+LATENCY/);
     expect(wide).toContain('a-proxy-with-a-long-name');
     expect(narrow).toContain(' p ');
     // Each row's status starts under the header's STATUS.

@@ -27,12 +27,18 @@ export const ERROR_CODES = {
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
-/** An error with a stable code, raised by the codec and message parsers. */
+/**
+ * An error with a stable code, raised by the codec and message parsers.
+ * `details` are fields sent with it in the error frame for a program to
+ * read (ERR_UNSUPPORTED_VERSION carries `supported_versions`).
+ */
 export class ProtocolError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ProtocolError';
     this.code = code;
+    this.details = details;
   }
 }

@@ -89,6 +89,8 @@ export interface ErrorMessage {
   type: 'error';
   code: string;
   message: string;
+  /** With ERR_UNSUPPORTED_VERSION: every version the daemon speaks. */
+  supported_versions?: number[];
 }
 
 export type ClientMessage = HelloMessage | BatchMessage | DroppedMessage | HealthRequestMessage;

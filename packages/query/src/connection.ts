@@ -22,13 +22,51 @@ export class DatabaseMissingError extends Error {
   }
 }
 
+/** A file is there but cannot be read as a database: says which file and why. */
+export class DatabaseUnreadableError extends Error {
+  constructor(
+    readonly dbPath: string,
+    reason: string,
+  ) {
+    super(`cannot read the database ${dbPath}: ${reason}`);
+    this.name = 'DatabaseUnreadableError';
+  }
+}
+
+/** What is wrong with `dbPath`, in words, from the error SQLite or the system gave. */
+export function describeOpenFailure(dbPath: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // An error that crossed from the writer thread keeps its code only in its text.
+  const code = (error as { code?: string }).code ?? /^(SQLITE_[A-Z_]+):/.exec(message)?.[1] ?? '';
+  try {
+    if (fs.statSync(dbPath).isDirectory()) return 'it is a directory, not a file';
+  } catch {
+    // Gone or unreachable: SQLite's own words below say which.
+  }
+  if (code === 'SQLITE_NOTADB') return 'it is not an SQLite database';
+  if (code === 'SQLITE_CORRUPT') return 'the file is damaged (SQLite reports it corrupt)';
+  if (code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES') {
+    return `it cannot be opened (${message}); check that it exists and its permissions`;
+  }
+  if (code.startsWith('SQLITE_READONLY')) return `it is read-only (${message})`;
+  return message;
+}
+
 /** A read-only connection for queries; never creates the file. */
 export function openReadConnection(dbPath: string): Db {
   if (!fs.existsSync(dbPath)) throw new DatabaseMissingError(dbPath);
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  db.pragma(`cache_size = -${CACHE_KIB}`);
-  // Percentiles and groupings sort; keep those sorts off the disk.
-  db.pragma('temp_store = MEMORY');
-  return db;
+  let db: Db | null = null;
+  try {
+    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`cache_size = -${CACHE_KIB}`);
+    // Percentiles and groupings sort; keep those sorts off the disk.
+    db.pragma('temp_store = MEMORY');
+    // Opening is lazy: this first read is where a file that is no database fails.
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get();
+    return db;
+  } catch (error) {
+    db?.close();
+    throw new DatabaseUnreadableError(dbPath, describeOpenFailure(dbPath, error));
+  }
 }

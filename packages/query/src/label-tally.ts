@@ -14,7 +14,7 @@
 // that are not UTF-8) marks the tally unusable, and the caller falls back
 // to plain SQL, which orders every type its own way.
 
-import { TWO_32 } from '@mcpr-store/protocol';
+import { TWO_32 } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
 
 /** Latencies below this each have a bucket of their own. */

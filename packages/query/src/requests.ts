@@ -4,7 +4,7 @@
 // millions of rows. Session prefixes become a range on session_id, which
 // the session index serves, instead of a LIKE it could not.
 
-import { REQUEST_FIELD_NAMES } from '@mcpr-store/protocol';
+import { REQUEST_FIELD_NAMES } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
 import { Where } from './where.js';
 

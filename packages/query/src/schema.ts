@@ -4,7 +4,7 @@
 // tools/list snapshot of the proxy asked about (each proxy its own), and
 // calls are counted through the (tool, ts) index.
 
-import { listMethod } from '@mcpr-store/protocol';
+import { listMethod } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
 import { Where } from './where.js';
 

@@ -11,8 +11,13 @@ export interface StoreStats {
   oldest_ts: number | null;
   newest_ts: number | null;
   proxy_count: number;
+  /** mcpr's name for the database file's size. */
   db_file_size: number;
+  /** mcpr's name for the WAL's size. */
   wal_file_size: number;
+  /** The same sizes by the names health uses. */
+  db_size_bytes: number;
+  wal_size_bytes: number;
 }
 
 /** Distinct proxies by skipping through the (proxy, ts) index: one seek per proxy. */
@@ -41,13 +46,17 @@ export function queryStoreStats(db: Db, dbPath: string, proxy?: string): StoreSt
     .get(where.params) as {
     n: number;
   };
+  const dbBytes = fileSize(dbPath);
+  const walBytes = fileSize(`${dbPath}-wal`);
   return {
     total_requests: requests.n,
     total_sessions: sessions.n,
     oldest_ts: requests.oldest,
     newest_ts: requests.newest,
     proxy_count: proxy === undefined ? countProxies(db) : requests.n > 0 ? 1 : 0,
-    db_file_size: fileSize(dbPath),
-    wal_file_size: fileSize(`${dbPath}-wal`),
+    db_file_size: dbBytes,
+    wal_file_size: walBytes,
+    db_size_bytes: dbBytes,
+    wal_size_bytes: walBytes,
   };
 }

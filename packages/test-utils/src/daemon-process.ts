@@ -33,6 +33,8 @@ export interface DaemonStartOptions {
   args?: string[];
   /** Wait until the socket accepts connections (default true). */
   waitReady?: boolean;
+  /** The `mcpr-store` launcher to run (default: this checkout's). */
+  cli?: string;
 }
 
 function canConnect(socketPath: string): Promise<boolean> {
@@ -52,7 +54,7 @@ export async function startDaemon(options: DaemonStartOptions = {}): Promise<Dae
   const socketPath = options.socketPath ?? path.join(dir, 'store.sock');
   const proc = spawn(
     process.execPath,
-    [CLI, 'daemon', '--db', dbPath, '--socket', socketPath, ...(options.args ?? [])],
+    [options.cli ?? CLI, 'daemon', '--db', dbPath, '--socket', socketPath, ...(options.args ?? [])],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

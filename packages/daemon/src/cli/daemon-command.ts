@@ -6,7 +6,7 @@
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
 import { Daemon, DEFAULT_OPTIONS } from '../server/daemon.js';
-import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
+import { booleanFlag, integerFlag, parseFlags, sizeFlag, stringFlag } from './flags.js';
 import { UsageError } from './usage-error.js';
 
 export const DAEMON_HELP = `Usage: mcpr-store daemon [options]
@@ -21,12 +21,19 @@ Runs the store in the foreground until SIGTERM or SIGINT.
   --transaction-delay-ms N  ...or when its oldest event waited N ms (default ${DEFAULT_OPTIONS.transactionDelayMs});
                             --batch-delay-ms is the same flag
   --max-held-events N       stop reading sockets above N events held (default ${DEFAULT_OPTIONS.maxHeldEvents})
-  --max-held-bytes N        stop reading sockets above N bytes held (default ${DEFAULT_OPTIONS.maxHeldBytes})
-  --max-frame-bytes N       largest frame accepted (default ${DEFAULT_OPTIONS.maxFrameBytes})
+  --max-held-bytes SIZE     stop reading sockets above SIZE held (default 64MiB)
+  --max-frame-bytes SIZE    largest frame accepted (default 4MiB)
   --frame-timeout-ms N      close a peer that leaves a frame unfinished this long (default ${DEFAULT_OPTIONS.frameTimeoutMs})
-  --max-db-bytes N          cap the database size; past it writes fail as "disk full" (default 0, no cap)
+  --max-db-bytes SIZE       cap the database size; past it writes fail as "disk full" (default 0, no cap)
   --shutdown-timeout-ms N   on stop, wait this long for held batches to commit (default ${DEFAULT_OPTIONS.shutdownTimeoutMs})
   --log-level LEVEL         debug, info, warn or error (default info)
+
+Sizes take units: 64MiB, 10GB, 512KiB, or plain bytes.
+
+Examples:
+  mcpr-store daemon
+  mcpr-store daemon --db /var/lib/mcpr-store/store.db --socket /run/mcpr-store/store.sock
+  mcpr-store daemon --max-db-bytes 20GiB --log-level warn
 `;
 
 /** Flags renamed, with the old name still accepted: [flag, old name]. */
@@ -91,17 +98,11 @@ export async function runDaemon(argv: string[]): Promise<number> {
       60_000,
     ),
     maxHeldEvents: integerFlag(flags, 'max-held-events', DEFAULT_OPTIONS.maxHeldEvents, 1),
-    maxHeldBytes: integerFlag(flags, 'max-held-bytes', DEFAULT_OPTIONS.maxHeldBytes, 1),
-    maxFrameBytes: integerFlag(
-      flags,
-      'max-frame-bytes',
-      DEFAULT_OPTIONS.maxFrameBytes,
-      1024,
-      2 ** 31,
-    ),
+    maxHeldBytes: sizeFlag(flags, 'max-held-bytes', DEFAULT_OPTIONS.maxHeldBytes, 1),
+    maxFrameBytes: sizeFlag(flags, 'max-frame-bytes', DEFAULT_OPTIONS.maxFrameBytes, 1024, 2 ** 31),
     maxBatchEvents: DEFAULT_OPTIONS.maxBatchEvents,
     frameTimeoutMs: integerFlag(flags, 'frame-timeout-ms', DEFAULT_OPTIONS.frameTimeoutMs, 1),
-    maxDbBytes: integerFlag(flags, 'max-db-bytes', DEFAULT_OPTIONS.maxDbBytes, 0),
+    maxDbBytes: sizeFlag(flags, 'max-db-bytes', DEFAULT_OPTIONS.maxDbBytes, 0),
     shutdownTimeoutMs: integerFlag(
       flags,
       'shutdown-timeout-ms',
@@ -139,5 +140,31 @@ export async function runDaemon(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    stopWithNpmParent(() => {
+      logger.warn('the npm process that started the daemon is gone; stopping');
+      onSignal('SIGTERM');
+    });
   });
+}
+
+/** How often a daemon started through npm checks that npm is still there. */
+const PARENT_CHECK_MS = 500;
+
+/**
+ * `npx mcpr-store daemon` (and `npm exec`, `npm run`) runs the daemon under
+ * `sh -c`; npm forwards SIGTERM to that shell, which dies without passing it
+ * on, and the daemon would live on as an orphan. Started that way, the
+ * daemon watches its parent and stops gracefully once it is gone. Started
+ * any other way (systemd, a shell, nohup) it never looks: a daemon
+ * deliberately left running must stay running.
+ */
+function stopWithNpmParent(stop: () => void): void {
+  if (!process.env.npm_lifecycle_event && !process.env.npm_command) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }

@@ -2,6 +2,8 @@
 // a typo in a flag is an error instead of a silently ignored option.
 
 import { parseArgs } from 'node:util';
+import { parseSizeBytes } from './sizes.js';
+import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
 
 export type FlagSpec = Record<
@@ -59,7 +61,12 @@ export function parseFlags(command: string, argv: string[], spec: FlagSpec): Par
     // node's messages run over several lines; the first says what is wrong.
     const first =
       (error as Error).message.split('\n')[0]?.split('. To specify')[0] ?? 'bad arguments';
-    throw new UsageError(`${command}: ${first} (see mcpr-store ${command.split(' ')[0]} --help)`);
+    const unknown = /^Unknown option '--([^']+)'/.exec(first)?.[1];
+    const meant = unknown === undefined ? null : closest(unknown, Object.keys(spec));
+    const hint = meant ? `; did you mean --${meant}?` : '';
+    throw new UsageError(
+      `${command}: ${first}${hint} (see mcpr-store ${command.split(' ')[0]} --help)`,
+    );
   }
 }
 
@@ -86,6 +93,24 @@ export function integerFlag(
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`;
     throw new UsageError(`--${name}: expected a whole number ${range}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** A size in bytes (`64MiB`, `10GB`, plain bytes), within [min, max]. */
+export function sizeFlag(
+  flags: ParsedFlags,
+  name: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) return fallback;
+  const value = parseSizeBytes(raw, `--${name}`);
+  if (value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name}: expected a size ${range} bytes, got "${raw}"`);
   }
   return value;
 }

@@ -48,7 +48,16 @@ function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 
-/** Local time, `YYYY-MM-DD HH:MM:SS`. */
+/** The local zone's offset from UTC now, as `UTC`, `UTC+01:00` or `UTC-05:30`: named once in a header. */
+export function timeZoneLabel(atMs = Date.now()): string {
+  const offsetMin = -new Date(atMs).getTimezoneOffset();
+  if (offsetMin === 0) return 'UTC';
+  const sign = offsetMin > 0 ? '+' : '-';
+  const abs = Math.abs(offsetMin);
+  return `UTC${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
+}
+
+/** Local time, `YYYY-MM-DD HH:MM:SS` (the zone is named once, by timeZoneLabel). */
 export function formatLocalTime(ms: number): string {
   const d = new Date(ms);
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
@@ -69,28 +78,70 @@ export interface Column {
 }
 
 /**
- * An aligned table; widths ignore colour codes. Given `widths` (a table
- * printed in parts, as `-f` does), each column is at least as wide as
- * before, and `widths` keeps the widths used.
+ * An aligned table; widths ignore colour codes. Each column is as wide as
+ * its widest cell and at least `widths[i]`, and `widths` keeps the widths
+ * used. With `fixed` (the later parts of a table printed in parts, as `-f`
+ * does, whose header is out already) the widths hold: a longer cell is cut
+ * with `…`, except in the last column, which nothing follows.
  */
-export function renderTable(columns: Column[], rows: string[][], widths: number[] = []): string {
-  columns.forEach((c, i) => {
-    widths[i] = Math.max(
-      widths[i] ?? 0,
-      c.header.length,
-      ...rows.map((r) => (r[i] ?? '').replace(ANSI, '').length),
-    );
-  });
+export function renderTable(
+  columns: Column[],
+  rows: string[][],
+  widths: number[] = [],
+  fixed = false,
+): string {
+  if (!fixed) {
+    columns.forEach((c, i) => {
+      widths[i] = Math.max(
+        widths[i] ?? 0,
+        c.header.length,
+        ...rows.map((r) => visibleLength(r[i] ?? '')),
+      );
+    });
+  }
+  const last = columns.length - 1;
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => {
-        const visible = cell.replace(ANSI, '').length;
-        const fill = ' '.repeat(Math.max(0, (widths[i] as number) - visible));
-        return columns[i]?.align === 'right' ? fill + cell : cell + fill;
+        const width = widths[i] as number;
+        const fitted = fixed && i < last && visibleLength(cell) > width ? cut(cell, width) : cell;
+        const fill = ' '.repeat(Math.max(0, width - visibleLength(fitted)));
+        return columns[i]?.align === 'right' ? fill + fitted : fitted + fill;
       })
       .join('  ')
       .trimEnd();
   return `${[line(columns.map((c) => c.header)), ...rows.map(line)].join('\n')}\n`;
+}
+
+function visibleLength(cell: string): number {
+  return cell.replace(ANSI, '').length;
+}
+
+/** A cell cut to `width` characters, its colour dropped, ending in `…`. */
+function cut(cell: string, width: number): string {
+  return `${cell.replace(ANSI, '').slice(0, Math.max(0, width - 1))}…`;
+}
+
+/**
+ * The shortest prefix of each id, 8 characters at least, that no other id
+ * of `ids` shares (the whole id when it needs all of it): ids that differ
+ * only at their end (`follow-test-s0`, `-s1`) stay apart in a table.
+ */
+export function shortIds(ids: readonly string[], minChars = 8): Map<string, string> {
+  const sorted = [...new Set(ids)].sort();
+  const shown = new Map<string, string>();
+  const common = (a: string | undefined, b: string | undefined) => {
+    if (a === undefined || b === undefined) return 0;
+    let n = 0;
+    while (n < a.length && n < b.length && a[n] === b[n]) n += 1;
+    return n;
+  };
+  sorted.forEach((id, i) => {
+    const shared = Math.max(common(id, sorted[i - 1]), common(id, sorted[i + 1]));
+    const length = Math.max(minChars, shared + 1);
+    shown.set(id, length >= id.length ? id : id.slice(0, length));
+  });
+  return shown;
 }
 
 /** One JSON object per line. */

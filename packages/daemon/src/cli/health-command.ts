@@ -3,13 +3,22 @@
 // healthy, 1 when the daemon answers but is not, 2 when nothing answers.
 
 import { requestHealth } from '@mcpr-store/client';
-import type { HealthReport } from '@mcpr-store/protocol';
+import type { HealthReport } from '@mcpr-store/protocol/fields';
 import { resolveSocketPath } from '../paths.js';
 import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
 
-export const HEALTH_HELP = `Usage: mcpr-store health [--socket PATH] [--json] [--timeout-ms N]
+export const HEALTH_HELP = `Usage: mcpr-store health [--socket PATH] [--json] [--timeout-ms N] [--wait-ms N] [--quiet]
 
 Asks the daemon for its health. Exit 0: ok; 1: answers but degraded or failing; 2: no answer.
+
+  --timeout-ms N   how long one answer may take (default 3000)
+  --wait-ms N      ask again until a daemon answers or N ms have passed: a readiness
+                   check for a daemon that is starting (the systemd unit's ExecStartPost)
+  --quiet          print nothing; the exit status says it all
+
+Examples:
+  mcpr-store health
+  mcpr-store health --socket /run/mcpr-store/store.sock --json
 `;
 
 /** Shown as times, not as the milliseconds they are. */
@@ -37,6 +46,8 @@ export async function runHealth(argv: string[]): Promise<number> {
     socket: { type: 'string' },
     json: { type: 'boolean' },
     'timeout-ms': { type: 'string' },
+    'wait-ms': { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
     help: { type: 'boolean', short: 'h' },
   });
   if (booleanFlag(flags, 'help')) {
@@ -45,18 +56,42 @@ export async function runHealth(argv: string[]): Promise<number> {
   }
   const socketPath = resolveSocketPath(stringFlag(flags, 'socket'));
   const timeoutMs = integerFlag(flags, 'timeout-ms', 3000, 1);
+  const waitMs = integerFlag(flags, 'wait-ms', 0, 0);
+  const quiet = booleanFlag(flags, 'quiet');
   let health: HealthReport;
   try {
-    health = await requestHealth(socketPath, { timeoutMs, client: 'mcpr-store health' });
+    health = await askUntil(socketPath, timeoutMs, Date.now() + waitMs);
   } catch (error) {
     const message = `no daemon answers on ${socketPath}: ${(error as Error).message}`;
+    if (quiet) return 2;
     if (booleanFlag(flags, 'json')) {
       process.stdout.write(`${JSON.stringify({ status: 'unreachable', reasons: [message] })}\n`);
     } else process.stderr.write(`mcpr-store health: ${message}\n`);
     return 2;
   }
-  process.stdout.write(
-    booleanFlag(flags, 'json') ? `${JSON.stringify(health)}\n` : formatHealth(health),
-  );
+  if (!quiet) {
+    process.stdout.write(
+      booleanFlag(flags, 'json') ? `${JSON.stringify(health)}\n` : formatHealth(health),
+    );
+  }
   return health.status === 'ok' ? 0 : 1;
+}
+
+/** Polling a starting daemon's socket: often enough to notice it at once, rarely enough to cost nothing. */
+const WAIT_POLL_MS = 100;
+
+/** The daemon's answer; asks again until `deadlineMs` while nothing answers. */
+async function askUntil(
+  socketPath: string,
+  timeoutMs: number,
+  deadlineMs: number,
+): Promise<HealthReport> {
+  for (;;) {
+    try {
+      return await requestHealth(socketPath, { timeoutMs, client: 'mcpr-store health' });
+    } catch (error) {
+      if (Date.now() + WAIT_POLL_MS > deadlineMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    }
+  }
 }

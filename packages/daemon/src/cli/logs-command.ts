@@ -3,7 +3,7 @@
 // than the timestamp so rows that share a millisecond are neither missed
 // nor repeated.
 
-import { REQUEST_STATUSES } from '@mcpr-store/protocol';
+import { REQUEST_STATUSES } from '@mcpr-store/protocol/fields';
 import {
   type Db,
   type LogsFilter,
@@ -18,7 +18,7 @@ import { parseThresholdUs } from './durations.js';
 import { booleanFlag, integerFlag, stringFlag } from './flags.js';
 import { formatLatency, jsonLines } from './format.js';
 import { openQueryDb, queryFlags, sinceMs, write } from './query-command.js';
-import { renderRequests } from './request-table.js';
+import { FOLLOW_MIN_WIDTHS, renderRequests, requestColumns } from './request-table.js';
 import { UsageError } from './usage-error.js';
 
 const FOLLOW_POLL_MS = 500;
@@ -38,6 +38,14 @@ Recent requests, newest first.
   -f, --follow        keep printing new rows until Ctrl-C
   --json              one JSON object per line
   --db PATH           database (default $MCPR_DB, else ~/.mcpr/store.db)
+
+Times are local, in the zone the header names; --json prints Unix milliseconds.
+
+Examples:
+  mcpr-store logs --tail 20
+  mcpr-store logs --status error --since 24h
+  mcpr-store logs --tool search -f
+  mcpr-store logs --session 0198c2a4 --json | jq .latency_us
 `;
 
 export const SLOW_HELP = `Usage: mcpr-store slow [options]
@@ -47,6 +55,10 @@ Requests at or above a latency threshold, slowest first.
   --threshold LATENCY e.g. 200us, 500ms, 1s (default 500ms)
   --since WINDOW      default 1h
   --tool NAME, --proxy NAME, --limit N (default 20), -f/--follow, --json, --db PATH
+
+Examples:
+  mcpr-store slow
+  mcpr-store slow --threshold 2s --since 7d --proxy edge
 `;
 
 function print(rows: RequestRowWithId[], json: boolean): void {
@@ -67,7 +79,11 @@ function follow(
   json: boolean,
 ): Promise<number> {
   let afterId = startAfterId;
-  const widths: number[] = [];
+  // Wide enough from the start for what usually comes; the first rows may
+  // widen it further, and later rows are cut to fit, never misaligned.
+  const widths = requestColumns().map(
+    (c) => FOLLOW_MIN_WIDTHS[c.header.split(' ')[0] as keyof typeof FOLLOW_MIN_WIDTHS] ?? 0,
+  );
   let headerShown = false;
   const show = (batch: RequestRowWithId[]) => {
     if (batch.length === 0) return;
@@ -75,7 +91,7 @@ function follow(
       write(jsonLines(batch.map(publicRow)));
       return;
     }
-    const table = renderRequests(batch, { widths });
+    const table = renderRequests(batch, { widths, fixed: headerShown });
     write(headerShown ? table.slice(table.indexOf('\n') + 1) : table);
     headerShown = true;
   };

@@ -1,10 +1,11 @@
 // Entry point of the `mcpr-store` CLI: dispatches to one module per command,
 // loaded only when that command runs so a query does not pay for the daemon.
 // Usage errors print one line and exit 1; nothing else prints a stack
-// unless MCPR_DEBUG is set.
+// unless MCPR_DEBUG is set. A closed stdout (`mcpr-store logs | head`) ends
+// the command quietly with status 0, as a Unix tool does.
 
-import { DatabaseMissingError, QueryError } from '@mcpr-store/query';
 import { DAEMON_VERSION } from '../version.js';
+import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
 
 const HELP = `Usage: mcpr-store <command> [options]
@@ -21,7 +22,22 @@ Commands:
   schema        upstream schemas, --changes, --unused
   store         store stats | store vacuum --before CUTOFF
 
-Run "mcpr-store <command> --help" for a command's options.
+Run "mcpr-store <command> --help" (or "mcpr-store help <command>") for a
+command's options and examples.
+
+Environment:
+  MCPR_DB              the database when --db is not given (default ~/.mcpr/store.db)
+  MCPR_STORE_SOCKET    the daemon's socket when --socket is not given (default ~/.mcpr/store.sock)
+  NO_COLOR             set to print no colour
+  MCPR_DEBUG           set to print stack traces of unexpected errors
+
+Times are printed in the local time zone, named in each table's header;
+--json prints Unix milliseconds.
+
+Exit status:
+  0  success (health: the daemon is ok)
+  1  bad usage, a missing database, or an error (health: degraded or failing)
+  2  health only: no daemon answers
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -41,6 +57,7 @@ const COMMANDS: Record<string, Command> = {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined) return main([...rest, '--help']);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(HELP);
     return name === undefined ? 1 : 0;
@@ -50,20 +67,40 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command "${name}" (run mcpr-store --help)`);
+  if (!command) {
+    const meant = closest(name, Object.keys(COMMANDS));
+    throw new UsageError(
+      `unknown command "${name}"${meant ? `; did you mean "${meant}"?` : ''} (run mcpr-store --help)`,
+    );
+  }
   return command(rest);
 }
+
+/**
+ * Errors that are the user's input or the user's files, printed as one line.
+ * Matched by name: the CLI's entry does not load the query layer (and its
+ * native SQLite module) just to recognise them.
+ */
+const ONE_LINE_ERRORS = new Set([UsageError.name, 'QueryError', 'DatabaseUnreadableError']);
+
+// A reader that went away (a pipe into head, a closed terminal) is not an
+// error of the command: stop at once, successfully, without a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError || error instanceof QueryError) {
-      process.stderr.write(`mcpr-store: ${error.message}\n`);
-    } else if (error instanceof DatabaseMissingError) {
+    const name = (error as Error).name;
+    if (ONE_LINE_ERRORS.has(name)) {
+      process.stderr.write(`mcpr-store: ${(error as Error).message}\n`);
+    } else if (name === 'DatabaseMissingError') {
       process.stderr.write(
-        `mcpr-store: ${error.message} (start the daemon, or pass --db PATH or set MCPR_DB)\n`,
+        `mcpr-store: ${(error as Error).message} (start the daemon, or pass --db PATH or set MCPR_DB)\n`,
       );
     } else {
       const detail = process.env.MCPR_DEBUG ? (error as Error).stack : (error as Error).message;

@@ -10,17 +10,28 @@ import {
   formatLocalTime,
   formatStatus,
   renderTable,
+  shortIds,
+  timeZoneLabel,
 } from './format.js';
 
-/** `widths`: see renderTable; for a table printed in parts. */
-export function renderRequests(
-  rows: RequestRow[],
-  options: { perSession?: boolean; widths?: number[] } = {},
-): string {
-  const colour = colourEnabled();
-  const wide = !options.perSession;
-  const columns: Column[] = [
-    { header: 'TIME' },
+/** Widths a followed table (`-f`) starts from, so rows that come later still fit. */
+export const FOLLOW_MIN_WIDTHS = {
+  TIME: 19,
+  PROXY: 12,
+  'TOOL/METHOD': 28,
+  STATUS: 7,
+  LATENCY: 8,
+  SESSION: 14,
+  IN: 8,
+  OUT: 8,
+  ERROR: 5,
+} as const;
+
+/** The columns of a request table; `perSession` leaves out proxy and session. */
+export function requestColumns(perSession = false): Column[] {
+  const wide = !perSession;
+  return [
+    { header: `TIME (${timeZoneLabel()})` },
     ...(wide ? [{ header: 'PROXY' }] : []),
     { header: 'TOOL/METHOD' },
     { header: 'STATUS' },
@@ -30,19 +41,30 @@ export function renderRequests(
     { header: 'OUT', align: 'right' as const },
     { header: 'ERROR' },
   ];
+}
+
+/** `widths` and `fixed`: see renderTable; for a table printed in parts. */
+export function renderRequests(
+  rows: RequestRow[],
+  options: { perSession?: boolean; widths?: number[]; fixed?: boolean } = {},
+): string {
+  const colour = colourEnabled();
+  const wide = !options.perSession;
+  const sessions = shortIds(rows.flatMap((r) => (r.session_id ? [r.session_id] : [])));
   return renderTable(
-    columns,
+    requestColumns(options.perSession),
     rows.map((r) => [
       formatLocalTime(r.ts),
       ...(wide ? [r.proxy] : []),
       r.tool ?? r.method,
       formatStatus(r.status, colour),
       formatLatency(r.latency_us),
-      ...(wide ? [r.session_id ? r.session_id.slice(0, 12) : '-'] : []),
+      ...(wide ? [r.session_id ? (sessions.get(r.session_id) as string) : '-'] : []),
       formatBytes(r.bytes_in),
       formatBytes(r.bytes_out),
       [r.error_code, r.error_msg].filter(Boolean).join(' ').slice(0, 80),
     ]),
     options.widths,
+    options.fixed,
   );
 }

@@ -2,11 +2,11 @@
 // per upstream), `--changes` for how it changed, `--unused` for captured
 // tools nobody calls.
 
-import { listMethod } from '@mcpr-store/protocol';
+import { listMethod } from '@mcpr-store/protocol/fields';
 import { querySchema, querySchemaChanges, queryUnusedTools } from '@mcpr-store/query';
 import { parseWindowMs } from './durations.js';
 import { booleanFlag, integerFlag, stringFlag } from './flags.js';
-import { formatLocalTime, formatTime, renderTable } from './format.js';
+import { formatLocalTime, formatTime, renderTable, timeZoneLabel } from './format.js';
 import { ask, printJson, queryFlags, write } from './query-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -19,6 +19,11 @@ with a status: unknown (nothing captured), partial, complete (initialize and a l
   --changes           the change log, newest first (--limit N, default 50)
   --unused            every captured tool with its calls, unused first (--since, default 7d)
   --proxy NAME, --json, --db PATH
+
+Examples:
+  mcpr-store schema
+  mcpr-store schema --changes --limit 20
+  mcpr-store schema --unused --since 30d
 `;
 
 export async function runSchema(argv: string[]): Promise<number> {
@@ -51,7 +56,7 @@ export async function runSchema(argv: string[]): Promise<number> {
       write(
         renderTable(
           [
-            { header: 'DETECTED' },
+            { header: `DETECTED (${timeZoneLabel()})` },
             { header: 'PROXY' },
             { header: 'UPSTREAM' },
             { header: 'METHOD' },
@@ -88,6 +93,7 @@ export async function runSchema(argv: string[]): Promise<number> {
             { header: 'PROXY' },
             { header: 'UPSTREAM' },
             { header: 'TOOL' },
+            { header: 'STATUS' },
             { header: 'CALLS', align: 'right' },
             { header: 'ERRORS', align: 'right' },
             { header: 'LAST CALLED' },
@@ -96,7 +102,8 @@ export async function runSchema(argv: string[]): Promise<number> {
             r.proxy,
             r.upstream_url,
             r.tool,
-            r.calls === 0 ? `0 (unused in ${window})` : String(r.calls),
+            r.calls === 0 ? `unused in ${window}` : 'called',
+            String(r.calls),
             String(r.errors),
             formatTime(r.last_called_at, nowMs),
           ]),

@@ -3,7 +3,7 @@
 
 import { queryClients, querySession, querySessions } from '@mcpr-store/query';
 import { booleanFlag, integerFlag, stringFlag } from './flags.js';
-import { formatLocalTime, formatPct, formatTime, renderTable } from './format.js';
+import { formatLocalTime, formatPct, formatTime, renderTable, timeZoneLabel } from './format.js';
 import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
 import { renderRequests } from './request-table.js';
 import { UsageError } from './usage-error.js';
@@ -17,16 +17,28 @@ Sessions, most recently seen first.
   --since WINDOW      seen within the window (default 1h)
   --limit N           default 50
   --proxy NAME, --json, --db PATH
+
+Examples:
+  mcpr-store sessions --active
+  mcpr-store sessions --client cursor --since 24h --json
 `;
 
 export const SESSION_HELP = `Usage: mcpr-store session ID [--json] [--proxy NAME] [--db PATH]
 
 One session (ID may be any unambiguous prefix) with all its requests, oldest first.
+
+Examples:
+  mcpr-store session 0198c2a4
+  mcpr-store session 0198c2a4-7d1e --json
 `;
 
 export const CLIENTS_HELP = `Usage: mcpr-store clients [--since WINDOW] [--proxy NAME] [--json] [--db PATH]
 
 Sessions grouped by client name, version and platform; most calls first (default window 7d).
+
+Examples:
+  mcpr-store clients
+  mcpr-store clients --since 30d --json
 `;
 
 export async function runSessions(argv: string[]): Promise<number> {
@@ -65,7 +77,7 @@ export async function runSessions(argv: string[]): Promise<number> {
         { header: 'PROXY' },
         { header: 'CLIENT' },
         { header: 'PLATFORM' },
-        { header: 'STARTED' },
+        { header: `STARTED (${timeZoneLabel()})` },
         { header: 'LAST SEEN' },
         { header: 'CALLS', align: 'right' },
         { header: 'ERRORS', align: 'right' },
@@ -140,7 +152,7 @@ export async function runClients(argv: string[]): Promise<number> {
         { header: 'CALLS', align: 'right' },
         { header: 'ERRORS', align: 'right' },
         { header: 'ERROR %', align: 'right' },
-        { header: 'FIRST SEEN' },
+        { header: `FIRST SEEN (${timeZoneLabel()})` },
         { header: 'LAST SEEN' },
       ],
       rows.map((c) => [

@@ -10,6 +10,11 @@ export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--proxy N
 
 Per tool (or <method>): calls, latency avg/min/max/p50/p95/p99, error %, bytes; totals,
 calls per minute and sessions (default window 1h).
+
+Examples:
+  mcpr-store status
+  mcpr-store status --since 24h --proxy edge
+  mcpr-store status --since 7d --json | jq '.tools[0]'
 `;
 
 export async function runStatus(argv: string[]): Promise<number> {

@@ -17,6 +17,11 @@ export const STORE_HELP = `Usage: mcpr-store store <stats|vacuum> [options]
       delete requests older than CUTOFF (a window such as 30d, or a date such as 2026-01-31),
       then sessions no request refers to and last seen before it; reclaim the space.
       --dry-run reports exactly what would be deleted and changes nothing.
+
+Examples:
+  mcpr-store store stats
+  mcpr-store store vacuum --before 30d --dry-run
+  mcpr-store store vacuum --before 2026-01-31
 `;
 
 export async function runStore(argv: string[]): Promise<number> {

@@ -87,10 +87,10 @@ export class Connection {
   }
 
   /** Ends the conversation with an error frame (used at shutdown too). */
-  fail(code: ErrorCode, message: string): void {
+  fail(code: ErrorCode, message: string, details: Record<string, unknown> = {}): void {
     if (this.closed) return;
     this.ctx.onProtocolError(this.id, code, message);
-    this.send({ type: 'error', code, message });
+    this.send({ ...details, type: 'error', code, message });
     this.closed = true;
     this.clearFrameTimer();
     this.socket.end();
@@ -106,8 +106,9 @@ export class Connection {
       try {
         this.handle(parseClientMessage(values[i], this.ctx.maxBatchEvents), sizes[i] as number);
       } catch (failure) {
-        if (failure instanceof ProtocolError) this.fail(failure.code, failure.message);
-        else this.fail(ERROR_CODES.INTERNAL, String(failure));
+        if (failure instanceof ProtocolError) {
+          this.fail(failure.code, failure.message, failure.details);
+        } else this.fail(ERROR_CODES.INTERNAL, String(failure));
         return;
       }
     }
@@ -155,6 +156,7 @@ export class Connection {
             ERROR_CODES.UNSUPPORTED_VERSION,
             `no common protocol version: offered [${message.versions.join(', ')}], ` +
               `this daemon speaks [${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}]`,
+            { supported_versions: [...SUPPORTED_PROTOCOL_VERSIONS] },
           );
         }
         if (message.client_id) this.clientKey = `client-${message.client_id}`;

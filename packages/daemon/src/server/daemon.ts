@@ -13,7 +13,7 @@ import {
   MAX_BATCH_EVENTS,
   PROTOCOL_VERSION,
 } from '@mcpr-store/protocol';
-import { fileSize } from '@mcpr-store/query';
+import { describeOpenFailure, fileSize } from '@mcpr-store/query';
 import { admitBatch } from '../ingest/client-batch.js';
 import { TransactionQueue } from '../ingest/transaction-queue.js';
 import type { Logger } from '../log.js';
@@ -22,7 +22,7 @@ import { WriterThread } from '../writer/writer-thread.js';
 import { Connection } from './connection.js';
 import { checkDaemonOptions } from './daemon-options.js';
 import { DaemonStats } from './daemon-stats.js';
-import { acquireDbLock, type DbLock } from './db-lock.js';
+import { acquireDbLock, type DbLock, filesCreatedFrom } from './db-lock.js';
 import { claimSocketPath, listenOnSocket } from './socket-path.js';
 
 export interface DaemonOptions {
@@ -135,12 +135,26 @@ export class Daemon {
     const log = options.logger;
     // Refuse early, before touching any file, when a daemon already listens.
     await claimSocketPath(options.socketPath, { dryRun: true });
-    const lock = acquireDbLock(options.dbPath);
+    // A start that fails removes the files it created, and only those.
+    const created = filesCreatedFrom(options.dbPath);
+    let lock: DbLock;
+    try {
+      lock = acquireDbLock(options.dbPath);
+    } catch (error) {
+      created.remove();
+      throw error;
+    }
     const writer = new WriterThread();
     let daemon: Daemon | null = null;
     try {
       const maxPages = options.maxDbBytes > 0 ? Math.ceil(options.maxDbBytes / PAGE_BYTES) : 0;
-      const opened = await writer.open(options.dbPath, DAEMON_VERSION, maxPages);
+      const opened = await writer
+        .open(options.dbPath, DAEMON_VERSION, maxPages)
+        .catch((error: unknown) => {
+          throw new Error(
+            `cannot open the database ${options.dbPath}: ${describeOpenFailure(options.dbPath, error)}`,
+          );
+        });
       if (opened.migrated_from !== opened.schema_version) {
         log.info('database migrated', { from: opened.migrated_from, to: opened.schema_version });
       }
@@ -152,6 +166,7 @@ export class Daemon {
     } catch (error) {
       await writer.close().catch(() => {});
       lock.release();
+      created.remove();
       throw error;
     }
     log.info('started', {

@@ -2,6 +2,7 @@
 // file (`<db>.lock`): the kernel releases it when the holder dies, so a crash
 // or kill -9 can never leave it stuck, and it needs no PID guessing.
 
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 
 export class DatabaseInUseError extends Error {
@@ -42,6 +43,22 @@ export function acquireDbLock(dbPath: string): DbLock {
   return {
     release: () => {
       if (db.open) db.close();
+    },
+  };
+}
+
+/**
+ * The database's files (the file, its WAL and shared memory, its lock) that
+ * do not exist yet; `remove()` deletes those that exist by then, so a start
+ * that fails leaves the folder as it found it.
+ */
+export function filesCreatedFrom(dbPath: string): { remove(): void } {
+  const absent = [dbPath, `${dbPath}-wal`, `${dbPath}-shm`, `${dbPath}.lock`].filter(
+    (file) => !fs.existsSync(file),
+  );
+  return {
+    remove: () => {
+      for (const file of absent) fs.rmSync(file, { force: true });
     },
   };
 }
