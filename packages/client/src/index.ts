@@ -21,6 +21,7 @@ export {
   type StoreClientErrorCode,
 } from './errors.js';
 export * from './mcp-events.js';
+export type { ProxyDescription } from './options.js';
 export { requestHealth } from './request-health.js';
 export {
   type RejectionRecord,

@@ -27,6 +27,19 @@ export interface StoreClientOptions {
   reconnectMaxMs?: number;
   /** Default timeout of flush(), close() and health() (default 5,000 ms). */
   timeoutMs?: number;
+  /**
+   * How the proxy describes itself to the daemon, for `status`'s running
+   * proxies (mcpr's fields); the process id is sent by itself.
+   */
+  describe?: ProxyDescription;
+}
+
+export interface ProxyDescription {
+  port?: number;
+  localhost_url?: string;
+  studio_url?: string;
+  tunnel_url?: string;
+  tunnel_studio_url?: string;
 }
 
 export type ResolvedOptions = Required<StoreClientOptions>;
@@ -73,6 +86,7 @@ export function resolveOptions(options: StoreClientOptions): ResolvedOptions {
     reconnectMinMs,
     reconnectMaxMs: count(options, 'reconnectMaxMs', 5000, reconnectMinMs),
     timeoutMs: count(options, 'timeoutMs', 5000, 0),
+    describe: options.describe ?? {},
   };
   return resolved;
 }

@@ -132,7 +132,13 @@ export class StoreClient extends EventEmitter {
     this.connection = new DaemonConnection(
       {
         socketPath: this.socketPath,
-        hello: { client_id: uuidv7(), client: '@mcpr-store/client', proxy: this.proxy },
+        hello: {
+          ...this.options.describe,
+          client_id: uuidv7(),
+          client: '@mcpr-store/client',
+          proxy: this.proxy,
+          pid: process.pid,
+        },
         reconnectMinMs: this.options.reconnectMinMs,
         reconnectMaxMs: this.options.reconnectMaxMs,
       },

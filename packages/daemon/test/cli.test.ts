@@ -195,7 +195,7 @@ describe('mcpr-store CLI', () => {
       sessions: 1,
       total_calls: 3,
       total_errors: 1,
-      error_pct: 33.33,
+      error_pct: 100 / 3,
     });
   });
 
@@ -216,46 +216,55 @@ describe('mcpr-store CLI', () => {
   it('status: one JSON object with percentiles per tool and totals', async () => {
     const out = await runCli(['status', '--db', db, '--json']);
     const report = JSON.parse(out.stdout);
+    // mcpr's keys first, in mcpr's order, then ours.
+    expect(Object.keys(report).slice(0, 8)).toEqual([
+      'proxy',
+      'since',
+      'total_requests',
+      'error_pct',
+      'active_sessions',
+      'total_sessions',
+      'running_proxies',
+      'tools',
+    ]);
     expect(report).toMatchObject({
-      total_calls: 4,
+      proxy: null,
+      since: '1h',
+      total_requests: 4,
       error_pct: 25,
       total_sessions: 2,
       active_sessions: 2,
+      running_proxies: [],
     });
-    expect(report.tools.find((t: { tool: string }) => t.tool === 'search')).toMatchObject({
+    expect(report.tools.find((t: { label: string }) => t.label === 'search')).toMatchObject({
       calls: 2,
       p50_us: 1500,
       p95_us: 900_000,
       p99_us: 900_000,
       error_pct: 50,
     });
-    expect(report.tools.map((t: { tool: string }) => t.tool)).toContain('<resources/read>');
+    expect(report.tools.map((t: { label: string }) => t.label)).toContain('<resources/read>');
     const text = await runCli(['status', '--db', db]);
+    expect(text.stdout).toMatch(/^STATUS — all proxies — last 1h\n/);
     expect(text.stdout).toMatch(
-      /last 1h: 4 calls \([\d.]+\/min\), 25\.0% errors, 2 sessions \(2 active\)/,
+      /4 requests \([\d.]+\/min\), 25\.0% errors; 2 sessions started, 2 active/,
     );
   });
 
   it('schema, schema --changes and schema --unused', async () => {
-    const report = JSON.parse((await runCli(['schema', '--db', db, '--json'])).stdout);
-    expect(report.upstreams).toMatchObject([
-      {
-        proxy: 'edge',
-        upstream_url: 'http://upstream',
-        status: 'complete',
-        server_name: 'up',
-        server_version: '3',
-        capabilities: ['tools'],
-      },
-    ]);
-    expect(report.snapshots.map((s: { method: string }) => s.method)).toEqual([
-      'initialize',
-      'tools/list',
-    ]);
-    const unknown = JSON.parse(
-      (await runCli(['schema', 'elsewhere', '--db', db, '--json'])).stdout,
+    // mcpr's JSON Lines: one snapshot a line.
+    const snapshots = jsonLinesOf((await runCli(['schema', '--db', db, '--json'])).stdout);
+    expect(snapshots.map((s) => s.method)).toEqual(['initialize', 'tools/list']);
+    for (const key of ['upstream_url', 'method', 'payload', 'captured_at', 'schema_hash']) {
+      expect(snapshots[0]).toHaveProperty(key);
+    }
+    // A NAME is a proxy, as in mcpr; it wins over --proxy.
+    const named = jsonLinesOf(
+      (await runCli(['schema', 'edge', '--proxy', 'elsewhere', '--db', db, '--json'])).stdout,
     );
-    expect(unknown.upstreams).toMatchObject([{ upstream_url: 'elsewhere', status: 'unknown' }]);
+    expect(named).toHaveLength(2);
+    const none = await runCli(['schema', 'elsewhere', '--db', db, '--json']);
+    expect(none.stdout).toBe('');
     const changes = jsonLinesOf(
       (await runCli(['schema', '--changes', '--db', db, '--json'])).stdout,
     );
@@ -272,7 +281,7 @@ describe('mcpr-store CLI', () => {
       expect(changes[0]).toHaveProperty(key);
     }
     const unused = jsonLinesOf((await runCli(['schema', '--unused', '--db', db, '--json'])).stdout);
-    expect(unused.map((u) => [u.tool, u.calls])).toEqual([
+    expect(unused.map((u) => [u.tool_name, u.calls])).toEqual([
       ['dusty', 0],
       ['fetch', 1],
       ['search', 2],
@@ -330,11 +339,8 @@ describe('mcpr-store CLI', () => {
     const cases: [string[], string][] = [
       [['logs', '--since', '3 days'], '--since: "3 days" is not a duration'],
       [['slow', '--threshold', 'slowish'], '--threshold: "slowish" is not a latency'],
-      [
-        ['logs', '--status', 'failed'],
-        '--status: "failed" is not a status; use ok, error or timeout',
-      ],
-      [['logs', '--tail', '-3'], '--tail: expected a whole number of 1 or more, got "-3"'],
+      [['logs', '--since', '-5m'], '--since: "-5m" is negative'],
+      [['logs', '--tail', '-3'], '--tail: expected a whole number of 0 or more, got "-3"'],
       [['logs', '--tail', '-x'], "logs: Option '--tail' argument is ambiguous"],
       [['logs', '--colour'], "logs: Unknown option '--colour'"],
       [['frobnicate'], 'unknown command "frobnicate"'],

@@ -6,7 +6,12 @@
 
 export * from './event-fields.js';
 export * from './events.js';
-export { HEALTH_STATUSES, type HealthReport, type HealthStatus } from './health.js';
+export {
+  HEALTH_STATUSES,
+  type HealthReport,
+  type HealthStatus,
+  type RunningProxyInfo,
+} from './health.js';
 export * from './limits.js';
 export { LIST_METHODS, type ListMethod, listMethod } from './list-methods.js';
 export { TWO_32 } from './msgpack-format.js';

@@ -59,4 +59,17 @@ export interface HealthReport {
   writer_alive: boolean;
   /** Resident memory of the daemon process. */
   rss_bytes: number;
+  /** The proxies connected now, one entry per connection that named its proxy in `hello`. */
+  running_proxies: RunningProxyInfo[];
+}
+
+/** A proxy connected to the daemon, as its client described itself in `hello` (unknown fields null). */
+export interface RunningProxyInfo {
+  name: string;
+  port: number | null;
+  pid: number | null;
+  localhost_url: string | null;
+  studio_url: string | null;
+  tunnel_url: string | null;
+  tunnel_studio_url: string | null;
 }

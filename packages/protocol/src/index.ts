@@ -6,7 +6,12 @@ export { decodeBody, encodeFrame, FrameDecoder, type FrameDecoderOptions } from 
 export { ERROR_CODES, type ErrorCode, ProtocolError } from './errors.js';
 export * from './event-fields.js';
 export * from './events.js';
-export { HEALTH_STATUSES, type HealthReport, type HealthStatus } from './health.js';
+export {
+  HEALTH_STATUSES,
+  type HealthReport,
+  type HealthStatus,
+  type RunningProxyInfo,
+} from './health.js';
 export * from './limits.js';
 export { LIST_METHODS, type ListMethod, listMethod } from './list-methods.js';
 export * from './messages.js';

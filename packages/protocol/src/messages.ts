@@ -21,8 +21,24 @@ export interface HelloMessage {
   client_id?: string;
   /** Free text naming the client software, for logs. */
   client?: string;
+  /** The proxy behind this connection: named in logs and listed among the running proxies. */
   proxy?: string;
+  /** How the proxy describes itself (mcpr's running-proxy fields); all optional. */
+  pid?: number;
+  port?: number;
+  localhost_url?: string;
+  studio_url?: string;
+  tunnel_url?: string;
+  tunnel_studio_url?: string;
 }
+
+/** The optional text fields of `hello` that describe a proxy. */
+export const HELLO_URL_FIELDS = [
+  'localhost_url',
+  'studio_url',
+  'tunnel_url',
+  'tunnel_studio_url',
+] as const;
 
 /** The `hello` of this build: every version it speaks, and what the client says of itself. */
 export function helloMessage(about: Omit<HelloMessage, 'type' | 'versions'>): HelloMessage {
@@ -129,9 +145,14 @@ export function parseClientMessage(
       if (!Array.isArray(msg.versions) || !msg.versions.every((v) => Number.isSafeInteger(v))) {
         throw bad('hello: "versions" must be an array of integers');
       }
-      for (const field of ['client_id', 'client', 'proxy'] as const) {
-        if (msg[field] !== undefined && typeof msg[field] !== 'string') {
+      for (const field of ['client_id', 'client', 'proxy', ...HELLO_URL_FIELDS] as const) {
+        if (msg[field] !== undefined && msg[field] !== null && typeof msg[field] !== 'string') {
           throw bad(`hello: "${field}" must be a string`);
+        }
+      }
+      for (const field of ['pid', 'port'] as const) {
+        if (msg[field] !== undefined && msg[field] !== null && !isCount(msg[field])) {
+          throw bad(`hello: "${field}" must be a non-negative integer`);
         }
       }
       return msg as unknown as HelloMessage;

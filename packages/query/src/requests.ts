@@ -91,6 +91,15 @@ export function querySlow(db: Db, filter: SlowFilter, limit: number): RequestRow
     .all({ ...where.params, limit }) as RequestRowWithId[];
 }
 
+/** How many requests the slow filter finds in its window, and their mean latency. */
+export function countSlow(db: Db, filter: SlowFilter): { calls: number; avg_us: number } {
+  const where = whereClause({ ...filter, minLatencyUs: filter.thresholdUs });
+  const row = db
+    .prepare(`SELECT COUNT(*) AS calls, AVG(latency_us) AS avg_us FROM requests ${where.sql}`)
+    .get(where.params) as { calls: number; avg_us: number | null };
+  return { calls: row.calls, avg_us: row.avg_us ?? 0 };
+}
+
 /** Rows added after `afterId` matching the filter, oldest first (follow mode). */
 export function queryNewRequests(
   db: Db,

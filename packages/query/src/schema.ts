@@ -71,15 +71,8 @@ function describeUpstream(proxy: string, upstreamUrl: string, rows: SnapshotRow[
   };
 }
 
-/**
- * The latest snapshots and a status per upstream. `name` narrows to
- * upstreams whose URL contains it or whose server is called so; a name that
- * matches nothing is reported as one `unknown` upstream.
- */
-export function querySchema(
-  db: Db,
-  filter: { proxy?: string; method?: string; name?: string },
-): SchemaReport {
+/** The latest snapshots of the proxy asked about (all when none), and a status per upstream. */
+export function querySchema(db: Db, filter: { proxy?: string; method?: string }): SchemaReport {
   const where = new Where().when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
   const all = db
     .prepare(
@@ -94,28 +87,9 @@ export function querySchema(
     list.push(row);
     groups.set(key, list);
   }
-  let upstreams = [...groups.values()].map((rows) =>
+  const upstreams = [...groups.values()].map((rows) =>
     describeUpstream((rows[0] as SnapshotRow).proxy, (rows[0] as SnapshotRow).upstream_url, rows),
   );
-  if (filter.name !== undefined) {
-    const name = filter.name;
-    upstreams = upstreams.filter((u) => u.upstream_url.includes(name) || u.server_name === name);
-    if (upstreams.length === 0) {
-      upstreams = [
-        {
-          proxy: filter.proxy ?? null,
-          upstream_url: name,
-          status: 'unknown',
-          server_name: null,
-          server_version: null,
-          protocol_version: null,
-          capabilities: [],
-          methods: [],
-          captured_at: null,
-        },
-      ];
-    }
-  }
   const chosen = new Set(upstreams.map((u) => JSON.stringify([u.proxy, u.upstream_url])));
   const snapshots = all.filter(
     (row) =>
@@ -153,18 +127,23 @@ export function querySchemaChanges(
     .all({ ...where.params, limit }) as ChangeRow[];
 }
 
+/** A captured tool and its use in the window: mcpr's keys (tool_name .. last_called_at), then ours. */
 export interface ToolUsageRow {
+  tool_name: string;
+  /** The tool's description in the tools/list snapshot, or null. */
+  description: string | null;
+  calls: number;
+  /** Calls whose status is `error` (timeouts are not errors here, as in mcpr). */
+  errors: number;
+  /** The last call inside the window, or null. */
+  last_called_at: number | null;
   proxy: string;
   upstream_url: string;
-  tool: string;
-  calls: number;
-  errors: number;
-  last_called_at: number | null;
 }
 
 /**
- * Every tool of each proxy's captured tools/list with its calls and errors
- * in the window and its last call ever; unused tools first, per proxy.
+ * Every tool of each proxy's captured tools/list with its calls, errors and
+ * last call in the window; unused tools first, per proxy.
  */
 export function queryUnusedTools(
   db: Db,
@@ -181,47 +160,60 @@ export function queryUnusedTools(
   const usage = countToolCalls(
     db,
     lists.map((l) => l.proxy),
-    lists.flatMap((l) => toolNames(l.payload)),
+    lists.flatMap((l) => listedTools(l.payload).map((t) => t.name)),
     filter.sinceMs,
   );
   const lastCall = db.prepare(
-    'SELECT MAX(ts) AS last_called_at FROM requests WHERE tool = @tool AND proxy = @proxy',
+    'SELECT MAX(ts) AS last_called_at FROM requests WHERE tool = @tool AND ts >= @since AND proxy = @proxy',
   );
   const rows: ToolUsageRow[] = [];
   for (const list of lists) {
-    for (const name of toolNames(list.payload)) {
+    for (const { name, description } of listedTools(list.payload)) {
       const counted = usage.get(JSON.stringify([list.proxy, name])) ?? { calls: 0, errors: 0 };
-      const last = lastCall.get({ tool: name, proxy: list.proxy }) as {
-        last_called_at: number | null;
-      };
+      const last =
+        counted.calls === 0
+          ? { last_called_at: null }
+          : (lastCall.get({ tool: name, proxy: list.proxy, since: filter.sinceMs }) as {
+              last_called_at: number | null;
+            });
       rows.push({
-        proxy: list.proxy,
-        upstream_url: list.upstream_url,
-        tool: name,
+        tool_name: name,
+        description,
         calls: counted.calls,
         errors: counted.errors,
         last_called_at: last.last_called_at,
+        proxy: list.proxy,
+        upstream_url: list.upstream_url,
       });
     }
   }
   return rows.sort(
-    (a, b) => a.proxy.localeCompare(b.proxy) || a.calls - b.calls || a.tool.localeCompare(b.tool),
+    (a, b) =>
+      a.proxy.localeCompare(b.proxy) || a.calls - b.calls || a.tool_name.localeCompare(b.tool_name),
   );
 }
 
-function toolNames(payload: string): string[] {
+/** The tools a tools/list snapshot names, with their descriptions. */
+export function listedTools(payload: string): { name: string; description: string | null }[] {
   const tools = parseJson(payload).tools;
   if (!Array.isArray(tools)) return [];
-  return tools
-    .map((item) => (item as Record<string, unknown> | null)?.name)
-    .filter((name): name is string => typeof name === 'string');
+  return tools.flatMap((item) => {
+    const tool = (item ?? {}) as Record<string, unknown>;
+    if (typeof tool.name !== 'string') return [];
+    return [
+      {
+        name: tool.name,
+        description: typeof tool.description === 'string' ? tool.description : null,
+      },
+    ];
+  });
 }
 
 /** Above this many rowids in the window, count with SQL instead of in memory. */
 const MAX_ROWID_SPAN = 16_000_000;
 
 /**
- * Calls and errors per (proxy, tool) in the window, keyed by
+ * Calls and errors (status `error`) per (proxy, tool) in the window, keyed by
  * JSON [proxy, tool]. No index of the schema covers tool, proxy and status
  * together, and looking each call row up costs a second per million rows. So
  * the row ids come from three covering index scans instead, (proxy, ts),
@@ -246,7 +238,7 @@ export function countToolCalls(
     .pluck();
   const failed = db
     .prepare(
-      "SELECT rowid FROM requests INDEXED BY idx_requests_status WHERE status IN ('error', 'timeout') AND ts >= ?",
+      "SELECT rowid FROM requests INDEXED BY idx_requests_status WHERE status = 'error' AND ts >= ?",
     )
     .pluck();
   const proxyRows = proxyList.map((proxy) => byProxy.all(proxy, sinceMs) as number[]);
@@ -295,7 +287,7 @@ export function countToolCallsBySql(
 ): Map<string, { calls: number; errors: number }> {
   const rows = db
     .prepare(
-      `SELECT proxy, tool, COUNT(*) AS calls, SUM(status <> 'ok') AS errors
+      `SELECT proxy, tool, COUNT(*) AS calls, SUM(status = 'error') AS errors
        FROM requests INDEXED BY idx_requests_tool
        WHERE tool IS NOT NULL AND ts >= @since
        GROUP BY tool, proxy`,

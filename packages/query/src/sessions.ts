@@ -36,8 +36,9 @@ function withBooleans(row: SessionRow): SessionRow {
 export interface SessionsFilter {
   proxy?: string;
   active?: boolean;
-  /** Matches client_name or client_platform. */
+  /** Matches client_name (as mcpr does). */
   client?: string;
+  /** Sessions started at or after this time (mcpr's rule). */
   sinceMs?: number;
 }
 
@@ -55,10 +56,8 @@ export function querySessions(
       'ended_at IS NULL AND last_seen_at >= @active_since',
       () => ({}),
     )
-    .when(filter.client, '(client_name = @client OR client_platform = @client)', (client) => ({
-      client,
-    }))
-    .when(filter.sinceMs, 'last_seen_at >= @since', (since) => ({ since }));
+    .when(filter.client, 'client_name = @client', (client) => ({ client }))
+    .when(filter.sinceMs, 'started_at >= @since', (since) => ({ since }));
   const rows = db
     .prepare(
       `SELECT ${SESSION_COLUMNS} FROM sessions ${where.sql} ORDER BY last_seen_at DESC, session_id LIMIT @limit`,
@@ -128,19 +127,22 @@ export interface ClientRow {
   last_seen: number;
 }
 
-/** Sessions grouped by client name, version and platform; most calls first. */
+/**
+ * Sessions started in the window, grouped by client name, version and
+ * platform; most calls first. `error_pct` is unrounded, as in mcpr.
+ */
 export function queryClients(db: Db, filter: { proxy?: string; sinceMs?: number }): ClientRow[] {
   const where = new Where()
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }))
-    .when(filter.sinceMs, 'last_seen_at >= @since', (since) => ({ since }));
+    .when(filter.sinceMs, 'started_at >= @since', (since) => ({ since }));
   return db
     .prepare(
       `SELECT client_name, client_version, client_platform,
               COUNT(*) AS sessions,
               SUM(total_calls) AS total_calls,
               SUM(total_errors) AS total_errors,
-              ROUND(CASE WHEN SUM(total_calls) = 0 THEN 0.0
-                         ELSE 100.0 * SUM(total_errors) / SUM(total_calls) END, 2) AS error_pct,
+              CASE WHEN SUM(total_calls) = 0 THEN 0.0
+                   ELSE 100.0 * SUM(total_errors) / SUM(total_calls) END AS error_pct,
               MIN(started_at) AS first_seen,
               MAX(last_seen_at) AS last_seen
        FROM sessions ${where.sql}

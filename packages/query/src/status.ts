@@ -1,8 +1,10 @@
 // The `status` report: per-tool statistics (tool-stats.ts) over a window,
-// with the totals, calls per minute and session counts around them. The
-// tool statistics are read in one transaction, so their statements all see
-// the same snapshot whatever the daemon commits meanwhile.
+// with the totals and session counts around them, in mcpr's JSON (its keys
+// first, in its order, with its meanings) and ours beside it. The tool
+// statistics are read in one transaction, so their statements all see the
+// same snapshot whatever the daemon commits meanwhile.
 
+import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
 import { ACTIVE_WINDOW_MS } from './sessions.js';
 import { type ToolStatsRow, toolStats } from './tool-stats.js';
@@ -10,52 +12,80 @@ import { Where } from './where.js';
 
 export type { ToolStatsRow } from './tool-stats.js';
 
+/** mcpr counts the sessions started in a window up to this many. */
+export const STATUS_SESSIONS_CAP = 1000;
+
 export interface StatusReport {
+  /** The proxy asked about, or null for all. */
+  proxy: string | null;
+  /** The window as it was given (`1h`). */
+  since: string;
+  total_requests: number;
+  /** The share of requests whose status is not `ok`, in percent, unrounded. */
+  error_pct: number;
+  /** Sessions not ended and seen in the last five minutes. */
+  active_sessions: number;
+  /** Sessions started in the window, counted up to STATUS_SESSIONS_CAP. */
+  total_sessions: number;
+  running_proxies: RunningProxyInfo[];
+  tools: ToolStatsRow[];
+  /** Ours: the window's start and length, and its rate. */
   since_ms: number;
   window_ms: number;
-  total_calls: number;
-  error_pct: number;
   calls_per_minute: number;
-  total_sessions: number;
-  active_sessions: number;
-  tools: ToolStatsRow[];
+  /** Ours: requests whose status is not `ok`. */
+  total_errors: number;
+  /** Ours: sessions seen in the window, started in it or before. */
+  sessions_seen: number;
 }
 
-export function queryStatus(
-  db: Db,
-  filter: { proxy?: string; sinceMs: number },
-  nowMs: number,
-): StatusReport {
+export interface StatusFilter {
+  proxy?: string;
+  sinceMs: number;
+  /** The window as the caller named it, echoed as `since` (default: its length in ms, `3600000ms`). */
+  since?: string;
+  /** The proxies connected now, when the caller could ask the daemon. */
+  runningProxies?: RunningProxyInfo[];
+}
+
+export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): StatusReport {
   const where = new Where()
     .add('ts >= @since', { since: filter.sinceMs })
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
   // One snapshot: the ranks asked for in the second statement are those of
   // the counts in the first, whatever the daemon commits in between.
   const tools = db.transaction(() => toolStats(db, where))();
-  const totalCalls = tools.reduce((sum, row) => sum + row.calls, 0);
+  const totalRequests = tools.reduce((sum, row) => sum + row.calls, 0);
   const errors = tools.reduce((sum, row) => sum + row.errors, 0);
-  const sessionWhere = new Where()
-    .add('last_seen_at >= @since', { since: filter.sinceMs })
-    .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
-  const sessions = db
+  const byProxy = new Where().when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
+  const and = byProxy.sql ? `${byProxy.sql} AND` : 'WHERE';
+  const started = db
     .prepare(
-      `SELECT COUNT(*) AS total,
-              COALESCE(SUM(ended_at IS NULL AND last_seen_at >= @active_since), 0) AS active
-       FROM sessions ${sessionWhere.sql}`,
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sessions ${and} started_at >= @since LIMIT @cap)`,
     )
-    .get({ ...sessionWhere.params, active_since: nowMs - ACTIVE_WINDOW_MS }) as {
-    total: number;
-    active: number;
-  };
+    .get({ ...byProxy.params, since: filter.sinceMs, cap: STATUS_SESSIONS_CAP }) as { n: number };
+  const seen = db
+    .prepare(`SELECT COUNT(*) AS n FROM sessions ${and} last_seen_at >= @since`)
+    .get({ ...byProxy.params, since: filter.sinceMs }) as { n: number };
+  const active = db
+    .prepare(
+      `SELECT COUNT(*) AS n FROM sessions ${and} ended_at IS NULL AND last_seen_at >= @active_since`,
+    )
+    .get({ ...byProxy.params, active_since: nowMs - ACTIVE_WINDOW_MS }) as { n: number };
   const windowMs = Math.max(1, nowMs - filter.sinceMs);
   return {
+    proxy: filter.proxy ?? null,
+    since: filter.since ?? `${nowMs - filter.sinceMs}ms`,
+    total_requests: totalRequests,
+    error_pct: totalRequests === 0 ? 0 : (100 * errors) / totalRequests,
+    active_sessions: active.n,
+    total_sessions: started.n,
+    running_proxies: filter.runningProxies ?? [],
+    tools,
     since_ms: filter.sinceMs,
     window_ms: windowMs,
-    total_calls: totalCalls,
-    error_pct: totalCalls === 0 ? 0 : Math.round((10_000 * errors) / totalCalls) / 100,
-    calls_per_minute: Math.round((100 * totalCalls * 60_000) / windowMs) / 100,
-    total_sessions: sessions.total,
-    active_sessions: sessions.active,
-    tools,
+    calls_per_minute: Math.round((100 * totalRequests * 60_000) / windowMs) / 100,
+    total_errors: errors,
+    sessions_seen: seen.n,
   };
 }

@@ -17,24 +17,29 @@ import type { Db } from './connection.js';
 import { bucketStartUs, LATENCY_BUCKETS, latencyBucket, tallyLabels } from './label-tally.js';
 import type { Where } from './where.js';
 
+/** One label's statistics: mcpr's keys (label .. total_bytes_out) and ours beside them. */
 export interface ToolStatsRow {
   /** The tool name, or `<method>` for requests without a tool. */
-  tool: string;
+  label: string;
   calls: number;
+  /** The mean latency, unrounded (mcpr's AVG). */
   avg_us: number;
   min_us: number;
   max_us: number;
+  /** Requests whose status is not `ok` (timeouts included). */
   errors: number;
   p50_us: number;
+  p90_us: number;
   p95_us: number;
   p99_us: number;
+  /** The share of requests whose status is not `ok`, in percent, unrounded. */
   error_pct: number;
   total_bytes_in: number;
   total_bytes_out: number;
 }
 
-/** The percentiles reported: p50_us, p95_us and p99_us. */
-const PERCENTILES = [50, 95, 99];
+/** The percentiles reported: p50_us, p90_us, p95_us and p99_us. */
+const PERCENTILES = [50, 90, 95, 99];
 
 /** Nearest-rank position (1-based) of percentile p among n values. */
 function nearestRank(p: number, n: number): number {
@@ -43,7 +48,7 @@ function nearestRank(p: number, n: number): number {
 
 const LABEL = `COALESCE(tool, '<' || method || '>')`;
 
-type ToolTotals = Omit<ToolStatsRow, 'tool' | 'p50_us' | 'p95_us' | 'p99_us'> & {
+type ToolTotals = Omit<ToolStatsRow, 'label' | 'p50_us' | 'p90_us' | 'p95_us' | 'p99_us'> & {
   label: string;
   label_hex: string;
 };
@@ -114,27 +119,27 @@ function toolStatsTallied(db: Db, where: Where): ToolStatsRow[] | null {
   // Every rank was counted in the same snapshot, so each is found; should
   // one not be, the plain SQL answers rather than a report with holes.
   if (percentiles.some((found) => found.includes(undefined))) return null;
-  // Averages and percentages rounded by SQLite itself, as AVG and ROUND
-  // round them in the plain SQL.
+  // Averages and percentages computed by SQLite itself, as AVG and the
+  // division compute them in the plain SQL (and in mcpr's), to the last bit.
   const rounded = db.prepare(
-    `SELECT CAST(ROUND(@sum * 1.0 / @calls) AS INTEGER) AS avg_us,
-            ROUND(100.0 * @errors / @calls, 2) AS error_pct`,
+    `SELECT @sum * 1.0 / @calls AS avg_us, 100.0 * @errors / @calls AS error_pct`,
   );
   const rows = tallies.map((totals, i) => {
-    const [p50, p95, p99] = percentiles[i] ?? [];
+    const [p50, p90, p95, p99] = percentiles[i] ?? [];
     const { avg_us, error_pct } = rounded.get({
       sum: asSqlInteger(totals.latencySum.value),
       calls: totals.calls,
       errors: totals.errors,
     }) as { avg_us: number; error_pct: number };
     return {
-      tool: totals.label,
+      label: totals.label,
       calls: totals.calls,
       avg_us,
       min_us: totals.minUs,
       max_us: totals.maxUs,
       errors: totals.errors,
       p50_us: p50 as number,
+      p90_us: p90 as number,
       p95_us: p95 as number,
       p99_us: p99 as number,
       error_pct,
@@ -142,7 +147,7 @@ function toolStatsTallied(db: Db, where: Where): ToolStatsRow[] | null {
       total_bytes_out: Number(totals.bytesOutSum.value),
     };
   });
-  return rows.sort((a, b) => b.calls - a.calls || byUtf8(a.tool, b.tool));
+  return rows.sort((a, b) => b.calls - a.calls || byUtf8(a.label, b.label));
 }
 
 const INT64_MAX = 2n ** 63n - 1n;
@@ -159,11 +164,11 @@ function toolStatsInSql(db: Db, where: Where): ToolStatsRow[] {
       `SELECT ${LABEL} AS label,
               hex(${LABEL}) AS label_hex,
               COUNT(*) AS calls,
-              CAST(ROUND(AVG(latency_us)) AS INTEGER) AS avg_us,
+              AVG(latency_us) AS avg_us,
               MIN(latency_us) AS min_us,
               MAX(latency_us) AS max_us,
               SUM(status <> 'ok') AS errors,
-              ROUND(100.0 * SUM(status <> 'ok') / COUNT(*), 2) AS error_pct,
+              100.0 * SUM(status <> 'ok') / COUNT(*) AS error_pct,
               COALESCE(SUM(bytes_in), 0) AS total_bytes_in,
               COALESCE(SUM(bytes_out), 0) AS total_bytes_out
        FROM requests ${where.sql}
@@ -196,13 +201,14 @@ function toolStatsInSql(db: Db, where: Where): ToolStatsRow[] {
   const at = (row: ToolTotals, p: number) =>
     latencyAt.get(`${nearestRank(p, row.calls)}:${row.label_hex}`) as number;
   return totals.map((row) => ({
-    tool: row.label,
+    label: row.label,
     calls: row.calls,
     avg_us: row.avg_us,
     min_us: row.min_us,
     max_us: row.max_us,
     errors: row.errors,
     p50_us: at(row, 50),
+    p90_us: at(row, 90),
     p95_us: at(row, 95),
     p99_us: at(row, 99),
     error_pct: row.error_pct,

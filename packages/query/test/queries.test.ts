@@ -141,11 +141,12 @@ describe('sessions and clients', () => {
         (r) => r.session_id,
       ),
     ).toEqual(['alpha-1']);
+    // --client matches the client's name only, as mcpr's does: not its platform.
     expect(
       querySessions(db, { sinceMs: NOW - 3_600_000, client: 'cursor' }, 50, NOW).map(
         (r) => r.session_id,
       ),
-    ).toEqual(['alpha-2']);
+    ).toEqual([]);
     expect(
       querySessions(db, { sinceMs: NOW - 3_600_000, client: 'Cursor' }, 50, NOW).map(
         (r) => r.session_id,
@@ -181,7 +182,7 @@ describe('sessions and clients', () => {
         sessions: 3,
         total_calls: 3,
         total_errors: 1,
-        error_pct: 33.33,
+        error_pct: 100 / 3,
         first_seen: NOW - 3 * 86_400_000,
         last_seen: NOW - MIN,
       },
@@ -212,16 +213,17 @@ describe('status', () => {
     events.push(req({ ts: NOW - 2 * 3_600_000, latency_us: 99_999 }));
     const report = queryStatus(
       read(buildStore([session('alpha-1'), ...events])),
-      { sinceMs: NOW - 3_600_000 },
+      { sinceMs: NOW - 3_600_000, since: '1h' },
       NOW,
     );
-    const byTool = Object.fromEntries(report.tools.map((t) => [t.tool, t]));
+    const byTool = Object.fromEntries(report.tools.map((t) => [t.label, t]));
     expect(byTool.search).toMatchObject({
       calls: 10,
       min_us: 1,
       max_us: 10,
-      avg_us: 6,
+      avg_us: 5.5,
       p50_us: 5,
+      p90_us: 9,
       p95_us: 10,
       p99_us: 10,
       error_pct: 20,
@@ -232,16 +234,20 @@ describe('status', () => {
     expect(byTool.hundred).toMatchObject({
       calls: 100,
       p50_us: 50,
+      p90_us: 90,
       p95_us: 95,
       p99_us: 99,
       max_us: 100,
     });
     expect(byTool['<initialize>']).toMatchObject({ calls: 1, p50_us: 7, p95_us: 7, p99_us: 7 });
     expect(report).toMatchObject({
-      total_calls: 111,
-      error_pct: 1.8,
+      proxy: null,
+      since: '1h',
+      total_requests: 111,
+      error_pct: 200 / 111,
       total_sessions: 1,
       active_sessions: 1,
+      running_proxies: [],
     });
     expect(report.calls_per_minute).toBeCloseTo(111 / 60, 2);
   });
@@ -280,15 +286,16 @@ describe('status', () => {
       }
       const nearest = (sorted: number[], p: number) =>
         sorted[Math.max(1, Math.ceil((p * sorted.length) / 100)) - 1];
-      expect(report.total_calls).toBe(inWindow.length);
-      expect(report.tools.map((t) => t.tool).sort()).toEqual([...byLabel.keys()].sort());
+      expect(report.total_requests).toBe(inWindow.length);
+      expect(report.tools.map((t) => t.label).sort()).toEqual([...byLabel.keys()].sort());
       for (const row of report.tools) {
-        const sorted = (byLabel.get(row.tool) ?? []).sort((a, b) => a - b);
+        const sorted = (byLabel.get(row.label) ?? []).sort((a, b) => a - b);
         expect(row).toMatchObject({
           calls: sorted.length,
           min_us: sorted[0],
           max_us: sorted[sorted.length - 1],
           p50_us: nearest(sorted, 50),
+          p90_us: nearest(sorted, 90),
           p95_us: nearest(sorted, 95),
           p99_us: nearest(sorted, 99),
         });
@@ -322,16 +329,16 @@ describe('status', () => {
     const oracle = (db: Database.Database, sinceMs: number) => {
       const rows = db
         .prepare(
-          `SELECT ${label} AS tool, COUNT(*) AS calls,
-                  CAST(ROUND(AVG(latency_us)) AS INTEGER) AS avg_us,
+          `SELECT ${label} AS label, COUNT(*) AS calls,
+                  AVG(latency_us) AS avg_us,
                   MIN(latency_us) AS min_us, MAX(latency_us) AS max_us,
                   SUM(status <> 'ok') AS errors,
-                  ROUND(100.0 * SUM(status <> 'ok') / COUNT(*), 2) AS error_pct,
+                  100.0 * SUM(status <> 'ok') / COUNT(*) AS error_pct,
                   COALESCE(SUM(bytes_in), 0) AS total_bytes_in,
                   COALESCE(SUM(bytes_out), 0) AS total_bytes_out
-           FROM requests WHERE ts >= ? GROUP BY tool ORDER BY calls DESC, tool`,
+           FROM requests WHERE ts >= ? GROUP BY label ORDER BY calls DESC, label`,
         )
-        .all(sinceMs) as { tool: string; calls: number }[];
+        .all(sinceMs) as { label: string; calls: number }[];
       const nth = db.prepare(
         `SELECT latency_us FROM requests WHERE ts >= ? AND ${label} = ?
          ORDER BY latency_us LIMIT 1 OFFSET ?`,
@@ -345,9 +352,10 @@ describe('status', () => {
         >;
         return {
           ...head,
-          p50_us: at(row.tool, 50, row.calls),
-          p95_us: at(row.tool, 95, row.calls),
-          p99_us: at(row.tool, 99, row.calls),
+          p50_us: at(row.label, 50, row.calls),
+          p90_us: at(row.label, 90, row.calls),
+          p95_us: at(row.label, 95, row.calls),
+          p99_us: at(row.label, 99, row.calls),
           error_pct,
           total_bytes_in,
           total_bytes_out,
@@ -386,7 +394,7 @@ describe('status', () => {
     edit.close();
     const report = queryStatus(read(file), { sinceMs: NOW - 3_600_000 }, NOW);
     expect(
-      report.tools.map((t) => [t.tool, t.calls, t.min_us, t.p50_us, t.p95_us, t.max_us]),
+      report.tools.map((t) => [t.label, t.calls, t.min_us, t.p50_us, t.p95_us, t.max_us]),
     ).toEqual([
       ['\ufffdA', 20, 100, 109, 118, 119],
       ['\ufffdA', 10, 1, 5, 10, 10],
@@ -406,19 +414,24 @@ describe('status', () => {
     );
     expect(report.tools).toHaveLength(1100);
     expect(report.tools[0]).toMatchObject({
-      tool: 'tool-7',
+      label: 'tool-7',
       calls: 2,
       min_us: 7,
       max_us: 10_000,
       p50_us: 7,
       p99_us: 10_000,
     });
-    expect(report.tools[1]).toMatchObject({ tool: 'tool-0', calls: 1, error_pct: 100 });
+    expect(report.tools[1]).toMatchObject({ label: 'tool-0', calls: 1, error_pct: 100 });
   });
 
   it('reports zeros for an empty window', () => {
     const report = queryStatus(read(buildStore([])), { sinceMs: NOW - 3_600_000 }, NOW);
-    expect(report).toMatchObject({ total_calls: 0, error_pct: 0, tools: [], total_sessions: 0 });
+    expect(report).toMatchObject({
+      total_requests: 0,
+      error_pct: 0,
+      tools: [],
+      total_sessions: 0,
+    });
   });
 });
 
@@ -474,12 +487,6 @@ describe('schema', () => {
       methods: ['initialize', 'tools/list'],
     });
     expect(report.snapshots).toHaveLength(4);
-    expect(querySchema(db, { name: 'alpha-server' }).upstreams.map((u) => u.upstream_url)).toEqual([
-      'http://up-a',
-    ]);
-    expect(querySchema(db, { name: 'nowhere' }).upstreams).toMatchObject([
-      { upstream_url: 'nowhere', status: 'unknown' },
-    ]);
     expect(querySchema(db, { method: 'initialize' }).snapshots.map((s) => s.method)).toEqual([
       'initialize',
       'initialize',
@@ -532,7 +539,7 @@ describe('schema', () => {
   it('reads unused tools from each proxy’s own tools/list, unused first', () => {
     const db = read(file());
     const rows = queryUnusedTools(db, { sinceMs: NOW - 86_400_000 });
-    expect(rows.map((r) => [r.proxy, r.tool, r.calls, r.errors])).toEqual([
+    expect(rows.map((r) => [r.proxy, r.tool_name, r.calls, r.errors])).toEqual([
       ['p1', 'idle', 0, 0],
       ['p1', 'new', 0, 0],
       ['p1', 'search', 2, 1],
@@ -540,7 +547,7 @@ describe('schema', () => {
       ['p2', 'only_b', 0, 0],
     ]);
     expect(rows[2]?.last_called_at).toBe(NOW - MIN);
-    expect(queryUnusedTools(db, { sinceMs: 0, proxy: 'p2' }).map((r) => r.tool)).toEqual([
+    expect(queryUnusedTools(db, { sinceMs: 0, proxy: 'p2' }).map((r) => r.tool_name)).toEqual([
       'only_b',
     ]);
   });

@@ -1,44 +1,51 @@
 // Time windows (`30s`, `15m`, `1h`, `7d`, `2w`) and latency thresholds
-// (`200us`, `500ms`, `1s`), as mcpr's CLI takes them. Parsing is strict: a
-// typo is an error that says what is accepted, never a silent default.
+// (`200us`, `500ms`, `1s`), as mcpr's CLI takes them: any of us, ms, s, m,
+// h, d, w for both, either micro sign, a space before the unit, a leading
+// `+`, and decimals (`1.5h`) besides. Parsing is strict: a typo or a
+// negative value is an error that says what is accepted, never a silent
+// default.
 
 import { UsageError } from './usage-error.js';
 
-const WINDOW_UNITS_MS: Record<string, number> = {
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
-const THRESHOLD_UNITS_US: Record<string, number> = {
+/** Microseconds per unit; both micro signs (Greek mu and the micro sign) read as micro. */
+const UNIT_US: Record<string, number> = {
   us: 1,
-  µs: 1,
+  '\u03bcs': 1,
+  '\u00b5s': 1,
   ms: 1000,
   s: 1_000_000,
+  m: 60_000_000,
+  h: 3_600_000_000,
+  d: 86_400_000_000,
+  w: 604_800_000_000,
 };
+
+/** A number, optionally signed, a space or none, and a unit (`1.5h`, `+500 ms`, `200µs`). */
+const DURATION = /^([+-]?)(\d+(?:\.\d+)?)\s*([a-zA-Z\u03bc\u00b5]+)$/;
+
+/** A duration in any of mcpr's units, in microseconds; `what` names it in the error. */
+function parseDurationUs(text: string, flag: string, what: string, examples: string): number {
+  const match = DURATION.exec(text.trim());
+  const perUnit = match ? UNIT_US[(match[3] as string).toLowerCase()] : undefined;
+  if (!match || perUnit === undefined) {
+    throw new UsageError(
+      `${flag}: "${text}" is not ${what}; use a number and us, ms, s, m, h, d or w (e.g. ${examples})`,
+    );
+  }
+  if (match[1] === '-') {
+    throw new UsageError(`${flag}: "${text}" is negative; give ${what} of zero or more`);
+  }
+  return Number(match[2]) * perUnit;
+}
 
 /** A window such as `1h` in milliseconds. */
 export function parseWindowMs(text: string, flag = '--since'): number {
-  const match = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/.exec(text.trim());
-  if (!match) {
-    throw new UsageError(
-      `${flag}: "${text}" is not a duration; use a number and s, m, h, d or w (e.g. 30s, 15m, 1h, 7d, 2w)`,
-    );
-  }
-  return Math.round(Number(match[1]) * (WINDOW_UNITS_MS[match[2] as string] as number));
+  return Math.round(parseDurationUs(text, flag, 'a duration', '30s, 15m, 1h, 7d, 2w') / 1000);
 }
 
 /** A latency threshold such as `500ms` in microseconds. */
 export function parseThresholdUs(text: string, flag = '--threshold'): number {
-  const match = /^(\d+(?:\.\d+)?)(us|µs|ms|s)$/.exec(text.trim());
-  if (!match) {
-    throw new UsageError(
-      `${flag}: "${text}" is not a latency; use a number and us, ms or s (e.g. 200us, 500ms, 1s)`,
-    );
-  }
-  return Math.round(Number(match[1]) * (THRESHOLD_UNITS_US[match[2] as string] as number));
+  return Math.round(parseDurationUs(text, flag, 'a latency', '200us, 500ms, 1s'));
 }
 
 /**
@@ -46,7 +53,7 @@ export function parseThresholdUs(text: string, flag = '--threshold'): number {
  * an ISO date or date-time (`2026-01-31`, `2026-01-31T12:00:00Z`).
  */
 export function parseCutoffMs(text: string, nowMs: number, flag = '--before'): number {
-  if (/^\d+(?:\.\d+)?[smhdw]$/.test(text.trim())) return nowMs - parseWindowMs(text, flag);
+  if (DURATION.test(text.trim())) return nowMs - parseWindowMs(text, flag);
   if (/^\d{4}-\d{2}-\d{2}/.test(text.trim())) {
     const ms = Date.parse(text.trim());
     if (Number.isFinite(ms)) return ms;

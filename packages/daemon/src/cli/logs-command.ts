@@ -3,8 +3,8 @@
 // than the timestamp so rows that share a millisecond are neither missed
 // nor repeated.
 
-import { REQUEST_STATUSES } from '@mcpr-store/protocol/fields';
 import {
+  countSlow,
   type Db,
   type LogsFilter,
   lastRequestId,
@@ -19,7 +19,6 @@ import { booleanFlag, integerFlag, stringFlag } from './flags.js';
 import { formatLatency, jsonLines } from './format.js';
 import { openQueryDb, queryFlags, sinceMs, write } from './query-command.js';
 import { FOLLOW_MIN_WIDTHS, renderRequests, requestColumns } from './request-table.js';
-import { UsageError } from './usage-error.js';
 
 const FOLLOW_POLL_MS = 500;
 
@@ -61,9 +60,9 @@ Examples:
   mcpr-store slow --threshold 2s --since 7d --proxy edge
 `;
 
-function print(rows: RequestRowWithId[], json: boolean): void {
+function print(rows: RequestRowWithId[], json: boolean, withSize = false): void {
   if (rows.length === 0) return;
-  write(json ? jsonLines(rows.map(publicRow)) : renderRequests(rows));
+  write(json ? jsonLines(rows.map(publicRow)) : renderRequests(rows, { withSize }));
 }
 
 /**
@@ -150,24 +149,17 @@ export async function runLogs(argv: string[]): Promise<number> {
     status: stringFlag(flags, 'status'),
     errorCode: stringFlag(flags, 'error-code'),
   };
-  if (
-    filter.status !== undefined &&
-    !(REQUEST_STATUSES as readonly string[]).includes(filter.status)
-  ) {
-    throw new UsageError(
-      `--status: "${filter.status}" is not a status; use ${REQUEST_STATUSES.slice(0, -1).join(', ')} or ${REQUEST_STATUSES.at(-1)}`,
-    );
-  }
-  const tail = integerFlag(flags, 'tail', 50, 1);
+  const tail = integerFlag(flags, 'tail', 50, 0);
   const json = booleanFlag(flags, 'json');
   const { db } = openQueryDb(flags);
   const startId = lastRequestId(db);
   const rows = queryLogs(db, filter, tail);
   if (booleanFlag(flags, 'follow')) {
-    return follow(db, filter, [...rows].reverse(), startId, json);
+    // The first batch newest first, as mcpr prints it; new rows then follow as they come.
+    return follow(db, filter, rows, startId, json);
   }
   db.close();
-  if (rows.length === 0 && !json) {
+  if (rows.length === 0 && !json && tail > 0) {
     const filtered = [
       filter.proxy,
       filter.tool,
@@ -205,7 +197,7 @@ export async function runSlow(argv: string[]): Promise<number> {
     tool: stringFlag(flags, 'tool'),
     thresholdUs,
   };
-  const limit = integerFlag(flags, 'limit', 20, 1);
+  const limit = integerFlag(flags, 'limit', 20, 0);
   const json = booleanFlag(flags, 'json');
   const { db } = openQueryDb(flags);
   const startId = lastRequestId(db);
@@ -213,12 +205,24 @@ export async function runSlow(argv: string[]): Promise<number> {
   if (booleanFlag(flags, 'follow')) {
     return follow(db, { ...filter, minLatencyUs: thresholdUs }, rows, startId, json);
   }
+  const above = json || limit === 0 ? null : countSlow(db, filter);
   db.close();
-  if (rows.length === 0 && !json) {
+  if (json) {
+    print(rows, json);
+    return 0;
+  }
+  if (limit === 0) return 0;
+  write(`TOP SLOW CALLS — ${filter.proxy ?? 'all proxies'} — last ${window}\n`);
+  if (rows.length === 0) {
     process.stderr.write(
       `no requests at or above ${formatLatency(thresholdUs)} in the last ${window}; lower --threshold or widen --since\n`,
     );
   }
-  print(rows, json);
+  print(rows, json, true);
+  if (above !== null) {
+    write(
+      `${above.calls} calls above threshold${above.calls > 0 ? ` (avg ${formatLatency(above.avg_us)})` : ''}\n`,
+    );
+  }
   return 0;
 }

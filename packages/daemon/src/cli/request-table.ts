@@ -24,11 +24,16 @@ export const FOLLOW_MIN_WIDTHS = {
   SESSION: 14,
   IN: 8,
   OUT: 8,
+  SIZE: 8,
+  ERR: 7,
   ERROR: 5,
 } as const;
 
-/** The columns of a request table; `perSession` leaves out proxy and session. */
-export function requestColumns(perSession = false): Column[] {
+/**
+ * The columns of a request table; `perSession` leaves out proxy and session,
+ * `withSize` adds SIZE (request and response bytes together), as `slow` shows.
+ */
+export function requestColumns(perSession = false, withSize = false): Column[] {
   const wide = !perSession;
   return [
     { header: `TIME (${timeZoneLabel()})` },
@@ -36,9 +41,11 @@ export function requestColumns(perSession = false): Column[] {
     { header: 'TOOL/METHOD' },
     { header: 'STATUS' },
     { header: 'LATENCY', align: 'right' as const },
+    ...(withSize ? [{ header: 'SIZE', align: 'right' as const }] : []),
     ...(wide ? [{ header: 'SESSION' }] : []),
     { header: 'IN', align: 'right' as const },
     { header: 'OUT', align: 'right' as const },
+    { header: 'ERR' },
     { header: 'ERROR' },
   ];
 }
@@ -46,25 +53,34 @@ export function requestColumns(perSession = false): Column[] {
 /** `widths` and `fixed`: see renderTable; for a table printed in parts. */
 export function renderRequests(
   rows: RequestRow[],
-  options: { perSession?: boolean; widths?: number[]; fixed?: boolean } = {},
+  options: { perSession?: boolean; withSize?: boolean; widths?: number[]; fixed?: boolean } = {},
 ): string {
   const colour = colourEnabled();
   const wide = !options.perSession;
   const sessions = shortIds(rows.flatMap((r) => (r.session_id ? [r.session_id] : [])));
   return renderTable(
-    requestColumns(options.perSession),
+    requestColumns(options.perSession, options.withSize),
     rows.map((r) => [
       formatLocalTime(r.ts),
       ...(wide ? [r.proxy] : []),
       r.tool ?? r.method,
       formatStatus(r.status, colour),
       formatLatency(r.latency_us),
+      ...(options.withSize ? [formatBytes(sizeOf(r))] : []),
       ...(wide ? [r.session_id ? (sessions.get(r.session_id) as string) : '-'] : []),
       formatBytes(r.bytes_in),
       formatBytes(r.bytes_out),
-      [r.error_code, r.error_msg].filter(Boolean).join(' ').slice(0, 80),
+      r.error_code ?? '',
+      (r.error_msg ?? '').slice(0, 80),
     ]),
     options.widths,
     options.fixed,
   );
+}
+
+/** A request's bytes both ways; null when neither was measured. */
+function sizeOf(r: RequestRow): number | null {
+  return r.bytes_in === null && r.bytes_out === null
+    ? null
+    : (r.bytes_in ?? 0) + (r.bytes_out ?? 0);
 }

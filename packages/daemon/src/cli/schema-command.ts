@@ -10,14 +10,16 @@ import { formatLocalTime, formatTime, renderTable, timeZoneLabel } from './forma
 import { ask, printJson, queryFlags, write } from './query-command.js';
 import { UsageError } from './usage-error.js';
 
-export const SCHEMA_HELP = `Usage: mcpr-store schema [NAME] [options]
+export const SCHEMA_HELP = `Usage: mcpr-store schema [PROXY] [options]
 
-Latest captured schema per upstream (NAME narrows to an upstream URL or server name),
-with a status: unknown (nothing captured), partial, complete (initialize and a list).
+Latest captured schema per upstream, each item with the start of its description, and a
+status: unknown (nothing captured), partial, complete (initialize and a list). PROXY, as
+in mcpr, names the proxy (it wins over --proxy). --json prints one snapshot a line.
 
   --method METHOD     only snapshots of this method
   --changes           the change log, newest first (--limit N, default 50)
-  --unused            every captured tool with its calls, unused first (--since, default 7d)
+  --unused            every captured tool with its calls, unused first (--since, default 7d);
+                      with --changes too, --unused wins (as in mcpr)
   --proxy NAME, --json, --db PATH
 
 Examples:
@@ -40,15 +42,14 @@ export async function runSchema(argv: string[]): Promise<number> {
     SCHEMA_HELP,
   );
   if (!flags) return 0;
-  if (booleanFlag(flags, 'changes') && booleanFlag(flags, 'unused')) {
-    throw new UsageError('schema: --changes and --unused are different views; pick one');
-  }
-  const proxy = stringFlag(flags, 'proxy');
+  if (flags.positionals.length > 1) throw new UsageError('schema: give at most one PROXY');
+  // mcpr's `schema NAME`: NAME is a proxy, and it wins over --proxy.
+  const proxy = flags.positionals[0] ?? stringFlag(flags, 'proxy');
   const method = stringFlag(flags, 'method');
   const nowMs = Date.now();
 
-  if (booleanFlag(flags, 'changes')) {
-    const limit = integerFlag(flags, 'limit', 50, 1);
+  if (booleanFlag(flags, 'changes') && !booleanFlag(flags, 'unused')) {
+    const limit = integerFlag(flags, 'limit', 50, 0);
     const rows = ask(flags, (db) => querySchemaChanges(db, { proxy, method }, limit));
     if (printJson(flags, rows)) return 0;
     if (rows.length === 0) process.stderr.write('no schema changes recorded yet\n');
@@ -82,41 +83,53 @@ export async function runSchema(argv: string[]): Promise<number> {
     const since = nowMs - parseWindowMs(window);
     const rows = ask(flags, (db) => queryUnusedTools(db, { proxy, sinceMs: since }));
     if (printJson(flags, rows)) return 0;
-    if (rows.length === 0)
-      process.stderr.write(
-        'no tools/list captured yet; the proxy reports it when a client lists tools\n',
-      );
-    else {
-      write(
-        renderTable(
-          [
-            { header: 'PROXY' },
-            { header: 'UPSTREAM' },
-            { header: 'TOOL' },
-            { header: 'STATUS' },
-            { header: 'CALLS', align: 'right' },
-            { header: 'ERRORS', align: 'right' },
-            { header: 'LAST CALLED' },
-          ],
-          rows.map((r) => [
-            r.proxy,
-            r.upstream_url,
-            r.tool,
-            r.calls === 0 ? `unused in ${window}` : 'called',
-            String(r.calls),
-            String(r.errors),
-            formatTime(r.last_called_at, nowMs),
-          ]),
-        ),
-      );
+    if (rows.length === 0) {
+      write('(no tools/list schema captured yet)\n');
+      return 0;
     }
+    const unused = rows.filter((r) => r.calls === 0).length;
+    write(
+      renderTable(
+        [
+          { header: 'PROXY' },
+          { header: 'UPSTREAM' },
+          { header: 'TOOL' },
+          { header: 'STATUS' },
+          { header: 'CALLS', align: 'right' },
+          { header: 'ERRORS', align: 'right' },
+          { header: 'LAST CALLED' },
+        ],
+        rows.map((r) => [
+          r.proxy,
+          r.upstream_url,
+          r.tool_name,
+          r.calls === 0 ? `unused in ${window}` : 'called',
+          String(r.calls),
+          String(r.errors),
+          formatTime(r.last_called_at, nowMs),
+        ]),
+      ),
+    );
+    write(`\n${unused} tools listed but never called\n`);
     return 0;
   }
 
-  if (flags.positionals.length > 1) throw new UsageError('schema: give at most one NAME');
-  const name = flags.positionals[0];
-  const report = ask(flags, (db) => querySchema(db, { proxy, method, name }));
-  if (printJson(flags, report)) return 0;
+  const report = ask(flags, (db) => querySchema(db, { proxy, method }));
+  // mcpr's JSON: one snapshot a line.
+  if (
+    printJson(
+      flags,
+      report.snapshots.map((s) => ({
+        upstream_url: s.upstream_url,
+        method: s.method,
+        payload: s.payload,
+        captured_at: s.captured_at,
+        schema_hash: s.schema_hash,
+        proxy: s.proxy,
+      })),
+    )
+  )
+    return 0;
   if (report.upstreams.length === 0) {
     process.stderr.write(
       'no schema captured yet; the proxy reports initialize and list results as clients make them\n',
@@ -139,9 +152,38 @@ export async function runSchema(argv: string[]): Promise<number> {
       write(
         `  ${s.method.padEnd(26)} ${s.schema_hash.slice(0, 12)}  captured ${formatLocalTime(s.captured_at)}  ${summarise(s.method, s.payload)}\n`,
       );
+      for (const item of listItems(s.method, s.payload)) {
+        write(
+          `    ${item.name}${item.description ? `  ${item.description.slice(0, DESCRIPTION_CHARS)}` : ''}\n`,
+        );
+      }
     }
   }
   return 0;
+}
+
+/** How much of an item's description `schema` shows, as mcpr does. */
+const DESCRIPTION_CHARS = 60;
+
+/** The items of a list payload (tools, resources, prompts...) with their descriptions. */
+function listItems(
+  method: string,
+  payload: string,
+): { name: string; description: string | null }[] {
+  const key = listMethod(method)?.key;
+  if (!key) return [];
+  try {
+    const items = (JSON.parse(payload) as Record<string, unknown>)[key];
+    if (!Array.isArray(items)) return [];
+    return items.flatMap((item) => {
+      const i = (item ?? {}) as Record<string, unknown>;
+      const name = typeof i.name === 'string' ? i.name : typeof i.uri === 'string' ? i.uri : null;
+      if (name === null) return [];
+      return [{ name, description: typeof i.description === 'string' ? i.description : null }];
+    });
+  } catch {
+    return [];
+  }
 }
 
 /** `12 tools: a, b, c, ...` for list payloads. */

@@ -13,8 +13,8 @@ export const SESSIONS_HELP = `Usage: mcpr-store sessions [options]
 Sessions, most recently seen first.
 
   --active            only sessions not ended and seen in the last 5 minutes
-  --client NAME       only this client name or platform
-  --since WINDOW      seen within the window (default 1h)
+  --client NAME       only this client name (clientInfo.name)
+  --since WINDOW      started within the window (default 1h)
   --limit N           default 50
   --proxy NAME, --json, --db PATH
 
@@ -34,7 +34,8 @@ Examples:
 
 export const CLIENTS_HELP = `Usage: mcpr-store clients [--since WINDOW] [--proxy NAME] [--json] [--db PATH]
 
-Sessions grouped by client name, version and platform; most calls first (default window 7d).
+Sessions started in the window, grouped by client name, version and platform; most calls
+first (default window 7d).
 
 Examples:
   mcpr-store clients
@@ -61,12 +62,12 @@ export async function runSessions(argv: string[]): Promise<number> {
     client: stringFlag(flags, 'client'),
     sinceMs: sinceMs(flags, '1h', nowMs),
   };
-  const limit = integerFlag(flags, 'limit', 50, 1);
+  const limit = integerFlag(flags, 'limit', 50, 0);
   const rows = ask(flags, (db) => querySessions(db, filter, limit, nowMs));
-  if (printJson(flags, rows)) return 0;
+  if (printJson(flags, rows) || limit === 0) return 0;
   if (rows.length === 0) {
     process.stderr.write(
-      `no ${filter.active ? 'active ' : ''}sessions seen in the last ${stringFlag(flags, 'since') ?? '1h'}; widen --since${filter.client || filter.proxy ? ' or drop a filter' : ''}\n`,
+      `no ${filter.active ? 'active ' : ''}sessions started in the last ${stringFlag(flags, 'since') ?? '1h'}; widen --since${filter.client || filter.proxy ? ' or drop a filter' : ''}\n`,
     );
     return 0;
   }
@@ -96,6 +97,7 @@ export async function runSessions(argv: string[]): Promise<number> {
       ]),
     ),
   );
+  write(`\n${rows.length} sessions total, ${rows.filter((s) => s.is_active).length} active\n`);
   return 0;
 }
 
@@ -168,5 +170,7 @@ export async function runClients(argv: string[]): Promise<number> {
       ]),
     ),
   );
+  const sessions = rows.reduce((sum, c) => sum + c.sessions, 0);
+  write(`\n${rows.length} unique clients, ${sessions} sessions total\n`);
   return 0;
 }

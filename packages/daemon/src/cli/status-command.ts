@@ -1,15 +1,19 @@
 // `status`: per-tool latency percentiles, errors and traffic over a window,
 // with the totals an operator checks first.
 
+import fs from 'node:fs';
+import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
 import { queryStatus } from '@mcpr-store/query';
+import { resolveSocketPath } from '../paths.js';
 import { stringFlag } from './flags.js';
 import { formatBytes, formatLatency, formatPct, renderTable } from './format.js';
 import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
 
-export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--proxy NAME] [--json] [--db PATH]
+export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--proxy NAME] [--json] [--db PATH] [--socket PATH]
 
-Per tool (or <method>): calls, latency avg/min/max/p50/p95/p99, error %, bytes; totals,
-calls per minute and sessions (default window 1h).
+Per tool (or <method>): calls, latency avg/min/max/p50/p90/p95/p99, error %, sizes;
+totals, calls per minute, sessions started and active (default window 1h), and the
+proxies connected to the daemon now (asked over --socket; none when it does not answer).
 
 Examples:
   mcpr-store status
@@ -17,17 +21,67 @@ Examples:
   mcpr-store status --since 7d --json | jq '.tools[0]'
 `;
 
+/** How long status waits for the daemon to list the running proxies. */
+const RUNNING_PROXIES_TIMEOUT_MS = 1000;
+
+/** The proxies connected to the daemon now; [] when no daemon answers on the socket. */
+async function runningProxies(socketPath: string): Promise<RunningProxyInfo[] | null> {
+  // Only a socket that is there is worth the client library's start-up.
+  if (!fs.existsSync(socketPath)) return null;
+  const { requestHealth } = await import('@mcpr-store/client');
+  try {
+    const health = await requestHealth(socketPath, {
+      timeoutMs: RUNNING_PROXIES_TIMEOUT_MS,
+      client: 'mcpr-store status',
+    });
+    return health.running_proxies ?? [];
+  } catch {
+    return null;
+  }
+}
+
+function describeProxy(p: RunningProxyInfo): string {
+  const details = [
+    p.pid === null ? null : `pid ${p.pid}`,
+    p.port === null ? null : `port ${p.port}`,
+    p.localhost_url,
+  ].filter(Boolean);
+  return details.length > 0 ? `${p.name} (${details.join(', ')})` : p.name;
+}
+
 export async function runStatus(argv: string[]): Promise<number> {
-  const flags = queryFlags('status', argv, { since: { type: 'string' } }, STATUS_HELP);
+  const flags = queryFlags(
+    'status',
+    argv,
+    { since: { type: 'string' }, socket: { type: 'string' } },
+    STATUS_HELP,
+  );
   if (!flags) return 0;
   const nowMs = Date.now();
   const window = stringFlag(flags, 'since') ?? '1h';
-  const filter = { proxy: stringFlag(flags, 'proxy'), sinceMs: sinceMs(flags, '1h', nowMs) };
+  const proxy = stringFlag(flags, 'proxy');
+  const connected = await runningProxies(resolveSocketPath(stringFlag(flags, 'socket')));
+  const filter = {
+    proxy,
+    sinceMs: sinceMs(flags, '1h', nowMs),
+    since: window,
+    runningProxies: (connected ?? []).filter((p) => proxy === undefined || p.name === proxy),
+  };
   const report = ask(flags, (db) => queryStatus(db, filter, nowMs));
   if (printJson(flags, report)) return 0;
+  write(`STATUS — ${proxy ?? 'all proxies'} — last ${window}\n`);
   write(
-    `last ${window}: ${report.total_calls} calls (${report.calls_per_minute}/min), ${formatPct(report.error_pct)} errors, ` +
-      `${report.total_sessions} sessions (${report.active_sessions} active)\n`,
+    `${report.total_requests} requests (${report.calls_per_minute}/min), ${formatPct(report.error_pct)} errors; ` +
+      `${report.total_sessions} sessions started, ${report.active_sessions} active\n`,
+  );
+  write(
+    `running proxies: ${
+      connected === null
+        ? '- (no daemon answers)'
+        : report.running_proxies.length === 0
+          ? 'none connected'
+          : report.running_proxies.map(describeProxy).join(', ')
+    }\n`,
   );
   if (report.tools.length === 0) {
     process.stderr.write(`no requests in the last ${window}; widen --since\n`);
@@ -42,23 +96,27 @@ export async function runStatus(argv: string[]): Promise<number> {
         { header: 'AVG', align: 'right' },
         { header: 'MIN', align: 'right' },
         { header: 'P50', align: 'right' },
+        { header: 'P90', align: 'right' },
         { header: 'P95', align: 'right' },
         { header: 'P99', align: 'right' },
         { header: 'MAX', align: 'right' },
         { header: 'ERROR %', align: 'right' },
+        { header: 'AVG SIZE', align: 'right' },
         { header: 'IN', align: 'right' },
         { header: 'OUT', align: 'right' },
       ],
       report.tools.map((t) => [
-        t.tool,
+        t.label,
         String(t.calls),
         formatLatency(t.avg_us),
         formatLatency(t.min_us),
         formatLatency(t.p50_us),
+        formatLatency(t.p90_us),
         formatLatency(t.p95_us),
         formatLatency(t.p99_us),
         formatLatency(t.max_us),
         formatPct(t.error_pct),
+        formatBytes(Math.round((t.total_bytes_in + t.total_bytes_out) / t.calls)),
         formatBytes(t.total_bytes_in),
         formatBytes(t.total_bytes_out),
       ]),

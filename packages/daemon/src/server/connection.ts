@@ -17,6 +17,7 @@ import {
   negotiateVersion,
   ProtocolError,
   parseClientMessage,
+  type RunningProxyInfo,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@mcpr-store/protocol';
 
@@ -55,6 +56,8 @@ export class Connection {
   private closed = false;
   private tornDown = false;
   private clientKey: string;
+  /** The proxy this connection reports for, as its hello described it; null until then, or when it named none. */
+  runningProxy: RunningProxyInfo | null = null;
   private frameTimer: NodeJS.Timeout | null = null;
   /** Reading is stopped by the daemon, not by the peer. */
   private paused = false;
@@ -160,6 +163,17 @@ export class Connection {
           );
         }
         if (message.client_id) this.clientKey = `client-${message.client_id}`;
+        if (message.proxy) {
+          this.runningProxy = {
+            name: message.proxy,
+            port: message.port ?? null,
+            pid: message.pid ?? null,
+            localhost_url: message.localhost_url ?? null,
+            studio_url: message.studio_url ?? null,
+            tunnel_url: message.tunnel_url ?? null,
+            tunnel_studio_url: message.tunnel_studio_url ?? null,
+          };
+        }
         this.greeted = true;
         this.positionalEvents = version >= 2;
         this.send({

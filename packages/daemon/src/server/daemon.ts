@@ -269,6 +269,9 @@ export class Daemon {
       last_error: this.stats.lastError,
       writer_alive: this.writer.alive,
       rss_bytes: process.memoryUsage.rss(),
+      running_proxies: [...this.connections].flatMap((c) =>
+        c.runningProxy ? [c.runningProxy] : [],
+      ),
     };
   }
 
