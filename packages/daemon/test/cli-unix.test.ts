@@ -230,7 +230,7 @@ describe('flags and files', () => {
       '--db',
       path.join(tempDir(), 'x.db'),
     ]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--max-held-bytes: "64MiBs" is not a size/);
     const help = await runCli(['daemon', '--help']);
     expect(help.stdout).toMatch(/--max-held-bytes SIZE/);

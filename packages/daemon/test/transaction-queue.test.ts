@@ -30,6 +30,7 @@ class HeldWriter implements WriterPort {
             duplicate_positions: [],
             rejected: [],
             commit_us: 1,
+            used_bytes: 0,
           }),
         fail: (message) => reject(new Error(message)),
       });

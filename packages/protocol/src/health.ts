@@ -59,6 +59,19 @@ export interface HealthReport {
   writer_alive: boolean;
   /** Resident memory of the daemon process. */
   rss_bytes: number;
+  /** The retention policy and what it has deleted since the daemon started. */
+  retention: {
+    /** Requests older than this are deleted; 0 keeps everything. */
+    retain_ms: number;
+    /** The oldest requests go while the pages in use exceed this; 0 for no bound. */
+    retain_bytes: number;
+    /** The oldest request kept, after the last retention step; null before the first or when empty. */
+    oldest_ts: number | null;
+    deleted_requests: number;
+    deleted_sessions: number;
+    /** When the last retention round ended; null before the first. */
+    last_run_at: number | null;
+  };
   /** The proxies connected now, one entry per connection that named its proxy in `hello`. */
   running_proxies: RunningProxyInfo[];
 }

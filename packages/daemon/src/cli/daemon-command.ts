@@ -5,7 +5,8 @@
 
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
-import { Daemon, DEFAULT_OPTIONS } from '../server/daemon.js';
+import { Daemon, type DaemonOptions, DEFAULT_OPTIONS } from '../server/daemon.js';
+import { parseWindowMs } from './durations.js';
 import { booleanFlag, integerFlag, parseFlags, sizeFlag, stringFlag } from './flags.js';
 import { UsageError } from './usage-error.js';
 
@@ -24,7 +25,15 @@ Runs the store in the foreground until SIGTERM or SIGINT.
   --max-held-bytes SIZE     stop reading sockets above SIZE held (default 64MiB)
   --max-frame-bytes SIZE    largest frame accepted (default 4MiB)
   --frame-timeout-ms N      close a peer that leaves a frame unfinished this long (default ${DEFAULT_OPTIONS.frameTimeoutMs})
-  --max-db-bytes SIZE       cap the database size; past it writes fail as "disk full" (default 0, no cap)
+  --retain DURATION         delete requests older than this (e.g. 7d, 30d, 12h; default 30d;
+                            0 keeps everything), then sessions no request refers to and old
+                            schema changes; never the latest schema snapshots
+  --retain-bytes SIZE       once the data passes SIZE, delete the oldest requests until it is
+                            back under (e.g. 10GiB; default 0, no bound); below --max-db-bytes
+  --retention-interval-ms N how often retention runs (default 60000; with --retain-bytes at
+                            most every second)
+  --max-db-bytes SIZE       hard cap on the database size; past it writes fail as "disk full"
+                            (default 0, no cap)
   --shutdown-timeout-ms N   on stop, wait this long for held batches to commit (default ${DEFAULT_OPTIONS.shutdownTimeoutMs})
   --log-level LEVEL         debug, info, warn or error (default info)
 
@@ -36,13 +45,38 @@ Examples:
   mcpr-store daemon --max-db-bytes 20GiB --log-level warn
 `;
 
+/** `--retain`: a duration, or 0 to keep everything. */
+function retainFlag(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_OPTIONS.retainMs;
+  if (/^\s*0+\s*$/.test(text)) return 0;
+  return parseWindowMs(text, '--retain');
+}
+
 /** Flags renamed, with the old name still accepted: [flag, old name]. */
 const FLAG_ALIASES = [
   ['transaction-max-events', 'batch-max-events'],
   ['transaction-delay-ms', 'batch-delay-ms'],
 ] as const;
 
+/**
+ * Runs the daemon. A bad flag exits 2 before anything is created (no file,
+ * no socket, no lock), a start that fails exits 1, a stop exits 0.
+ */
 export async function runDaemon(argv: string[]): Promise<number> {
+  let options: DaemonOptions | null;
+  try {
+    options = readOptions(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`mcpr-store daemon: ${error.message}\n`);
+    return 2;
+  }
+  if (options === null) return 0;
+  return serve(options);
+}
+
+/** The daemon's options from its flags; null when --help was asked (and printed). */
+function readOptions(argv: string[]): DaemonOptions | null {
   const flags = parseFlags('daemon', argv, {
     db: { type: 'string' },
     socket: { type: 'string' },
@@ -55,13 +89,16 @@ export async function runDaemon(argv: string[]): Promise<number> {
     'max-frame-bytes': { type: 'string' },
     'frame-timeout-ms': { type: 'string' },
     'max-db-bytes': { type: 'string' },
+    retain: { type: 'string' },
+    'retain-bytes': { type: 'string' },
+    'retention-interval-ms': { type: 'string' },
     'shutdown-timeout-ms': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (booleanFlag(flags, 'help')) {
     process.stdout.write(DAEMON_HELP);
-    return 0;
+    return null;
   }
   const level = (stringFlag(flags, 'log-level') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(level)) {
@@ -103,6 +140,14 @@ export async function runDaemon(argv: string[]): Promise<number> {
     maxBatchEvents: DEFAULT_OPTIONS.maxBatchEvents,
     frameTimeoutMs: integerFlag(flags, 'frame-timeout-ms', DEFAULT_OPTIONS.frameTimeoutMs, 1),
     maxDbBytes: sizeFlag(flags, 'max-db-bytes', DEFAULT_OPTIONS.maxDbBytes, 0),
+    retainMs: retainFlag(stringFlag(flags, 'retain')),
+    retainBytes: sizeFlag(flags, 'retain-bytes', DEFAULT_OPTIONS.retainBytes, 0),
+    retentionIntervalMs: integerFlag(
+      flags,
+      'retention-interval-ms',
+      DEFAULT_OPTIONS.retentionIntervalMs,
+      1,
+    ),
     shutdownTimeoutMs: integerFlag(
       flags,
       'shutdown-timeout-ms',
@@ -111,7 +156,17 @@ export async function runDaemon(argv: string[]): Promise<number> {
     ),
     logger,
   };
+  if (options.maxDbBytes > 0 && options.retainBytes >= options.maxDbBytes) {
+    throw new UsageError(
+      `--retain-bytes (${options.retainBytes}) must be below --max-db-bytes (${options.maxDbBytes}): ` +
+        'the store sheds its oldest rows before it reaches the hard cap',
+    );
+  }
+  return options;
+}
 
+async function serve(options: DaemonOptions): Promise<number> {
+  const logger = options.logger;
   let daemon: Daemon;
   try {
     daemon = await Daemon.start(options);

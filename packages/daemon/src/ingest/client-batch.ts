@@ -58,6 +58,7 @@ export const EMPTY_OUTCOME: TransactionOutcome = {
   duplicate_positions: [],
   rejected: [],
   commit_us: 0,
+  used_bytes: 0,
 };
 
 /** Maps the writer's flat outcome back onto each client batch of the transaction and acks it. */

@@ -16,6 +16,9 @@ const WHOLE_NUMBER_OPTIONS: readonly [keyof DaemonOptions, number][] = [
   ['maxBatchEvents', 1],
   ['frameTimeoutMs', 1],
   ['maxDbBytes', 0],
+  ['retainMs', 0],
+  ['retainBytes', 0],
+  ['retentionIntervalMs', 1],
   ['shutdownTimeoutMs', 0],
 ];
 
@@ -34,6 +37,12 @@ export function checkDaemonOptions(options: DaemonOptions): void {
         `Daemon option ${name}: expected a whole number of ${min} or more, got ${String(value)}`,
       );
     }
+  }
+  if (options.maxDbBytes > 0 && options.retainBytes >= options.maxDbBytes) {
+    throw new TypeError(
+      `Daemon option retainBytes (${options.retainBytes}) must be below maxDbBytes (${options.maxDbBytes}): ` +
+        'the store sheds its oldest rows before it reaches the hard cap',
+    );
   }
   if (typeof options.logger?.info !== 'function') {
     throw new TypeError('Daemon option logger: expected a logger (createLogger)');

@@ -18,6 +18,7 @@ import { admitBatch } from '../ingest/client-batch.js';
 import { TransactionQueue } from '../ingest/transaction-queue.js';
 import type { Logger } from '../log.js';
 import { DAEMON_VERSION } from '../version.js';
+import { RetentionSchedule } from '../writer/retention-schedule.js';
 import { WriterThread } from '../writer/writer-thread.js';
 import { Connection } from './connection.js';
 import { checkDaemonOptions } from './daemon-options.js';
@@ -46,6 +47,12 @@ export interface DaemonOptions {
   frameTimeoutMs: number;
   /** Largest database file allowed, 0 for no cap; past it writes fail as "disk full". */
   maxDbBytes: number;
+  /** Delete requests older than this; 0 keeps everything. */
+  retainMs: number;
+  /** Delete the oldest requests while the pages in use exceed this; 0 for no bound. */
+  retainBytes: number;
+  /** How often retention runs a round (the first is at start). */
+  retentionIntervalMs: number;
   /** How long stop() waits for held client batches to commit before giving up on them. */
   shutdownTimeoutMs: number;
   logger: Logger;
@@ -61,6 +68,9 @@ export const DEFAULT_OPTIONS = {
   maxBatchEvents: MAX_BATCH_EVENTS,
   frameTimeoutMs: 10_000,
   maxDbBytes: 0,
+  retainMs: 30 * 86_400_000,
+  retainBytes: 0,
+  retentionIntervalMs: 60_000,
   shutdownTimeoutMs: 15_000,
 } satisfies Partial<DaemonOptions>;
 
@@ -68,6 +78,8 @@ export const DEFAULT_OPTIONS = {
 const DROP_WINDOW_MS = 5 * 60_000;
 /** SQLite's default page size, for turning --max-db-bytes into max_page_count. */
 const PAGE_BYTES = 4096;
+/** How often a size bound is checked, at the longest. */
+const RETAIN_BYTES_CHECK_MS = 1000;
 /** Unread acks above this many bytes close a connection (its peer stopped reading). */
 const MAX_OUTBOUND_BYTES = 16 * 1024 * 1024;
 
@@ -81,6 +93,7 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private readonly queue: TransactionQueue;
   private readonly server: net.Server;
+  private readonly retention: RetentionSchedule;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -113,6 +126,7 @@ export class Daemon {
             outcome.duplicate_positions.length,
           );
           this.stats.rejected += outcome.rejected.length;
+          this.retention.committed(outcome.used_bytes);
         },
         onWriteFailed: (error, retryInMs) => {
           this.stats.lastError = { at: Date.now(), message: error.message };
@@ -124,6 +138,15 @@ export class Daemon {
         },
         onRecovered: () => log.info('writes recovered'),
       },
+    );
+    this.retention = new RetentionSchedule(
+      writer,
+      { retain_ms: options.retainMs, retain_bytes: options.retainBytes },
+      // With a size bound, check often: the bound holds only as well as it is watched.
+      options.retainBytes > 0
+        ? Math.min(options.retentionIntervalMs, RETAIN_BYTES_CHECK_MS)
+        : options.retentionIntervalMs,
+      log,
     );
     this.server = net.createServer((socket) => this.accept(socket));
     this.server.on('error', (error) => log.error('socket server error', { error: error.message }));
@@ -169,6 +192,7 @@ export class Daemon {
       created.remove();
       throw error;
     }
+    daemon.retention.start();
     log.info('started', {
       version: DAEMON_VERSION,
       pid: process.pid,
@@ -177,6 +201,13 @@ export class Daemon {
       schema_version: daemon.schemaVersion,
       transaction_max_events: options.transactionMaxEvents,
       transaction_delay_ms: options.transactionDelayMs,
+      retain_ms: options.retainMs,
+      retain_bytes: options.retainBytes,
+      retention:
+        options.retainMs === 0 && options.retainBytes === 0
+          ? 'keeps everything'
+          : `deletes requests older than ${options.retainMs / 86_400_000} days` +
+            (options.retainBytes > 0 ? ` and the oldest past ${options.retainBytes} bytes` : ''),
     });
     return daemon;
   }
@@ -269,6 +300,7 @@ export class Daemon {
       last_error: this.stats.lastError,
       writer_alive: this.writer.alive,
       rss_bytes: process.memoryUsage.rss(),
+      retention: this.retention.snapshot(),
       running_proxies: [...this.connections].flatMap((c) =>
         c.runningProxy ? [c.runningProxy] : [],
       ),
@@ -307,6 +339,7 @@ export class Daemon {
       });
     }
     this.queue.stop();
+    await this.retention.stop();
     for (const connection of this.connections) {
       connection.fail(
         ERROR_CODES.SHUTTING_DOWN,

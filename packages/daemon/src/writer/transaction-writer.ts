@@ -49,6 +49,8 @@ export interface TransactionOutcome {
   rejected: { position: number; reason: string }[];
   /** Wall time of the transaction, commit included. */
   commit_us: number;
+  /** Bytes of the database's pages in use after the commit (for the size bound). */
+  used_bytes: number;
 }
 
 interface SessionTally {
@@ -86,6 +88,9 @@ export class TransactionWriter {
   private readonly transaction;
   /** One request's parameters, reused for every row. */
   private readonly values: unknown[] = [];
+  private readonly pageCount;
+  private readonly freePages;
+  private readonly pageBytes: number;
 
   constructor(db: Db) {
     this.insertRequest = db.prepare(INSERT_REQUEST_SQL);
@@ -129,6 +134,9 @@ export class TransactionWriter {
     this.insertChange = db.prepare(`
       INSERT INTO schema_changes (proxy, upstream_url, method, change_type, item_name, old_hash, new_hash, detected_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.pageCount = db.prepare('PRAGMA page_count').pluck();
+    this.freePages = db.prepare('PRAGMA freelist_count').pluck();
+    this.pageBytes = db.pragma('page_size', { simple: true }) as number;
     this.transaction = db.transaction((batches: ColumnBatch[], outcome: TransactionOutcome) =>
       this.writeAll(batches, outcome),
     );
@@ -150,10 +158,19 @@ export class TransactionWriter {
       duplicate_positions: [],
       rejected: [],
       commit_us: 0,
+      used_bytes: 0,
     };
     this.transaction.immediate(batches, outcome);
     outcome.commit_us = Number((process.hrtime.bigint() - started) / 1000n);
+    outcome.used_bytes = this.usedBytes();
     return outcome;
+  }
+
+  /** Bytes of the pages that hold data (the file less its free pages); two cheap pragmas. */
+  usedBytes(): number {
+    const pages = this.pageCount.get() as number;
+    const free = this.freePages.get() as number;
+    return (pages - free) * this.pageBytes;
   }
 
   private writeAll(batches: ColumnBatch[], outcome: TransactionOutcome): void {

@@ -10,6 +10,7 @@ import { applyWriterPragmas, type Db, openWriteConnection } from '../db/connecti
 import { migrate, readSchemaVersion, SchemaTooNewError } from '../db/migrate.js';
 import { SCHEMA_VERSION } from '../db/schema-sql.js';
 import type { ColumnBatch } from './column-batch.js';
+import { Retention, type RetentionPolicy, type RetentionStep } from './retention.js';
 import { type TransactionOutcome, TransactionWriter } from './transaction-writer.js';
 
 export interface OpenTask {
@@ -29,10 +30,17 @@ export interface WriteTask {
    */
   reopen: OpenTask | null;
 }
+export interface RetainTask {
+  op: 'retain';
+  policy: RetentionPolicy;
+  now_ms: number;
+  /** As WriteTask.reopen. */
+  reopen: OpenTask | null;
+}
 export interface CloseTask {
   op: 'close';
 }
-export type WriterTask = OpenTask | WriteTask | CloseTask;
+export type WriterTask = OpenTask | WriteTask | RetainTask | CloseTask;
 
 export interface OpenResult {
   schema_version: number;
@@ -42,6 +50,7 @@ export interface OpenResult {
 let settings: OpenTask | null = null;
 let db: Db | null = null;
 let writer: TransactionWriter | null = null;
+let retention: Retention | null = null;
 
 function open(task: OpenTask): OpenResult {
   const connection = openWriteConnection(task.db_path);
@@ -58,6 +67,7 @@ function open(task: OpenTask): OpenResult {
     if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
     const result = migrate(connection, task.app_version);
     writer = new TransactionWriter(connection);
+    retention = new Retention(connection);
     db = connection;
     settings = task;
     return { schema_version: result.to, migrated_from: result.from };
@@ -71,6 +81,7 @@ function closeConnection(): void {
   const current = db;
   db = null;
   writer = null;
+  retention = null;
   if (current?.open) {
     try {
       current.close();
@@ -80,14 +91,28 @@ function closeConnection(): void {
   }
 }
 
+/** Opens the database again when a fault closed it, or in a thread that replaced one that died. */
+function ensureOpen(reopen: OpenTask | null): void {
+  if (writer) return;
+  const how = settings ?? reopen;
+  if (!how) throw new Error('writer used before open');
+  open(how);
+}
+
 function write(batches: ColumnBatch[], reopen: OpenTask | null): TransactionOutcome {
-  if (!writer) {
-    const how = settings ?? reopen;
-    if (!how) throw new Error('writer used before open');
-    open(how);
-  }
+  ensureOpen(reopen);
   try {
     return (writer as TransactionWriter).writeBatches(batches);
+  } catch (error) {
+    closeConnection();
+    throw portable(error);
+  }
+}
+
+function retain(task: RetainTask): RetentionStep {
+  ensureOpen(task.reopen);
+  try {
+    return (retention as Retention).step(task.policy, task.now_ms);
   } catch (error) {
     closeConnection();
     throw portable(error);
@@ -106,7 +131,9 @@ function portable(error: unknown): Error {
   return plain;
 }
 
-export default function run(task: WriterTask): OpenResult | TransactionOutcome | null {
+export default function run(
+  task: WriterTask,
+): OpenResult | TransactionOutcome | RetentionStep | null {
   switch (task.op) {
     case 'open':
       closeConnection();
@@ -117,6 +144,8 @@ export default function run(task: WriterTask): OpenResult | TransactionOutcome |
       }
     case 'write':
       return write(task.batches, task.reopen);
+    case 'retain':
+      return retain(task);
     case 'close':
       closeConnection();
       settings = null;

@@ -9,6 +9,7 @@
 
 import { Piscina } from 'piscina';
 import type { ColumnBatch } from './column-batch.js';
+import type { RetentionPolicy, RetentionStep } from './retention.js';
 import type { TransactionOutcome } from './transaction-writer.js';
 import type { OpenResult, OpenTask, WriterTask } from './worker.js';
 
@@ -51,6 +52,16 @@ export class WriterThread {
       batches,
       reopen: this.opened,
     }) as Promise<TransactionOutcome>;
+  }
+
+  /** One step of the retention policy, in the writer's turn between transactions. */
+  retain(policy: RetentionPolicy, nowMs: number): Promise<RetentionStep> {
+    return this.pool.run({
+      op: 'retain',
+      policy,
+      now_ms: nowMs,
+      reopen: this.opened,
+    }) as Promise<RetentionStep>;
   }
 
   /** Closes the database, then ends the thread. */

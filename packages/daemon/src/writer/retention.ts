@@ -1,0 +1,130 @@
+// Retention: the writer deletes what the policy no longer keeps, in short
+// transactions of its own between ingest transactions, so the store stays
+// bounded without ever holding the lock long enough to stall ingest. Each
+// step deletes at most RETENTION_STEP_ROWS requests, oldest first through
+// idx_requests_ts, and never a request at or after the cutoff (for the
+// size bound, the oldest go first whatever their age). Sessions go once no
+// request refers to them and they were last seen before the cutoff; their
+// counters are never changed by a delete (they count what happened).
+// Schema changes detected before the cutoff go too; the latest snapshots
+// (server_schema) never do. Freed pages stay in SQLite's free list and are
+// reused by the next inserts, so a store that reached its bound stops
+// growing; `store vacuum` is what gives space back to the file system.
+
+import type { Db } from '../db/connection.js';
+
+/** Requests deleted in one step by age: a short transaction beside ingest's. */
+export const RETENTION_STEP_ROWS = 2000;
+/**
+ * Requests deleted in one step at most for the size bound. A step deletes
+ * the rows that the excess bytes hold, so it keeps up with any ingest rate;
+ * this caps how long one step can hold the lock.
+ */
+export const SIZE_STEP_MAX_ROWS = 25_000;
+/** Over the size bound, delete down to this share of it, so the next inserts fit in freed pages. */
+const SIZE_TARGET_SHARE = 0.9;
+
+export interface RetentionPolicy {
+  /** Keep requests this recent; 0 keeps everything. */
+  retain_ms: number;
+  /** Keep the pages in use under this many bytes; 0 for no bound. */
+  retain_bytes: number;
+}
+
+export interface RetentionStep {
+  deleted_requests: number;
+  deleted_sessions: number;
+  deleted_changes: number;
+  /** More to delete now: the caller runs another step soon. */
+  more: boolean;
+  /** The oldest request left, or null. */
+  oldest_ts: number | null;
+  /** Pages in use, in bytes, after the step. */
+  used_bytes: number;
+}
+
+export class Retention {
+  private readonly oldRequests;
+  private readonly oldestRequests;
+  private readonly orphanSessions;
+  private readonly oldChanges;
+  private readonly oldest;
+
+  constructor(private readonly db: Db) {
+    this.oldRequests = db.prepare(
+      `DELETE FROM requests WHERE id IN (
+         SELECT id FROM requests INDEXED BY idx_requests_ts WHERE ts < @cutoff ORDER BY ts LIMIT @rows)`,
+    );
+    this.oldestRequests = db.prepare(
+      `DELETE FROM requests WHERE id IN (
+         SELECT id FROM requests INDEXED BY idx_requests_ts ORDER BY ts LIMIT @rows)`,
+    );
+    this.orphanSessions = db.prepare(
+      `DELETE FROM sessions WHERE last_seen_at < @cutoff
+         AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.session_id = sessions.session_id)`,
+    );
+    this.oldChanges = db.prepare('DELETE FROM schema_changes WHERE detected_at < @cutoff');
+    this.oldest = db.prepare('SELECT MIN(ts) AS ts FROM requests').pluck();
+    this.idSpan = db.prepare('SELECT MAX(id) - MIN(id) + 1 AS n FROM requests').pluck();
+  }
+
+  private readonly idSpan;
+
+  /**
+   * Requests to delete to bring the pages in use down to the target share
+   * of the bound: the excess bytes over the bytes a row takes on average
+   * (row count estimated from the id span, which needs no scan).
+   */
+  private rowsOver(policy: RetentionPolicy, usedBytes: number): number {
+    if (policy.retain_bytes <= 0 || usedBytes <= policy.retain_bytes) return 0;
+    const rows = (this.idSpan.get() as number | null) ?? 0;
+    if (rows <= 0) return 0;
+    const excess = usedBytes - SIZE_TARGET_SHARE * policy.retain_bytes;
+    const perRow = Math.max(1, usedBytes / rows);
+    return Math.min(SIZE_STEP_MAX_ROWS, Math.max(1, Math.ceil(excess / perRow)));
+  }
+
+  /** Bytes of the pages that hold data (the file less its free pages). */
+  usedBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const pageBytes = this.db.pragma('page_size', { simple: true }) as number;
+    return (pages - free) * pageBytes;
+  }
+
+  /** One step of the policy at `nowMs`, in one short transaction. */
+  step(policy: RetentionPolicy, nowMs: number): RetentionStep {
+    const cutoff = policy.retain_ms > 0 ? nowMs - policy.retain_ms : Number.NEGATIVE_INFINITY;
+    return this.db
+      .transaction(() => {
+        let deletedRequests = 0;
+        let full = false;
+        if (Number.isFinite(cutoff)) {
+          deletedRequests += this.oldRequests.run({ cutoff, rows: RETENTION_STEP_ROWS }).changes;
+          full = deletedRequests >= RETENTION_STEP_ROWS;
+        }
+        const over = this.rowsOver(policy, this.usedBytes());
+        if (over > 0) deletedRequests += this.oldestRequests.run({ rows: over }).changes;
+        // Sessions and changes once this round's requests are gone: their
+        // deletes scan, so they run at the end of a round, not at every step.
+        let deletedSessions = 0;
+        let deletedChanges = 0;
+        if (!full && Number.isFinite(cutoff)) {
+          deletedSessions = this.orphanSessions.run({ cutoff }).changes;
+          deletedChanges = this.oldChanges.run({ cutoff }).changes;
+        }
+        const usedBytes = this.usedBytes();
+        return {
+          deleted_requests: deletedRequests,
+          deleted_sessions: deletedSessions,
+          deleted_changes: deletedChanges,
+          more:
+            full ||
+            (policy.retain_bytes > 0 && usedBytes > policy.retain_bytes && deletedRequests > 0),
+          oldest_ts: this.oldest.get() as number | null,
+          used_bytes: usedBytes,
+        };
+      })
+      .immediate();
+  }
+}
