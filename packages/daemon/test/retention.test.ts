@@ -260,4 +260,41 @@ describe('retention', () => {
       expect(fs.readdirSync(dir)).toEqual([]);
     }
   });
+
+  it('store stats shows the running daemon`s policy; store vacuum asks before deleting everything', async () => {
+    const dir = tempDir();
+    const dbPath = path.join(dir, 'store.db');
+    mcprStore(dbPath);
+    const d = await started(['--retain', '7d'], dir, dbPath);
+    await until(async () => (await health(d)).retention?.last_run_at !== null, 'a retention round');
+    const stats = JSON.parse(
+      (await runCli(['store', 'stats', '--db', dbPath, '--socket', d.socketPath, '--json'])).stdout,
+    );
+    expect(stats.retention).toMatchObject({ retain_ms: 7 * DAY, retain_bytes: 0 });
+    expect(stats.oldest_ts).toBe(NOW - DAY);
+    const text = await runCli(['store', 'stats', '--db', dbPath, '--socket', d.socketPath]);
+    expect(text.stdout).toMatch(/retention {2}deletes requests older than 7d; 3 requests deleted/);
+    await d.stop();
+
+    // Everything, or a cutoff in the future: refused without a terminal, unless --yes.
+    const all = await runCli(['store', 'vacuum', '--before', '1h', '--db', dbPath]);
+    expect(all.code).toBe(1);
+    expect(all.stderr).toMatch(
+      /would delete every request \(1 requests and \d+ sessions\); run again with --yes/,
+    );
+    const future = await runCli(['store', 'vacuum', '--before', '2999-01-01', '--db', dbPath]);
+    expect(future.stderr).toMatch(/is in the future; this would delete 1 requests/);
+    expect(query(dbPath, 'SELECT COUNT(*) AS n FROM requests')).toEqual([{ n: 1 }]);
+    const yes = await runCli([
+      'store',
+      'vacuum',
+      '--before',
+      '1h',
+      '--yes',
+      '--db',
+      dbPath,
+      '--json',
+    ]);
+    expect(JSON.parse(yes.stdout)).toMatchObject({ deleted_requests: 1, dry_run: false });
+  });
 });

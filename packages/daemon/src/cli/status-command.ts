@@ -1,10 +1,10 @@
 // `status`: per-tool latency percentiles, errors and traffic over a window,
 // with the totals an operator checks first.
 
-import fs from 'node:fs';
 import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
 import { queryStatus } from '@mcpr-store/query';
 import { resolveSocketPath } from '../paths.js';
+import { askDaemon } from './daemon-answer.js';
 import { stringFlag } from './flags.js';
 import { formatBytes, formatLatency, formatPct, renderTable } from './format.js';
 import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
@@ -20,25 +20,6 @@ Examples:
   mcpr-store status --since 24h --proxy edge
   mcpr-store status --since 7d --json | jq '.tools[0]'
 `;
-
-/** How long status waits for the daemon to list the running proxies. */
-const RUNNING_PROXIES_TIMEOUT_MS = 1000;
-
-/** The proxies connected to the daemon now; [] when no daemon answers on the socket. */
-async function runningProxies(socketPath: string): Promise<RunningProxyInfo[] | null> {
-  // Only a socket that is there is worth the client library's start-up.
-  if (!fs.existsSync(socketPath)) return null;
-  const { requestHealth } = await import('@mcpr-store/client');
-  try {
-    const health = await requestHealth(socketPath, {
-      timeoutMs: RUNNING_PROXIES_TIMEOUT_MS,
-      client: 'mcpr-store status',
-    });
-    return health.running_proxies ?? [];
-  } catch {
-    return null;
-  }
-}
 
 function describeProxy(p: RunningProxyInfo): string {
   const details = [
@@ -60,7 +41,11 @@ export async function runStatus(argv: string[]): Promise<number> {
   const nowMs = Date.now();
   const window = stringFlag(flags, 'since') ?? '1h';
   const proxy = stringFlag(flags, 'proxy');
-  const connected = await runningProxies(resolveSocketPath(stringFlag(flags, 'socket')));
+  const daemon = await askDaemon(
+    resolveSocketPath(stringFlag(flags, 'socket')),
+    'mcpr-store status',
+  );
+  const connected = daemon === null ? null : (daemon.running_proxies ?? []);
   const filter = {
     proxy,
     sinceMs: sinceMs(flags, '1h', nowMs),

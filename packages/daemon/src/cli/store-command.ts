@@ -1,8 +1,10 @@
 // `store stats` and `store vacuum`: how big the store is, and retention.
 
+import type { HealthReport } from '@mcpr-store/protocol/fields';
 import { queryStoreStats } from '@mcpr-store/query';
 import { vacuumStore } from '../db/maintenance.js';
-import { resolveDbPath } from '../paths.js';
+import { resolveDbPath, resolveSocketPath } from '../paths.js';
+import { askDaemon } from './daemon-answer.js';
 import { parseCutoffMs } from './durations.js';
 import { booleanFlag, stringFlag } from './flags.js';
 import { formatBytes, formatLocalTime, formatTime } from './format.js';
@@ -11,12 +13,16 @@ import { UsageError } from './usage-error.js';
 
 export const STORE_HELP = `Usage: mcpr-store store <stats|vacuum> [options]
 
-  store stats [--proxy NAME] [--json] [--db PATH]
-      requests, sessions, time span, proxies, file sizes
+  store stats [--proxy NAME] [--json] [--db PATH] [--socket PATH]
+      requests, sessions, time span, proxies, file sizes, and the retention policy of the
+      daemon writing this database when it answers on --socket
   store vacuum --before CUTOFF [--proxy NAME] [--dry-run] [--json] [--db PATH]
       delete requests older than CUTOFF (a window such as 30d, or a date such as 2026-01-31),
       then sessions no request refers to and last seen before it; reclaim the space.
-      --dry-run reports exactly what would be deleted and changes nothing.
+      --dry-run reports exactly what would be deleted and changes nothing. A cutoff in the
+      future, or one that would delete every request, asks first (and, without a terminal,
+      refuses) unless --yes is given. A running daemon deletes old rows by itself: see
+      its --retain and --retain-bytes.
 
 Examples:
   mcpr-store store stats
@@ -36,11 +42,17 @@ export async function runStore(argv: string[]): Promise<number> {
 }
 
 async function runStats(argv: string[]): Promise<number> {
-  const flags = queryFlags('store stats', argv, {}, STORE_HELP);
+  const flags = queryFlags('store stats', argv, { socket: { type: 'string' } }, STORE_HELP);
   if (!flags) return 0;
   const dbPath = resolveDbPath(stringFlag(flags, 'db'));
   const stats = ask(flags, (db) => queryStoreStats(db, dbPath, stringFlag(flags, 'proxy')));
-  if (printJson(flags, stats)) return 0;
+  const daemon = await askDaemon(
+    resolveSocketPath(stringFlag(flags, 'socket')),
+    'mcpr-store store stats',
+  );
+  // The policy of the daemon that writes this very file, when it answers.
+  const retention = daemon?.db_path === dbPath ? (daemon.retention ?? null) : null;
+  if (printJson(flags, { ...stats, retention })) return 0;
   const nowMs = Date.now();
   write(
     [
@@ -52,17 +64,75 @@ async function runStats(argv: string[]): Promise<number> {
       `newest     ${formatTime(stats.newest_ts, nowMs)}`,
       `db file    ${formatBytes(stats.db_file_size)}`,
       `wal file   ${formatBytes(stats.wal_file_size)}`,
+      `retention  ${describeRetention(retention)}`,
       '',
     ].join('\n'),
   );
   return 0;
 }
 
+/**
+ * A vacuum that would delete everything, or whose cutoff is in the future,
+ * is more likely a slip than a wish: it says how much it would delete and
+ * asks (on a terminal) or refuses (otherwise); --yes skips the question.
+ * Returns why it will not go on, or null to go on.
+ */
+async function confirmSweeping(
+  dbPath: string,
+  cutoffMs: number,
+  nowMs: number,
+  proxy: string | undefined,
+): Promise<string | null> {
+  const would = vacuumStore(dbPath, { cutoffMs, proxy, dryRun: true });
+  const stats = ask({ values: { db: dbPath }, positionals: [] }, (db) =>
+    queryStoreStats(db, dbPath, proxy),
+  );
+  const everything = would.deleted_requests > 0 && would.deleted_requests === stats.total_requests;
+  const future = cutoffMs > nowMs;
+  if (!everything && !future) return null;
+  const what = `${would.deleted_requests} requests and ${would.deleted_sessions} sessions`;
+  const why = future
+    ? `the cutoff ${formatLocalTime(cutoffMs)} is in the future; this would delete ${what}`
+    : `this would delete every request (${what})`;
+  if (!process.stdin.isTTY) return `${why}; run again with --yes to do it`;
+  const readline = await import('node:readline/promises');
+  const prompt = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question(`${why}. Delete them? [y/N] `);
+  prompt.close();
+  return /^y(es)?$/i.test(answer.trim()) ? null : 'nothing deleted';
+}
+
+function describeRetention(retention: HealthReport['retention'] | null): string {
+  if (retention === null) return '- (no daemon answers for this database)';
+  if (retention.retain_ms === 0 && retention.retain_bytes === 0) return 'keeps everything';
+  const parts = [];
+  if (retention.retain_ms > 0) parts.push(`requests older than ${formatAge(retention.retain_ms)}`);
+  if (retention.retain_bytes > 0)
+    parts.push(`the oldest past ${formatBytes(retention.retain_bytes)}`);
+  return `deletes ${parts.join(' and ')}; ${retention.deleted_requests} requests deleted since the daemon started`;
+}
+
+/** A duration in its largest whole unit (`30d`, `12h`). */
+function formatAge(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms / 1000}s`;
+}
+
 async function runVacuum(argv: string[]): Promise<number> {
   const flags = queryFlags(
     'store vacuum',
     argv,
-    { before: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    {
+      before: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      yes: { type: 'boolean', short: 'y' },
+    },
     STORE_HELP,
   );
   if (!flags) return 0;
@@ -72,12 +142,19 @@ async function runVacuum(argv: string[]): Promise<number> {
       'store vacuum: --before is required (e.g. --before 30d or --before 2026-01-31)',
     );
   }
-  const cutoffMs = parseCutoffMs(before, Date.now());
-  const result = vacuumStore(resolveDbPath(stringFlag(flags, 'db')), {
-    cutoffMs,
-    proxy: stringFlag(flags, 'proxy'),
-    dryRun: booleanFlag(flags, 'dry-run'),
-  });
+  const nowMs = Date.now();
+  const cutoffMs = parseCutoffMs(before, nowMs);
+  const dbPath = resolveDbPath(stringFlag(flags, 'db'));
+  const proxy = stringFlag(flags, 'proxy');
+  const dryRun = booleanFlag(flags, 'dry-run');
+  if (!dryRun && !booleanFlag(flags, 'yes')) {
+    const refusal = await confirmSweeping(dbPath, cutoffMs, nowMs, proxy);
+    if (refusal !== null) {
+      process.stderr.write(`mcpr-store store vacuum: ${refusal}\n`);
+      return 1;
+    }
+  }
+  const result = vacuumStore(dbPath, { cutoffMs, proxy, dryRun });
   if (printJson(flags, result)) return 0;
   const verb = result.dry_run ? 'would delete' : 'deleted';
   write(
