@@ -4,7 +4,7 @@
 // changes whose expected values were worked out by hand with mcpr's rules
 // (percentile: sort, take index ceil(p/100*n)-1; error_pct: status not ok;
 // unused tools' errors: status error only).
-import { buildStore, runCli } from '@mcpr-store/test-utils';
+import { buildStore, fixtureRequest, runCli } from '@mcpr-store/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const NOW = Date.now();
@@ -79,20 +79,16 @@ async function jsonLines(args: string[]): Promise<Record<string, unknown>[]> {
     .map((line) => JSON.parse(line));
 }
 
-const request = (id: string, fields: Record<string, unknown>) => ({
-  kind: 'request',
-  request_id: id,
-  ts: NOW - 10 * MIN,
-  proxy: 'alpha',
-  session_id: 's-alpha-1',
-  method: 'tools/call',
-  tool: 'search',
-  latency_us: 1000,
-  status: 'ok',
-  bytes_in: 10,
-  bytes_out: 100,
-  ...fields,
-});
+const request = (id: string, fields: Record<string, unknown>) =>
+  fixtureRequest({
+    request_id: id,
+    ts: NOW - 10 * MIN,
+    proxy: 'alpha',
+    session_id: 's-alpha-1',
+    bytes_in: 10,
+    bytes_out: 100,
+    ...fields,
+  });
 
 beforeAll(() => {
   const tools = {

@@ -1,6 +1,6 @@
 // StoreClient against the real daemon process.
 import path from 'node:path';
-import { type DaemonProcess, startDaemon, tempDir } from '@mcpr-store/test-utils';
+import { type DaemonProcess, queryStore, startDaemon, tempDir } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreClient } from '../src/index.js';
@@ -22,14 +22,7 @@ function client(
   return created;
 }
 
-function rows<T>(dbPath: string, sql: string): T[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
+const rows = queryStore;
 
 /**
  * A stand-in daemon that welcomes with 4 MiB frames and the given protocol

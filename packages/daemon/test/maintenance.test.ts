@@ -1,14 +1,17 @@
 // `store vacuum`: what it deletes, that a dry run deletes exactly the same
 // and changes nothing, and that it gives the space back.
 
-import { openReadConnection, queryStoreStats } from '@mcpr-store/query';
+import { queryStoreStats } from '@mcpr-store/query';
 import {
+  agedStoreEvents,
   buildStore,
+  closeOpenedStores,
   DAY_MS as DAY,
   FIXTURE_NOW,
-  fixtureRequest,
-  fixtureSession,
   MINUTE_MS,
+  openStore,
+  fixtureRequest as req,
+  fixtureSession as session,
 } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,34 +19,11 @@ import { vacuumStore } from '../src/db/maintenance.js';
 
 const NOW = FIXTURE_NOW;
 const MIN = MINUTE_MS;
-const open: Database.Database[] = [];
-afterEach(() => {
-  for (const db of open.splice(0)) db.close();
-});
-
-function read(file: string) {
-  const db = openReadConnection(file);
-  open.push(db);
-  return db;
-}
-
-const req = fixtureRequest;
-const session = fixtureSession;
+afterEach(closeOpenedStores);
+const read = openStore;
 
 describe('store vacuum', () => {
-  const file = () =>
-    buildStore([
-      session('old-closed', { started_at: NOW - 40 * DAY }),
-      session('old-open', { started_at: NOW - 40 * DAY }),
-      session('old-but-active', { started_at: NOW - 40 * DAY }),
-      session('recent'),
-      { kind: 'session_closed', session_id: 'old-closed', ended_at: NOW - 39 * DAY },
-      req({ session_id: 'old-closed', ts: NOW - 40 * DAY }),
-      req({ session_id: 'old-open', ts: NOW - 35 * DAY }),
-      req({ session_id: 'old-but-active', ts: NOW - 35 * DAY }),
-      req({ session_id: 'old-but-active', ts: NOW - DAY }),
-      req({ session_id: 'recent', ts: NOW - MIN, proxy: 'p2' }),
-    ]);
+  const file = () => buildStore(agedStoreEvents());
 
   it('dry run reports exactly what the real run deletes and changes nothing', () => {
     const path = file();

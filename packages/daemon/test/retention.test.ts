@@ -10,6 +10,7 @@ import {
   buildStore,
   type DaemonProcess,
   fixtureRequest,
+  queryStore,
   runCli,
   startDaemon,
   tempDir,
@@ -43,14 +44,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20
   }
 }
 
-function query<T>(dbPath: string, sql: string): T[] {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db.prepare(sql).all() as T[];
-  } finally {
-    db.close();
-  }
-}
+const query = queryStore;
 
 /** A store as mcpr writes it: its four migration steps, then its rows. */
 function mcprStore(dbPath: string): void {

@@ -1,13 +1,15 @@
 import {
+  agedStoreEvents,
   buildStore,
+  closeOpenedStores,
   FIXTURE_NOW,
   fixtureRequest,
   fixtureSession,
   MINUTE_MS,
+  openStore,
 } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openReadConnection } from '../src/connection.js';
 import { queryLogs, querySlow } from '../src/requests.js';
 import {
   countToolCalls,
@@ -22,16 +24,8 @@ import { queryStoreStats } from '../src/store-stats.js';
 
 const NOW = FIXTURE_NOW;
 const MIN = MINUTE_MS;
-const open: Database.Database[] = [];
-afterEach(() => {
-  for (const db of open.splice(0)) db.close();
-});
-
-function read(file: string) {
-  const db = openReadConnection(file);
-  open.push(db);
-  return db;
-}
+afterEach(closeOpenedStores);
+const read = openStore;
 
 const req = fixtureRequest;
 const session = fixtureSession;
@@ -555,19 +549,7 @@ describe('schema', () => {
 
 describe('store stats', () => {
   const DAY = 86_400_000;
-  const file = () =>
-    buildStore([
-      session('old-closed', { started_at: NOW - 40 * DAY }),
-      session('old-open', { started_at: NOW - 40 * DAY }),
-      session('old-but-active', { started_at: NOW - 40 * DAY }),
-      session('recent'),
-      { kind: 'session_closed', session_id: 'old-closed', ended_at: NOW - 39 * DAY },
-      req({ session_id: 'old-closed', ts: NOW - 40 * DAY }),
-      req({ session_id: 'old-open', ts: NOW - 35 * DAY }),
-      req({ session_id: 'old-but-active', ts: NOW - 35 * DAY }),
-      req({ session_id: 'old-but-active', ts: NOW - DAY }),
-      req({ session_id: 'recent', ts: NOW - MIN, proxy: 'p2' }),
-    ]);
+  const file = () => buildStore(agedStoreEvents());
 
   it('counts requests, sessions, span and proxies', () => {
     const path = file();

@@ -1,7 +1,9 @@
 // Rows for hand-made query fixtures: a request and a session with sensible
 // defaults around one fixed "now", each field overridable, request ids
 // numbered in the order they were made. The query tests and the vacuum
-// tests build their stores from these.
+// tests build their stores from these, and read them through openStore.
+
+import Database from 'better-sqlite3';
 
 export const FIXTURE_NOW = Date.now();
 export const MINUTE_MS = 60_000;
@@ -41,4 +43,49 @@ export function fixtureSession(
     client_platform: 'claude',
     ...fields,
   };
+}
+
+const opened: Database.Database[] = [];
+
+/** A read-only connection to a fixture store; closeOpenedStores() (in afterEach) closes it. */
+export function openStore(file: string): Database.Database {
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  opened.push(db);
+  return db;
+}
+
+export function closeOpenedStores(): void {
+  for (const db of opened.splice(0)) db.close();
+}
+
+/**
+ * A store's worth of rows of different ages, for `store stats` and `store
+ * vacuum`: sessions closed, left open and still active 40 days back, one
+ * recent one on another proxy, and their requests from 40 days to a minute
+ * ago.
+ */
+export function agedStoreEvents(): Record<string, unknown>[] {
+  const now = FIXTURE_NOW;
+  return [
+    fixtureSession('old-closed', { started_at: now - 40 * DAY_MS }),
+    fixtureSession('old-open', { started_at: now - 40 * DAY_MS }),
+    fixtureSession('old-but-active', { started_at: now - 40 * DAY_MS }),
+    fixtureSession('recent'),
+    { kind: 'session_closed', session_id: 'old-closed', ended_at: now - 39 * DAY_MS },
+    fixtureRequest({ session_id: 'old-closed', ts: now - 40 * DAY_MS }),
+    fixtureRequest({ session_id: 'old-open', ts: now - 35 * DAY_MS }),
+    fixtureRequest({ session_id: 'old-but-active', ts: now - 35 * DAY_MS }),
+    fixtureRequest({ session_id: 'old-but-active', ts: now - DAY_MS }),
+    fixtureRequest({ session_id: 'recent', ts: now - MINUTE_MS, proxy: 'p2' }),
+  ];
+}
+
+/** The rows a query returns from the store at `dbPath`, on a connection of its own. */
+export function queryStore<T>(dbPath: string, sql: string): T[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare(sql).all() as T[];
+  } finally {
+    db.close();
+  }
 }

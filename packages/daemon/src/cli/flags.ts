@@ -79,6 +79,27 @@ export function booleanFlag(flags: ParsedFlags, name: string): boolean {
   return flags.values[name] === true;
 }
 
+/** A flag read by `parse` and held within [min, max]; `what` names its kind in the error. */
+function boundedFlag(
+  flags: ParsedFlags,
+  name: string,
+  fallback: number,
+  bounds: { min: number; max: number; what: string },
+  parse: (raw: string) => number,
+): number {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) return fallback;
+  const value = parse(raw);
+  if (Number.isNaN(value) || value < bounds.min || value > bounds.max) {
+    const range =
+      bounds.max === Number.MAX_SAFE_INTEGER
+        ? `of ${bounds.min} or more`
+        : `from ${bounds.min} to ${bounds.max}`;
+    throw new UsageError(`--${name}: expected ${bounds.what} ${range}, got "${raw}"`);
+  }
+  return value;
+}
+
 /** A whole number flag, within [min, max]. */
 export function integerFlag(
   flags: ParsedFlags,
@@ -87,14 +108,10 @@ export function integerFlag(
   min = 0,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  const raw = stringFlag(flags, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`;
-    throw new UsageError(`--${name}: expected a whole number ${range}, got "${raw}"`);
-  }
-  return value;
+  return boundedFlag(flags, name, fallback, { min, max, what: 'a whole number' }, (raw) => {
+    const value = Number(raw);
+    return /^\d+$/.test(raw.trim()) && Number.isSafeInteger(value) ? value : Number.NaN;
+  });
 }
 
 /** A size in bytes (`64MiB`, `10GB`, plain bytes), within [min, max]. */
@@ -105,12 +122,7 @@ export function sizeFlag(
   min = 0,
   max = Number.MAX_SAFE_INTEGER,
 ): number {
-  const raw = stringFlag(flags, name);
-  if (raw === undefined) return fallback;
-  const value = parseSizeBytes(raw, `--${name}`);
-  if (value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of ${min} or more` : `from ${min} to ${max}`;
-    throw new UsageError(`--${name}: expected a size ${range} bytes, got "${raw}"`);
-  }
-  return value;
+  return boundedFlag(flags, name, fallback, { min, max, what: 'a size in bytes' }, (raw) =>
+    parseSizeBytes(raw, `--${name}`),
+  );
 }

@@ -5,20 +5,13 @@
 // waits long. A step that fails (a full disk, say) is logged and tried
 // again next round; retention never stops ingest.
 
+import type { HealthReport } from '@mcpr-store/protocol/fields';
 import type { Logger } from '../log.js';
 import type { RetentionPolicy, RetentionStep } from './retention.js';
 import type { WriterThread } from './writer-thread.js';
 
-export interface RetentionStatus {
-  retain_ms: number;
-  retain_bytes: number;
-  /** The oldest request kept, after the last step; null before the first or when empty. */
-  oldest_ts: number | null;
-  deleted_requests: number;
-  deleted_sessions: number;
-  /** When the last round ended. */
-  last_run_at: number | null;
-}
+/** The policy and what it deleted: health's `retention`. */
+export type RetentionStatus = HealthReport['retention'];
 
 export class RetentionSchedule {
   private timer: NodeJS.Timeout | null = null;
