@@ -1,7 +1,6 @@
 // StoreClient against the real daemon process.
 import path from 'node:path';
 import { type DaemonProcess, queryStore, startDaemon, tempDir } from '@mcpr-store/test-utils';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StoreClient } from '../src/index.js';
 
