@@ -1,16 +1,18 @@
 // Store maintenance, the CLI's one way to write: `store vacuum` deletes old
 // rows and gives their space back. The query layer only reads, so this
-// lives with the daemon's other writers. Deletes run in one transaction, so
-// a crash leaves all or nothing; a dry run runs the very same statements
-// and rolls back, so it reports exactly what the real run would delete.
+// lives with the daemon's other writers. It deletes with retention's own
+// steps (writer/retention.ts), each a short transaction, so a running
+// daemon's writer is never held off for more than one step; a crash in
+// between leaves every step either done or not, and running it again
+// finishes the job. A dry run counts exactly what those steps would delete.
 // Space is then reclaimed in small incremental steps, each its own short
-// transaction, so a running daemon's writer is never held off for more than
-// a moment (files created by mcpr, without incremental auto-vacuum, are
+// transaction (files created by mcpr, without incremental auto-vacuum, are
 // converted once by a full VACUUM).
 
 import fs from 'node:fs';
-import { DatabaseMissingError, type Db, fileSize, Where } from '@mcpr-store/query';
+import { DatabaseMissingError, type Db, fileSize } from '@mcpr-store/query';
 import Database from 'better-sqlite3';
+import { AgeDeletes, RETENTION_STEP_ROWS } from '../writer/retention.js';
 import { MAINTENANCE_BUSY_TIMEOUT_MS } from './connection.js';
 
 export interface VacuumResult {
@@ -32,36 +34,33 @@ export function vacuumStore(
   const db = new Database(dbPath, { fileMustExist: true });
   try {
     db.pragma(`busy_timeout = ${MAINTENANCE_BUSY_TIMEOUT_MS}`);
-    const where = new Where().when(options.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
-    const params = { ...where.params, cutoff: options.cutoffMs };
-    const and = where.sql ? ` AND ${where.sql.slice('WHERE '.length)}` : '';
-    const deleteRequests = db.prepare(`DELETE FROM requests WHERE ts < @cutoff${and}`);
-    // A session goes once no request refers to it and it was last seen before the cutoff.
-    const deleteSessions = db.prepare(
-      `DELETE FROM sessions WHERE last_seen_at < @cutoff${and}
-       AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.session_id = sessions.session_id)`,
-    );
-    let deleted = { requests: 0, sessions: 0 };
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      deleted = {
-        requests: deleteRequests.run(params).changes,
-        sessions: deleteSessions.run(params).changes,
-      };
-      db.exec(options.dryRun ? 'ROLLBACK' : 'COMMIT');
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
-    const sizeBefore = fileSize(dbPath);
-    if (!options.dryRun) reclaimSpace(db);
-    return {
-      deleted_requests: deleted.requests,
-      deleted_sessions: deleted.sessions,
+    const deletes = new AgeDeletes(db);
+    const cutoff = options.cutoffMs;
+    const proxy = options.proxy ?? null;
+    const result = (requests: number, sessions: number, reclaimed: number): VacuumResult => ({
+      deleted_requests: requests,
+      deleted_sessions: sessions,
       dry_run: options.dryRun,
-      cutoff_ts: options.cutoffMs,
-      reclaimed_bytes: Math.max(0, sizeBefore - fileSize(dbPath)),
-    };
+      cutoff_ts: cutoff,
+      reclaimed_bytes: reclaimed,
+    });
+    if (options.dryRun) {
+      const would = deletes.wouldDelete(cutoff, proxy);
+      return result(would.requests, would.sessions, 0);
+    }
+    // The same short steps as the daemon's retention: a running daemon's
+    // writer waits for one step at most, never for the whole clean-up.
+    const step = db.transaction(() => deletes.requests(cutoff, RETENTION_STEP_ROWS, proxy));
+    let requests = 0;
+    for (;;) {
+      const deleted = step.immediate();
+      requests += deleted;
+      if (deleted < RETENTION_STEP_ROWS) break;
+    }
+    const sessions = db.transaction(() => deletes.sessions(cutoff, proxy)).immediate();
+    const sizeBefore = fileSize(dbPath);
+    reclaimSpace(db);
+    return result(requests, sessions, Math.max(0, sizeBefore - fileSize(dbPath)));
   } finally {
     db.close();
   }

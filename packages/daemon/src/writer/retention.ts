@@ -43,27 +43,77 @@ export interface RetentionStep {
   used_bytes: number;
 }
 
+/**
+ * The delete steps retention and `store vacuum` share: by age, oldest
+ * first through idx_requests_ts, optionally for one proxy, each a bounded
+ * statement the caller runs in a short transaction of its own.
+ */
+export class AgeDeletes {
+  private readonly requestsBefore;
+  private readonly orphans;
+  private readonly changesBefore;
+  private readonly countRequests;
+  private readonly countOrphans;
+
+  constructor(db: Db) {
+    const forProxy = '(@proxy IS NULL OR proxy = @proxy)';
+    this.requestsBefore = db.prepare(
+      `DELETE FROM requests WHERE id IN (
+         SELECT id FROM requests INDEXED BY idx_requests_ts
+         WHERE ts < @cutoff AND ${forProxy} ORDER BY ts LIMIT @rows)`,
+    );
+    // A session goes once no request refers to it and it was last seen before the cutoff.
+    this.orphans = db.prepare(
+      `DELETE FROM sessions WHERE last_seen_at < @cutoff AND ${forProxy}
+         AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.session_id = sessions.session_id)`,
+    );
+    this.changesBefore = db.prepare('DELETE FROM schema_changes WHERE detected_at < @cutoff');
+    this.countRequests = db
+      .prepare(`SELECT COUNT(*) FROM requests WHERE ts < @cutoff AND ${forProxy}`)
+      .pluck();
+    // The sessions `orphans` would delete once the requests before the cutoff are gone.
+    this.countOrphans = db
+      .prepare(
+        `SELECT COUNT(*) FROM sessions s WHERE last_seen_at < @cutoff AND ${forProxy}
+           AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.session_id = s.session_id
+                           AND NOT (r.ts < @cutoff AND (@proxy IS NULL OR r.proxy = @proxy)))`,
+      )
+      .pluck();
+  }
+
+  /** Deletes at most `rows` requests older than `cutoff`, oldest first; returns how many. */
+  requests(cutoff: number, rows: number, proxy: string | null = null): number {
+    return this.requestsBefore.run({ cutoff, rows, proxy }).changes;
+  }
+
+  sessions(cutoff: number, proxy: string | null = null): number {
+    return this.orphans.run({ cutoff, proxy }).changes;
+  }
+
+  changes(cutoff: number): number {
+    return this.changesBefore.run({ cutoff }).changes;
+  }
+
+  /** What `requests` and then `sessions` would delete, to the row, without deleting. */
+  wouldDelete(cutoff: number, proxy: string | null = null): { requests: number; sessions: number } {
+    return {
+      requests: this.countRequests.get({ cutoff, proxy }) as number,
+      sessions: this.countOrphans.get({ cutoff, proxy }) as number,
+    };
+  }
+}
+
 export class Retention {
-  private readonly oldRequests;
+  private readonly byAge: AgeDeletes;
   private readonly oldestRequests;
-  private readonly orphanSessions;
-  private readonly oldChanges;
   private readonly oldest;
 
   constructor(private readonly db: Db) {
-    this.oldRequests = db.prepare(
-      `DELETE FROM requests WHERE id IN (
-         SELECT id FROM requests INDEXED BY idx_requests_ts WHERE ts < @cutoff ORDER BY ts LIMIT @rows)`,
-    );
+    this.byAge = new AgeDeletes(db);
     this.oldestRequests = db.prepare(
       `DELETE FROM requests WHERE id IN (
          SELECT id FROM requests INDEXED BY idx_requests_ts ORDER BY ts LIMIT @rows)`,
     );
-    this.orphanSessions = db.prepare(
-      `DELETE FROM sessions WHERE last_seen_at < @cutoff
-         AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.session_id = sessions.session_id)`,
-    );
-    this.oldChanges = db.prepare('DELETE FROM schema_changes WHERE detected_at < @cutoff');
     this.oldest = db.prepare('SELECT MIN(ts) AS ts FROM requests').pluck();
     this.idSpan = db.prepare('SELECT MAX(id) - MIN(id) + 1 AS n FROM requests').pluck();
   }
@@ -100,7 +150,7 @@ export class Retention {
         let deletedRequests = 0;
         let full = false;
         if (Number.isFinite(cutoff)) {
-          deletedRequests += this.oldRequests.run({ cutoff, rows: RETENTION_STEP_ROWS }).changes;
+          deletedRequests += this.byAge.requests(cutoff, RETENTION_STEP_ROWS);
           full = deletedRequests >= RETENTION_STEP_ROWS;
         }
         const over = this.rowsOver(policy, this.usedBytes());
@@ -110,8 +160,8 @@ export class Retention {
         let deletedSessions = 0;
         let deletedChanges = 0;
         if (!full && Number.isFinite(cutoff)) {
-          deletedSessions = this.orphanSessions.run({ cutoff }).changes;
-          deletedChanges = this.oldChanges.run({ cutoff }).changes;
+          deletedSessions = this.byAge.sessions(cutoff);
+          deletedChanges = this.byAge.changes(cutoff);
         }
         const usedBytes = this.usedBytes();
         return {
