@@ -36,7 +36,7 @@ async function health(d: DaemonProcess): Promise<Record<string, any>> {
   return JSON.parse(out.stdout);
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000) {
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
