@@ -21,8 +21,8 @@ export const RETENTION_STEP_ROWS = 2000;
  * this caps how long one step can hold the lock.
  */
 export const SIZE_STEP_MAX_ROWS = 25_000;
-/** Over the size bound, delete down to this share of it, so the next inserts fit in freed pages. */
-const SIZE_TARGET_SHARE = 0.9;
+/** Over the size bound, delete down to this share of it: room for the next inserts in freed pages, without a burst of deletes. */
+const SIZE_TARGET_SHARE = 0.98;
 
 export interface RetentionPolicy {
   /** Keep requests this recent; 0 keeps everything. */
