@@ -40,6 +40,7 @@ function intoHead(args: string[]): Promise<{ code: number; stderr: string }> {
       'bash',
       [
         '-c',
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash script, not a template.
         '"$0" "$@" 2>"$ERR_FILE" | head -n 3 >/dev/null; echo "${PIPESTATUS[0]}"',
         process.execPath,
         CLI,

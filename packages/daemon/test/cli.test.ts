@@ -251,6 +251,29 @@ describe('mcpr-store CLI', () => {
     );
   });
 
+  it('status --compare and series, as JSON and as charts', async () => {
+    const compared = JSON.parse(
+      (await runCli(['status', '--compare', '--db', db, '--json'])).stdout,
+    );
+    expect(compared).toHaveProperty('total_requests_prev');
+    expect(compared).toHaveProperty('error_codes');
+    expect(compared).toHaveProperty('unknown_tools');
+    expect(compared.tools[0]).toHaveProperty('calls_prev');
+    const text = await runCli(['status', '--compare', '--db', db]);
+    expect(text.stdout).toMatch(/the 1h before: \d+ requests/);
+    expect(text.stdout).toMatch(/CALLS Δ/);
+    const series = (
+      await runCli(['series', '--since', '1h', '--bucket', '10m', '--db', db, '--json'])
+    ).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(series.length).toBeGreaterThanOrEqual(6);
+    expect(series.reduce((sum: number, r: { calls: number }) => sum + r.calls, 0)).toBe(4);
+    const chart = await runCli(['series', '--since', '1h', '--db', db]);
+    expect(chart.stdout).toMatch(/^SERIES — all proxies — last 1h, \d+ buckets of 60s\ncalls {3}/);
+  });
+
   it('schema, schema --changes and schema --unused', async () => {
     // mcpr's JSON Lines: one snapshot a line.
     const snapshots = jsonLinesOf((await runCli(['schema', '--db', db, '--json'])).stdout);

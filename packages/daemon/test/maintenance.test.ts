@@ -8,17 +8,13 @@ import {
   closeOpenedStores,
   DAY_MS as DAY,
   FIXTURE_NOW,
-  MINUTE_MS,
   openStore,
-  fixtureRequest as req,
-  fixtureSession as session,
 } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { vacuumStore } from '../src/db/maintenance.js';
 
 const NOW = FIXTURE_NOW;
-const MIN = MINUTE_MS;
 afterEach(closeOpenedStores);
 const read = openStore;
 

@@ -4,7 +4,7 @@
 // middle of deleting loses nothing in the window and leaves a sound file.
 import fs from 'node:fs';
 import path from 'node:path';
-import { StoreClient } from '@mcpr-store/client';
+import { type HealthReport, StoreClient } from '@mcpr-store/client';
 import {
   buildSeedDatabase,
   buildStore,
@@ -31,7 +31,7 @@ async function started(args: string[], dir: string, dbPath: string): Promise<Dae
   return d;
 }
 
-async function health(d: DaemonProcess): Promise<Record<string, any>> {
+async function health(d: DaemonProcess): Promise<HealthReport> {
   const out = await runCli(['health', '--socket', d.socketPath, '--json']);
   return JSON.parse(out.stdout);
 }

@@ -6,8 +6,10 @@
 export * from './connection.js';
 export * from './errors.js';
 export { fileSize } from './file-size.js';
+export * from './insights.js';
 export * from './requests.js';
 export * from './schema.js';
+export * from './series.js';
 export * from './sessions.js';
 export * from './status.js';
 export * from './store-stats.js';

@@ -6,6 +6,7 @@
 
 import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
+import { type ErrorCodeRow, errorCodes, type UnknownToolRow, unknownTools } from './insights.js';
 import { ACTIVE_WINDOW_MS } from './sessions.js';
 import { type ToolStatsRow, toolStats } from './tool-stats.js';
 import { Where } from './where.js';
@@ -28,7 +29,14 @@ export interface StatusReport {
   /** Sessions started in the window, counted up to STATUS_SESSIONS_CAP. */
   total_sessions: number;
   running_proxies: RunningProxyInfo[];
-  tools: ToolStatsRow[];
+  tools: StatusToolRow[];
+  /** JSON-RPC error codes in the window, most first. */
+  error_codes: ErrorCodeRow[];
+  /** Calls to tools absent from their proxy's latest captured tools/list. */
+  unknown_tools: UnknownToolRow[];
+  /** With `compare`: the previous window of the same length. */
+  total_requests_prev?: number;
+  error_pct_prev?: number;
   /** Ours: the window's start and length, and its rate. */
   since_ms: number;
   window_ms: number;
@@ -39,6 +47,13 @@ export interface StatusReport {
   sessions_seen: number;
 }
 
+/** A tool's row; with `compare`, the previous window's figures beside it (null where it had no calls then). */
+export type StatusToolRow = ToolStatsRow & {
+  calls_prev?: number | null;
+  error_pct_prev?: number | null;
+  p95_us_prev?: number | null;
+};
+
 export interface StatusFilter {
   proxy?: string;
   sinceMs: number;
@@ -46,6 +61,8 @@ export interface StatusFilter {
   since?: string;
   /** The proxies connected now, when the caller could ask the daemon. */
   runningProxies?: RunningProxyInfo[];
+  /** Also report the previous window of the same length. */
+  compare?: boolean;
 }
 
 export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): StatusReport {
@@ -54,7 +71,18 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
   // One snapshot: the ranks asked for in the second statement are those of
   // the counts in the first, whatever the daemon commits in between.
-  const tools = db.transaction(() => toolStats(db, where))();
+  const windowLengthMs = Math.max(1, nowMs - filter.sinceMs);
+  const previous = new Where()
+    .add('ts >= @prev_since AND ts < @since', {
+      prev_since: filter.sinceMs - windowLengthMs,
+      since: filter.sinceMs,
+    })
+    .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
+  const [current, before] = db.transaction(() => [
+    toolStats(db, where),
+    filter.compare ? toolStats(db, previous) : null,
+  ])();
+  const tools: StatusToolRow[] = current as ToolStatsRow[];
   const totalRequests = tools.reduce((sum, row) => sum + row.calls, 0);
   const errors = tools.reduce((sum, row) => sum + row.errors, 0);
   const byProxy = new Where().when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
@@ -72,7 +100,21 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
       `SELECT COUNT(*) AS n FROM sessions ${and} ended_at IS NULL AND last_seen_at >= @active_since`,
     )
     .get({ ...byProxy.params, active_since: nowMs - ACTIVE_WINDOW_MS }) as { n: number };
-  const windowMs = Math.max(1, nowMs - filter.sinceMs);
+  const windowMs = windowLengthMs;
+  const comparison: Partial<StatusReport> = {};
+  if (before) {
+    const prevByLabel = new Map(before.map((row) => [row.label, row]));
+    for (const row of tools) {
+      const prev = prevByLabel.get(row.label);
+      row.calls_prev = prev?.calls ?? null;
+      row.error_pct_prev = prev?.error_pct ?? null;
+      row.p95_us_prev = prev?.p95_us ?? null;
+    }
+    const prevRequests = before.reduce((sum, row) => sum + row.calls, 0);
+    const prevErrors = before.reduce((sum, row) => sum + row.errors, 0);
+    comparison.total_requests_prev = prevRequests;
+    comparison.error_pct_prev = prevRequests === 0 ? 0 : (100 * prevErrors) / prevRequests;
+  }
   return {
     proxy: filter.proxy ?? null,
     since: filter.since ?? `${nowMs - filter.sinceMs}ms`,
@@ -82,6 +124,9 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
     total_sessions: started.n,
     running_proxies: filter.runningProxies ?? [],
     tools,
+    error_codes: errorCodes(db, where),
+    unknown_tools: unknownTools(db, where, filter.proxy),
+    ...comparison,
     since_ms: filter.sinceMs,
     window_ms: windowMs,
     calls_per_minute: Math.round((100 * totalRequests * 60_000) / windowMs) / 100,

@@ -18,7 +18,8 @@ Commands:
   sessions      sessions, most recently seen first
   session ID    one session with all its requests
   clients       sessions grouped by client
-  status        per-tool latency percentiles, errors and traffic
+  status        per-tool latency percentiles, errors and traffic (--compare: the window before)
+  series        traffic over time, bucket by bucket, with a small chart
   schema        upstream schemas, --changes, --unused
   store         store stats | store vacuum --before CUTOFF
 
@@ -51,6 +52,7 @@ const COMMANDS: Record<string, Command> = {
   session: async (argv) => (await import('./sessions-command.js')).runSession(argv),
   clients: async (argv) => (await import('./sessions-command.js')).runClients(argv),
   status: async (argv) => (await import('./status-command.js')).runStatus(argv),
+  series: async (argv) => (await import('./series-command.js')).runSeries(argv),
   schema: async (argv) => (await import('./schema-command.js')).runSchema(argv),
   store: async (argv) => (await import('./store-command.js')).runStore(argv),
 };

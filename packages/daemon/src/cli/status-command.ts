@@ -5,21 +5,35 @@ import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
 import { queryStatus } from '@mcpr-store/query';
 import { resolveSocketPath } from '../paths.js';
 import { askDaemon } from './daemon-answer.js';
-import { stringFlag } from './flags.js';
+import { booleanFlag, stringFlag } from './flags.js';
 import { formatBytes, formatLatency, formatPct, renderTable } from './format.js';
 import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
 
-export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--proxy NAME] [--json] [--db PATH] [--socket PATH]
+export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--compare] [--proxy NAME] [--json] [--db PATH] [--socket PATH]
 
 Per tool (or <method>): calls, latency avg/min/max/p50/p90/p95/p99, error %, sizes;
 totals, calls per minute, sessions started and active (default window 1h), and the
-proxies connected to the daemon now (asked over --socket; none when it does not answer).
+proxies connected to the daemon now (asked over --socket; none when it does not answer),
+the JSON-RPC error codes, and calls to tools the server never listed. --compare adds the
+window before, of the same length, and marks tools whose p95 rose by half or more (!).
 
 Examples:
   mcpr-store status
   mcpr-store status --since 24h --proxy edge
   mcpr-store status --since 7d --json | jq '.tools[0]'
 `;
+
+/** `+12%`, `-3%`: the change from `before` to `now`. */
+function change(now: number, before: number): string {
+  if (before === 0) return now === 0 ? '0%' : 'new';
+  const pct = Math.round((100 * (now - before)) / before);
+  return `${pct >= 0 ? '+' : ''}${pct}%`;
+}
+
+/** `p95 2.1x`, marked `!` when the latency rose by half or more. */
+function markRegression(ratio: number): string {
+  return `p95 ${ratio.toFixed(1)}x${ratio >= 1.5 ? ' !' : ''}`;
+}
 
 function describeProxy(p: RunningProxyInfo): string {
   const details = [
@@ -34,7 +48,7 @@ export async function runStatus(argv: string[]): Promise<number> {
   const flags = queryFlags(
     'status',
     argv,
-    { since: { type: 'string' }, socket: { type: 'string' } },
+    { since: { type: 'string' }, socket: { type: 'string' }, compare: { type: 'boolean' } },
     STATUS_HELP,
   );
   if (!flags) return 0;
@@ -51,6 +65,7 @@ export async function runStatus(argv: string[]): Promise<number> {
     sinceMs: sinceMs(flags, '1h', nowMs),
     since: window,
     runningProxies: (connected ?? []).filter((p) => proxy === undefined || p.name === proxy),
+    compare: booleanFlag(flags, 'compare'),
   };
   const report = ask(flags, (db) => queryStatus(db, filter, nowMs));
   if (printJson(flags, report)) return 0;
@@ -68,6 +83,22 @@ export async function runStatus(argv: string[]): Promise<number> {
           : report.running_proxies.map(describeProxy).join(', ')
     }\n`,
   );
+  if (report.total_requests_prev !== undefined) {
+    write(
+      `the ${window} before: ${report.total_requests_prev} requests (${change(report.total_requests, report.total_requests_prev)}), ` +
+        `${formatPct(report.error_pct_prev ?? 0)} errors\n`,
+    );
+  }
+  if (report.error_codes.length > 0) {
+    write(
+      `error codes: ${report.error_codes.map((e) => `${e.error_code} ×${e.calls}`).join(', ')}\n`,
+    );
+  }
+  if (report.unknown_tools.length > 0) {
+    write(
+      `tools the server never listed: ${report.unknown_tools.map((t) => `${t.tool} ×${t.calls} (${t.proxy})`).join(', ')}\n`,
+    );
+  }
   if (report.tools.length === 0) {
     process.stderr.write(`no requests in the last ${window}; widen --since\n`);
     return 0;
@@ -89,6 +120,9 @@ export async function runStatus(argv: string[]): Promise<number> {
         { header: 'AVG SIZE', align: 'right' },
         { header: 'IN', align: 'right' },
         { header: 'OUT', align: 'right' },
+        ...(report.total_requests_prev === undefined
+          ? []
+          : [{ header: 'CALLS Δ', align: 'right' as const }, { header: 'P95 Δ' }]),
       ],
       report.tools.map((t) => [
         t.label,
@@ -104,6 +138,14 @@ export async function runStatus(argv: string[]): Promise<number> {
         formatBytes(Math.round((t.total_bytes_in + t.total_bytes_out) / t.calls)),
         formatBytes(t.total_bytes_in),
         formatBytes(t.total_bytes_out),
+        ...(report.total_requests_prev === undefined
+          ? []
+          : [
+              t.calls_prev == null ? 'new' : change(t.calls, t.calls_prev),
+              t.p95_us_prev == null || t.p95_us_prev === 0
+                ? '-'
+                : markRegression(t.p95_us / t.p95_us_prev),
+            ]),
       ]),
     ),
   );

@@ -1,0 +1,77 @@
+// `series`: traffic over time, one row per bucket, oldest first, with a
+// small terminal chart of calls, p95 and errors, so a trend reads at a
+// glance where a table of sixty rows would not.
+
+import { defaultBucketMs, querySeries, type SeriesRow } from '@mcpr-store/query';
+import { parseWindowMs } from './durations.js';
+import { stringFlag } from './flags.js';
+import { formatLatency, formatLocalTime, timeZoneLabel } from './format.js';
+import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
+
+export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket SIZE] [--tool NAME] [--proxy NAME] [--json] [--db PATH]
+
+Traffic over time, one row per bucket, oldest first, empty buckets included:
+calls, errors, timeouts and p50/p95/p99 latency. The window defaults to 24h and
+the bucket to a size that gives about 60 buckets (5m, 30m, 1h, ...).
+
+Examples:
+  mcpr-store series
+  mcpr-store series --since 7d --bucket 1h --tool search
+  mcpr-store series --since 1h --json | jq .p95_us
+`;
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** One character per value, from the lowest bar to the highest, scaled to the largest. */
+function sparkline(values: number[]): string {
+  const max = Math.max(0, ...values);
+  return values
+    .map((v) => (max === 0 || v === 0 ? ' ' : BARS[Math.min(7, Math.floor((v / max) * 7.999))]))
+    .join('');
+}
+
+export async function runSeries(argv: string[]): Promise<number> {
+  const flags = queryFlags(
+    'series',
+    argv,
+    { since: { type: 'string' }, bucket: { type: 'string' }, tool: { type: 'string' } },
+    SERIES_HELP,
+  );
+  if (!flags) return 0;
+  const nowMs = Date.now();
+  const window = stringFlag(flags, 'since') ?? '24h';
+  const since = sinceMs(flags, '24h', nowMs);
+  const bucketText = stringFlag(flags, 'bucket');
+  const bucketMs =
+    bucketText === undefined
+      ? defaultBucketMs(nowMs - since)
+      : Math.max(1, parseWindowMs(bucketText, '--bucket'));
+  const proxy = stringFlag(flags, 'proxy');
+  const tool = stringFlag(flags, 'tool');
+  const rows = ask(flags, (db) =>
+    querySeries(db, { proxy, tool, sinceMs: since, bucketMs }, nowMs),
+  );
+  if (printJson(flags, rows)) return 0;
+  write(human(rows, `${proxy ?? 'all proxies'}${tool ? `, ${tool}` : ''}`, window, bucketMs));
+  return 0;
+}
+
+function human(rows: SeriesRow[], what: string, window: string, bucketMs: number): string {
+  const calls = rows.reduce((sum, r) => sum + r.calls, 0);
+  const failed = rows.reduce((sum, r) => sum + r.errors + r.timeouts, 0);
+  const first = rows[0];
+  const last = rows[rows.length - 1];
+  const maxCalls = Math.max(0, ...rows.map((r) => r.calls));
+  const maxP95 = Math.max(0, ...rows.map((r) => r.p95_us));
+  const maxFailed = Math.max(0, ...rows.map((r) => r.errors + r.timeouts));
+  return [
+    `SERIES — ${what} — last ${window}, ${rows.length} buckets of ${bucketMs / 1000}s`,
+    `calls   ${sparkline(rows.map((r) => r.calls))}  max ${maxCalls} a bucket, ${calls} in all`,
+    `p95     ${sparkline(rows.map((r) => r.p95_us))}  max ${formatLatency(maxP95)}`,
+    `errors  ${sparkline(rows.map((r) => r.errors + r.timeouts))}  max ${maxFailed} a bucket, ${failed} in all`,
+    first && last
+      ? `        from ${formatLocalTime(first.bucket_start)} to ${formatLocalTime(last.bucket_start)} (${timeZoneLabel()})`
+      : '',
+    '',
+  ].join('\n');
+}

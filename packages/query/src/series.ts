@@ -1,0 +1,86 @@
+// Traffic over time: one row per bucket of the window, oldest first, empty
+// buckets included with zeros so a chart has no gaps. Percentiles follow
+// mcpr's rule within each bucket. The window's rows are read once through
+// the ts index and bucketed here.
+
+import type { Db } from './connection.js';
+import { Where } from './where.js';
+
+export interface SeriesRow {
+  /** Unix ms at which the bucket starts; buckets align to multiples of their size. */
+  bucket_start: number;
+  calls: number;
+  /** Status `error`. */
+  errors: number;
+  /** Status `timeout`. */
+  timeouts: number;
+  p50_us: number;
+  p95_us: number;
+  p99_us: number;
+}
+
+export interface SeriesFilter {
+  proxy?: string;
+  tool?: string;
+  sinceMs: number;
+  bucketMs: number;
+}
+
+/** Bucket sizes a default is chosen from, each a divisor of a day or a whole number of days. */
+const BUCKET_SIZES_MS = [
+  1_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000,
+  3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000,
+];
+
+/** The bucket size that gives about `buckets` buckets over a window. */
+export function defaultBucketMs(windowMs: number, buckets = 60): number {
+  const ideal = windowMs / buckets;
+  let best = BUCKET_SIZES_MS[0] as number;
+  for (const size of BUCKET_SIZES_MS) {
+    if (Math.abs(Math.log(size / ideal)) < Math.abs(Math.log(best / ideal))) best = size;
+  }
+  return best;
+}
+
+/** mcpr's nearest rank: sort, take index ceil(p/100*n)-1; 0 when empty. */
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1] as number;
+}
+
+export function querySeries(db: Db, filter: SeriesFilter, nowMs: number): SeriesRow[] {
+  const bucketMs = filter.bucketMs;
+  const first = Math.floor(filter.sinceMs / bucketMs) * bucketMs;
+  const last = Math.floor(nowMs / bucketMs) * bucketMs;
+  const count = Math.max(0, Math.floor((last - first) / bucketMs) + 1);
+  const latencies: number[][] = Array.from({ length: count }, () => []);
+  const errors = new Array<number>(count).fill(0);
+  const timeouts = new Array<number>(count).fill(0);
+  const where = new Where()
+    .add('ts >= @since AND ts <= @now', { since: filter.sinceMs, now: nowMs })
+    .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }))
+    .when(filter.tool, 'tool = @tool', (tool) => ({ tool }));
+  const rows = db
+    .prepare(`SELECT ts, latency_us, status FROM requests ${where.sql}`)
+    .raw()
+    .iterate(where.params) as IterableIterator<[number, number, string]>;
+  for (const [ts, latencyUs, status] of rows) {
+    const at = Math.floor((ts - first) / bucketMs);
+    if (at < 0 || at >= count) continue;
+    (latencies[at] as number[]).push(latencyUs);
+    if (status === 'error') errors[at] = (errors[at] as number) + 1;
+    else if (status === 'timeout') timeouts[at] = (timeouts[at] as number) + 1;
+  }
+  return latencies.map((values, i) => {
+    values.sort((a, b) => a - b);
+    return {
+      bucket_start: first + i * bucketMs,
+      calls: values.length,
+      errors: errors[i] as number,
+      timeouts: timeouts[i] as number,
+      p50_us: percentile(values, 50),
+      p95_us: percentile(values, 95),
+      p99_us: percentile(values, 99),
+    };
+  });
+}

@@ -1,0 +1,161 @@
+// status's insights and series: exact values on hand-made fixtures, worked
+// out by mcpr's rules (nearest rank; error_pct is the share not ok).
+import {
+  buildStore,
+  closeOpenedStores,
+  FIXTURE_NOW,
+  fixtureRequest,
+  MINUTE_MS,
+  openStore,
+} from '@mcpr-store/test-utils';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultBucketMs, querySeries } from '../src/series.js';
+import { queryStatus } from '../src/status.js';
+
+afterEach(closeOpenedStores);
+const NOW = FIXTURE_NOW;
+const MIN = MINUTE_MS;
+const HOUR = 60 * MIN;
+const req = fixtureRequest;
+
+const listed = (proxy: string, tools: string[]) => ({
+  kind: 'schema_version',
+  ts: NOW - 2 * HOUR,
+  proxy,
+  upstream_url: `http://${proxy}`,
+  method: 'tools/list',
+  payload: JSON.stringify({ tools: tools.map((name) => ({ name })) }),
+});
+
+describe('status insights', () => {
+  const file = () =>
+    buildStore([
+      listed('p1', ['search', 'idle']),
+      // This hour: search 4 calls (latency 1..4 ms), one -32602 error, one timeout.
+      ...[1, 2, 3, 4].map((ms, i) =>
+        req({
+          ts: NOW - (i + 1) * MIN,
+          latency_us: ms * 1000,
+          status: i === 0 ? 'error' : i === 1 ? 'timeout' : 'ok',
+          error_code: i === 0 ? '-32602' : null,
+        }),
+      ),
+      // Tools p1's server never listed, and one on p2, which has no list at all.
+      req({ tool: 'invented', ts: NOW - 5 * MIN, status: 'error', error_code: '-32601' }),
+      req({ tool: 'invented', ts: NOW - 6 * MIN, status: 'error', error_code: '-32601' }),
+      req({ tool: 'imagined', ts: NOW - 7 * MIN, status: 'error', error_code: '-32601' }),
+      req({ tool: 'whatever', proxy: 'p2', ts: NOW - 8 * MIN }),
+      // The hour before: search 2 calls at 10 ms, one error.
+      req({ ts: NOW - HOUR - MIN, latency_us: 10_000, status: 'error', error_code: '-32603' }),
+      req({ ts: NOW - HOUR - 2 * MIN, latency_us: 10_000 }),
+    ]);
+
+  it('counts error codes, most first, and finds tools the server never listed', () => {
+    const report = queryStatus(openStore(file()), { sinceMs: NOW - HOUR, since: '1h' }, NOW);
+    expect(report.error_codes).toEqual([
+      { error_code: '-32601', calls: 3 },
+      { error_code: '-32602', calls: 1 },
+    ]);
+    expect(report.unknown_tools).toEqual([
+      { tool: 'invented', calls: 2, last_called_at: NOW - 5 * MIN, proxy: 'p1' },
+      { tool: 'imagined', calls: 1, last_called_at: NOW - 7 * MIN, proxy: 'p1' },
+    ]);
+    expect(
+      queryStatus(openStore(file()), { sinceMs: NOW - HOUR, proxy: 'p2' }, NOW).unknown_tools,
+    ).toEqual([]);
+  });
+
+  it('--compare puts the previous window of the same length beside this one', () => {
+    const report = queryStatus(
+      openStore(file()),
+      { sinceMs: NOW - HOUR, since: '1h', compare: true },
+      NOW,
+    );
+    expect(report).toMatchObject({
+      total_requests: 8,
+      total_requests_prev: 2,
+      error_pct_prev: 50,
+    });
+    const search = report.tools.find((t) => t.label === 'search');
+    expect(search).toMatchObject({
+      calls: 4,
+      error_pct: 50,
+      p90_us: 4000,
+      calls_prev: 2,
+      error_pct_prev: 50,
+      p95_us_prev: 10_000,
+    });
+    const invented = report.tools.find((t) => t.label === 'invented');
+    expect(invented).toMatchObject({ calls_prev: null, error_pct_prev: null, p95_us_prev: null });
+    const plain = queryStatus(openStore(file()), { sinceMs: NOW - HOUR }, NOW);
+    expect(plain).not.toHaveProperty('total_requests_prev');
+  });
+});
+
+describe('series', () => {
+  it('gives one row per bucket, oldest first, empty buckets included, percentiles by bucket', () => {
+    const start = Math.floor(NOW / HOUR) * HOUR - 3 * HOUR;
+    const db = openStore(
+      buildStore([
+        // Bucket 0: 1..10 ms, one error and one timeout.
+        ...Array.from({ length: 10 }, (_, i) =>
+          req({
+            ts: start + i * 1000,
+            latency_us: (i + 1) * 1000,
+            status: i === 0 ? 'error' : i === 1 ? 'timeout' : 'ok',
+          }),
+        ),
+        // Bucket 2: one call, on its first millisecond (an edge).
+        req({ ts: start + 2 * HOUR, latency_us: 7 }),
+        // Before the window: not counted.
+        req({ ts: start - 1, latency_us: 99 }),
+      ]),
+    );
+    const rows = querySeries(db, { sinceMs: start, bucketMs: HOUR }, start + 3 * HOUR + 1);
+    expect(rows).toEqual([
+      {
+        bucket_start: start,
+        calls: 10,
+        errors: 1,
+        timeouts: 1,
+        p50_us: 5000,
+        p95_us: 10_000,
+        p99_us: 10_000,
+      },
+      {
+        bucket_start: start + HOUR,
+        calls: 0,
+        errors: 0,
+        timeouts: 0,
+        p50_us: 0,
+        p95_us: 0,
+        p99_us: 0,
+      },
+      {
+        bucket_start: start + 2 * HOUR,
+        calls: 1,
+        errors: 0,
+        timeouts: 0,
+        p50_us: 7,
+        p95_us: 7,
+        p99_us: 7,
+      },
+      {
+        bucket_start: start + 3 * HOUR,
+        calls: 0,
+        errors: 0,
+        timeouts: 0,
+        p50_us: 0,
+        p95_us: 0,
+        p99_us: 0,
+      },
+    ]);
+  });
+
+  it('picks a default bucket that gives about 60 buckets', () => {
+    expect(defaultBucketMs(24 * HOUR)).toBe(30 * MIN);
+    expect(defaultBucketMs(HOUR)).toBe(MIN);
+    expect(defaultBucketMs(7 * 24 * HOUR)).toBe(3 * HOUR);
+    expect(defaultBucketMs(30 * 24 * HOUR)).toBe(12 * HOUR);
+  });
+});
