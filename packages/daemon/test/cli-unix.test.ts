@@ -172,7 +172,7 @@ describe('help', () => {
       'MCPR_STORE_SOCKET',
       'NO_COLOR',
       'Exit status:',
-      '2  health only',
+      '2  health: no daemon answers; daemon: a bad flag',
     ]) {
       expect(out.stdout).toContain(text);
     }

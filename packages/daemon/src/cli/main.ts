@@ -37,8 +37,9 @@ Times are printed in the local time zone, named in each table's header;
 
 Exit status:
   0  success (health: the daemon is ok)
-  1  bad usage, a missing database, or an error (health: degraded or failing)
-  2  health only: no daemon answers
+  1  bad usage, a missing database, or an error (health: degraded or failing;
+     daemon: it could not start)
+  2  health: no daemon answers; daemon: a bad flag (nothing was created)
 `;
 
 type Command = (argv: string[]) => Promise<number>;
