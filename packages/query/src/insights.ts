@@ -12,11 +12,15 @@ export interface ErrorCodeRow {
   calls: number;
 }
 
-/** Error codes in the window, most first. */
+/**
+ * Error codes in the window, most first. Read through the (status, ts)
+ * index: only the failed requests' rows are looked up, not the window's.
+ */
 export function errorCodes(db: Db, where: Where): ErrorCodeRow[] {
   return db
     .prepare(
-      `SELECT error_code, COUNT(*) AS calls FROM requests ${where.sql} AND error_code IS NOT NULL
+      `SELECT error_code, COUNT(*) AS calls FROM requests INDEXED BY idx_requests_status
+       ${where.sql} AND status IN ('error', 'timeout') AND error_code IS NOT NULL
        GROUP BY error_code ORDER BY calls DESC, error_code`,
     )
     .all(where.params) as ErrorCodeRow[];
@@ -34,7 +38,10 @@ export interface UnknownToolRow {
  * Calls in the window to tool names absent from their proxy's latest
  * captured tools/list (every upstream's of that proxy together), most
  * called first. A proxy with no tools/list captured has none: nothing is
- * known to be missing.
+ * known to be missing. The store's distinct tool names are read by seeking
+ * through the (tool, ts) index, one seek a name; only the names some
+ * listing proxy lacks are then counted, each through the same index, so a
+ * wide window costs the unknown tools' rows, not the window's.
  */
 export function unknownTools(db: Db, where: Where, proxy?: string): UnknownToolRow[] {
   const lists = db
@@ -49,19 +56,40 @@ export function unknownTools(db: Db, where: Where, proxy?: string): UnknownToolR
     for (const tool of listedTools(list.payload)) names.add(tool.name);
     known.set(list.proxy, names);
   }
-  const called = db
-    .prepare(
-      `SELECT proxy, tool, COUNT(*) AS calls, MAX(ts) AS last_called_at FROM requests
-       ${where.sql} AND tool IS NOT NULL GROUP BY proxy, tool`,
-    )
-    .all(where.params) as UnknownToolRow[];
-  return called
-    .filter((row) => known.get(row.proxy)?.has(row.tool) === false)
-    .map((row) => ({
-      tool: row.tool,
-      calls: row.calls,
-      last_called_at: row.last_called_at,
-      proxy: row.proxy,
-    }))
-    .sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
+  const nextTool = db
+    .prepare('SELECT MIN(tool) FROM requests INDEXED BY idx_requests_tool WHERE tool > ?')
+    .pluck();
+  const candidates: string[] = [];
+  let tool = db
+    .prepare('SELECT MIN(tool) FROM requests INDEXED BY idx_requests_tool WHERE tool IS NOT NULL')
+    .pluck()
+    .get() as string | null;
+  while (tool !== null) {
+    const name = tool;
+    if ([...known.values()].some((names) => !names.has(name))) candidates.push(name);
+    tool = nextTool.get(name) as string | null;
+  }
+  const callsOf = db.prepare(
+    `SELECT proxy, COUNT(*) AS calls, MAX(ts) AS last_called_at
+     FROM requests INDEXED BY idx_requests_tool
+     ${where.sql} AND tool = @tool GROUP BY proxy`,
+  );
+  const rows: UnknownToolRow[] = [];
+  for (const candidate of candidates) {
+    const perProxy = callsOf.all({ ...where.params, tool: candidate }) as {
+      proxy: string;
+      calls: number;
+      last_called_at: number;
+    }[];
+    for (const row of perProxy) {
+      if (known.get(row.proxy)?.has(candidate) !== false) continue;
+      rows.push({
+        tool: candidate,
+        calls: row.calls,
+        last_called_at: row.last_called_at,
+        proxy: row.proxy,
+      });
+    }
+  }
+  return rows.sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
 }
