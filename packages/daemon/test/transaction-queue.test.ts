@@ -31,6 +31,9 @@ class HeldWriter implements WriterPort {
             rejected: [],
             commit_us: 1,
             used_bytes: 0,
+            committed_by_kind: { request: events.length },
+            operations: [],
+            sessions_started: [],
           }),
         fail: (message) => reject(new Error(message)),
       });
@@ -78,6 +81,7 @@ function clientBatch(name: string, count: number, acks: Map<string, AckMessage>)
     indexes: events.map((_, i) => i),
     rejected: [],
     bytes: count * 100,
+    received_by_kind: { request: count },
     settle: (ack) => acks.set(name, ack),
   };
 }

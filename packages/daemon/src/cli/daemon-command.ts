@@ -34,6 +34,10 @@ Runs the store in the foreground until SIGTERM or SIGINT.
                             most every second)
   --max-db-bytes SIZE       hard cap on the database size; past it writes fail as "disk full"
                             (default 0, no cap)
+  --metrics-listen ADDR     serve GET /metrics for Prometheus at HOST:PORT (off by default;
+                            a bare PORT is on 127.0.0.1; any other host only when named;
+                            under systemd, see the unit's drop-in for AF_INET)
+  --metrics-max-tools N     tool names labelled per proxy; the rest count as _other (default 200)
   --shutdown-timeout-ms N   on stop, wait this long for held batches to commit (default ${DEFAULT_OPTIONS.shutdownTimeoutMs})
   --log-level LEVEL         debug, info, warn or error (default info)
 
@@ -44,6 +48,22 @@ Examples:
   mcpr-store daemon --db /var/lib/mcpr-store/store.db --socket /run/mcpr-store/store.sock
   mcpr-store daemon --max-db-bytes 20GiB --log-level warn
 `;
+
+/**
+ * `--metrics-listen`: `HOST:PORT`, `[IPv6]:PORT`, or a bare `PORT` or
+ * `:PORT` on loopback. A host that is not loopback is used only when named.
+ */
+function listenFlag(text: string | undefined): { host: string; port: number } | null {
+  if (text === undefined) return null;
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[3]);
+  if (!match || !Number.isInteger(port) || port > 65_535) {
+    throw new UsageError(
+      `--metrics-listen: "${text}" is not HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464, 9464)`,
+    );
+  }
+  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
 
 /** `--retain`: a duration, or 0 to keep everything. */
 function retainFlag(text: string | undefined): number {
@@ -92,6 +112,8 @@ function readOptions(argv: string[]): DaemonOptions | null {
     retain: { type: 'string' },
     'retain-bytes': { type: 'string' },
     'retention-interval-ms': { type: 'string' },
+    'metrics-listen': { type: 'string' },
+    'metrics-max-tools': { type: 'string' },
     'shutdown-timeout-ms': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -142,6 +164,8 @@ function readOptions(argv: string[]): DaemonOptions | null {
     maxDbBytes: sizeFlag(flags, 'max-db-bytes', DEFAULT_OPTIONS.maxDbBytes, 0),
     retainMs: retainFlag(stringFlag(flags, 'retain')),
     retainBytes: sizeFlag(flags, 'retain-bytes', DEFAULT_OPTIONS.retainBytes, 0),
+    metricsListen: listenFlag(stringFlag(flags, 'metrics-listen')),
+    metricsMaxTools: integerFlag(flags, 'metrics-max-tools', DEFAULT_OPTIONS.metricsMaxTools, 0),
     retentionIntervalMs: integerFlag(
       flags,
       'retention-interval-ms',

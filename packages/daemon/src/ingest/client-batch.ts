@@ -5,7 +5,12 @@
 // and once the transaction holding them has committed, the writer's flat
 // outcome is mapped back onto each client batch and acked.
 
-import { type AckMessage, type RejectedEvent, validateEvent } from '@mcpr-store/protocol';
+import {
+  type AckMessage,
+  EVENT_KINDS,
+  type RejectedEvent,
+  validateEvent,
+} from '@mcpr-store/protocol';
 import { type ColumnBatch, packColumns } from '../writer/column-batch.js';
 import type { TransactionOutcome } from '../writer/transaction-writer.js';
 
@@ -23,6 +28,8 @@ export interface ClientBatch {
   rejected: RejectedEvent[];
   /** Frame size, for the memory bound. */
   bytes: number;
+  /** Events received, by kind (`unknown` when an event names none this daemon knows). */
+  received_by_kind: Record<string, number>;
   /** Called once, with the batch's ack, after its transaction. */
   settle(ack: AckMessage): void;
 }
@@ -42,14 +49,35 @@ export function admitBatch(
   const indexes: number[] = [];
   const rejected: RejectedEvent[] = [];
   const options = { inPlace: true, positional };
+  const receivedByKind: Record<string, number> = {};
   for (let index = 0; index < rawEvents.length; index += 1) {
-    const result = validateEvent(rawEvents[index], options);
+    const raw = rawEvents[index];
+    const kind = kindOf(raw);
+    receivedByKind[kind] = (receivedByKind[kind] ?? 0) + 1;
+    const result = validateEvent(raw, options);
     if (result.ok) {
       events.push(result.event);
       indexes.push(index);
     } else rejected.push({ index, reason: result.reason });
   }
-  return { seq, columns: packColumns(events), indexes, rejected, bytes: frameBytes, settle };
+  return {
+    seq,
+    columns: packColumns(events),
+    indexes,
+    rejected,
+    bytes: frameBytes,
+    received_by_kind: receivedByKind,
+    settle,
+  };
+}
+
+/** An event's kind as sent, for counting: a positional array is a request. */
+function kindOf(raw: unknown): string {
+  if (Array.isArray(raw)) return 'request';
+  const kind = (raw as { kind?: unknown } | null)?.kind;
+  return typeof kind === 'string' && (EVENT_KINDS as readonly string[]).includes(kind)
+    ? kind
+    : 'unknown';
 }
 
 /** A transaction's outcome, with nothing written (a transaction of only rejected events). */
@@ -59,6 +87,9 @@ export const EMPTY_OUTCOME: TransactionOutcome = {
   rejected: [],
   commit_us: 0,
   used_bytes: 0,
+  committed_by_kind: {},
+  operations: [],
+  sessions_started: [],
 };
 
 /** Maps the writer's flat outcome back onto each client batch of the transaction and acks it. */

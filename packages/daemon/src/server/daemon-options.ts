@@ -19,6 +19,7 @@ const WHOLE_NUMBER_OPTIONS: readonly [keyof DaemonOptions, number][] = [
   ['retainMs', 0],
   ['retainBytes', 0],
   ['retentionIntervalMs', 1],
+  ['metricsMaxTools', 0],
   ['shutdownTimeoutMs', 0],
 ];
 

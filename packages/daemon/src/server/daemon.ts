@@ -5,7 +5,8 @@
 // then closes the database and removes the socket.
 
 import fs from 'node:fs';
-import net from 'node:net';
+import type http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   ERROR_CODES,
@@ -24,6 +25,8 @@ import { Connection } from './connection.js';
 import { checkDaemonOptions } from './daemon-options.js';
 import { DaemonStats } from './daemon-stats.js';
 import { acquireDbLock, type DbLock, filesCreatedFrom } from './db-lock.js';
+import { DaemonMetrics } from './metrics.js';
+import { type ListenAddress, listenForMetrics } from './metrics-listener.js';
 import { claimSocketPath, listenOnSocket } from './socket-path.js';
 
 export interface DaemonOptions {
@@ -53,6 +56,10 @@ export interface DaemonOptions {
   retainBytes: number;
   /** How often retention runs a round (the first is at start). */
   retentionIntervalMs: number;
+  /** Where to serve GET /metrics; null for nowhere (the default). */
+  metricsListen: ListenAddress | null;
+  /** Tool names per proxy labelled in metrics; the rest count as `_other`. */
+  metricsMaxTools: number;
   /** How long stop() waits for held client batches to commit before giving up on them. */
   shutdownTimeoutMs: number;
   logger: Logger;
@@ -71,6 +78,8 @@ export const DEFAULT_OPTIONS = {
   retainMs: 30 * 86_400_000,
   retainBytes: 0,
   retentionIntervalMs: 60_000,
+  metricsListen: null,
+  metricsMaxTools: 200,
   shutdownTimeoutMs: 15_000,
 } satisfies Partial<DaemonOptions>;
 
@@ -94,6 +103,8 @@ export class Daemon {
   private readonly queue: TransactionQueue;
   private readonly server: net.Server;
   private readonly retention: RetentionSchedule;
+  private readonly metrics: DaemonMetrics;
+  private metricsServer: http.Server | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -127,6 +138,7 @@ export class Daemon {
           );
           this.stats.rejected += outcome.rejected.length;
           this.retention.committed(outcome.used_bytes);
+          this.metrics.committed_transaction(outcome);
         },
         onWriteFailed: (error, retryInMs) => {
           this.stats.lastError = { at: Date.now(), message: error.message };
@@ -139,6 +151,7 @@ export class Daemon {
         onRecovered: () => log.info('writes recovered'),
       },
     );
+    this.metrics = new DaemonMetrics(() => this.health(), options.metricsMaxTools);
     this.retention = new RetentionSchedule(
       writer,
       { retain_ms: options.retainMs, retain_bytes: options.retainBytes },
@@ -183,10 +196,18 @@ export class Daemon {
       }
       daemon = new Daemon(options, writer, lock);
       daemon.schemaVersion = opened.schema_version;
+      if (options.metricsListen) {
+        daemon.metricsServer = await listenForMetrics(options.metricsListen, daemon.metrics, log);
+        const bound = daemon.metricsServer.address() as AddressInfo;
+        log.info('metrics served', {
+          url: `http://${options.metricsListen.host.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}/metrics`,
+        });
+      }
       const { replacedStale } = await claimSocketPath(options.socketPath);
       if (replacedStale) log.warn('replaced a stale socket file', { socket: options.socketPath });
       await listenOnSocket(daemon.server, options.socketPath, options.socketMode);
     } catch (error) {
+      daemon?.metricsServer?.close();
       await writer.close().catch(() => {});
       lock.release();
       created.remove();
@@ -229,6 +250,7 @@ export class Daemon {
         const batch = admitBatch(seq, events, positional, frameBytes, settle);
         this.stats.received += events.length;
         this.stats.rejected += batch.rejected.length;
+        this.metrics.received_batch(batch.received_by_kind, batch.rejected.length);
         this.queue.submit(batch);
       },
       health: () => this.health(),
@@ -340,6 +362,7 @@ export class Daemon {
     }
     this.queue.stop();
     await this.retention.stop();
+    this.metricsServer?.close();
     for (const connection of this.connections) {
       connection.fail(
         ERROR_CODES.SHUTTING_DOWN,

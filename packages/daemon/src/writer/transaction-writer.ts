@@ -28,6 +28,7 @@ import {
   requestValues,
   textOf,
 } from './column-batch.js';
+import { OperationTallies, type OperationTally } from './operations.js';
 import { diffSnapshots } from './schema-diff.js';
 
 /** The INSERT of one request, its columns in REQUEST_FIELDS order (requestValues binds them). */
@@ -51,6 +52,12 @@ export interface TransactionOutcome {
   commit_us: number;
   /** Bytes of the database's pages in use after the commit (for the size bound). */
   used_bytes: number;
+  /** Events committed, by kind (duplicates included, as `committed`). */
+  committed_by_kind: Record<string, number>;
+  /** The transaction's new requests, tallied for metrics (metrics/operations.ts). */
+  operations: OperationTally[];
+  /** Sessions whose first `session` event this transaction stored, by proxy and platform. */
+  sessions_started: { proxy: string; client_platform: string; count: number }[];
 }
 
 interface SessionTally {
@@ -88,6 +95,13 @@ export class TransactionWriter {
   private readonly transaction;
   /** One request's parameters, reused for every row. */
   private readonly values: unknown[] = [];
+  /** This transaction's tallies for metrics; counted only for rows really inserted. */
+  private operations = new OperationTallies();
+  private readonly started = new Map<
+    string,
+    { proxy: string; client_platform: string; count: number }
+  >();
+  private readonly sessionIsBare;
   private readonly pageCount;
   private readonly freePages;
   private readonly pageBytes: number;
@@ -134,6 +148,13 @@ export class TransactionWriter {
     this.insertChange = db.prepare(`
       INSERT INTO schema_changes (proxy, upstream_url, method, change_type, item_name, old_hash, new_hash, detected_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    // A session starts with its first `session` event: no row yet, or one a
+    // request made before it, with no client known.
+    this.sessionIsBare = db
+      .prepare(
+        'SELECT client_name IS NULL AND client_version IS NULL AND client_platform IS NULL FROM sessions WHERE session_id = ?',
+      )
+      .pluck();
     this.pageCount = db.prepare('PRAGMA page_count').pluck();
     this.freePages = db.prepare('PRAGMA freelist_count').pluck();
     this.pageBytes = db.pragma('page_size', { simple: true }) as number;
@@ -159,8 +180,15 @@ export class TransactionWriter {
       rejected: [],
       commit_us: 0,
       used_bytes: 0,
+      committed_by_kind: {},
+      operations: [],
+      sessions_started: [],
     };
+    this.operations = new OperationTallies();
+    this.started.clear();
     this.transaction.immediate(batches, outcome);
+    outcome.operations = this.operations.list();
+    outcome.sessions_started = [...this.started.values()];
     outcome.commit_us = Number((process.hrtime.bigint() - started) / 1000n);
     outcome.used_bytes = this.usedBytes();
     return outcome;
@@ -202,6 +230,7 @@ export class TransactionWriter {
           // A duplicate counts as committed: it is stored already.
           if (!this.writeRequest(batch, r, tallies)) outcome.duplicate_positions.push(position);
           outcome.committed += 1;
+          outcome.committed_by_kind.request = (outcome.committed_by_kind.request ?? 0) + 1;
           continue;
         }
         const event = batch.others[other] as StoreEvent;
@@ -218,6 +247,7 @@ export class TransactionWriter {
             break;
         }
         outcome.committed += 1;
+        outcome.committed_by_kind[event.kind] = (outcome.committed_by_kind[event.kind] ?? 0) + 1;
       } catch (error) {
         if (!isEventError(error)) throw error;
         outcome.rejected.push({
@@ -238,6 +268,14 @@ export class TransactionWriter {
     const inserted = this.insertRequest.run(requestValues(batch, r, this.values));
     // Already stored (a resend): its session must not count it again.
     if (inserted.changes === 0) return false;
+    this.operations.add(
+      proxy,
+      textOf(batch, batch.codes[c + CODE_AT.method] as number) as string,
+      textOf(batch, batch.codes[c + CODE_AT.tool] as number),
+      status as string,
+      textOf(batch, batch.codes[c + CODE_AT.error_code] as number),
+      batch.numbers[r * REQUEST_NUMBERS + NUMBER_AT.latency_us] as number,
+    );
     if (sessionId !== null) {
       const error = status === 'ok' ? 0 : 1;
       const tally = tallies.get(sessionId);
@@ -261,7 +299,15 @@ export class TransactionWriter {
   }
 
   private writeSession(event: SessionEvent): void {
+    const bare = this.sessionIsBare.get(event.session_id);
     this.upsertSession.run(event);
+    if (bare === undefined || bare === 1) {
+      const platform = event.client_platform ?? '';
+      const key = `${event.proxy}\u0000${platform}`;
+      const tally = this.started.get(key);
+      if (tally) tally.count += 1;
+      else this.started.set(key, { proxy: event.proxy, client_platform: platform, count: 1 });
+    }
   }
 
   private writeSessionClosed(event: SessionClosedEvent): void {

@@ -1,0 +1,49 @@
+// The metrics endpoint: GET /metrics in Prometheus's text format, and
+// nothing else. Off unless asked for, on loopback unless a host is named;
+// it serves only metrics, which carry no secrets and no payloads.
+
+import http from 'node:http';
+import type { Logger } from '../log.js';
+import type { DaemonMetrics } from './metrics.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export function listenForMetrics(
+  address: ListenAddress,
+  metrics: DaemonMetrics,
+  log: Logger,
+): Promise<http.Server> {
+  const server = http.createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path !== '/metrics') {
+      response
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end('only /metrics is served here\n');
+      return;
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => {
+        response.writeHead(200, { 'content-type': metrics.registry.contentType });
+        response.end(request.method === 'HEAD' ? undefined : text);
+      },
+      (error: Error) => {
+        log.error('metrics failed', { error: error.message });
+        response.writeHead(500).end();
+      },
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(address.port, address.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,238 @@
+// The daemon's Prometheus metrics: its own health as `mcpr_store_*` and the
+// MCP traffic it stored in OpenTelemetry's MCP conventions, Prometheus form
+// (`mcp_server_operation_duration_seconds`). Counters grow from what the
+// ingest path and the writer report per client batch and per transaction,
+// never per event on the main thread; gauges are read from the daemon's
+// state when scraped. Labels are bounded: no session or request ids, no
+// messages, and at most `maxToolsPerProxy` tool names per proxy, the rest
+// counted as `_other`.
+
+import type { HealthReport } from '@mcpr-store/protocol';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DAEMON_VERSION } from '../version.js';
+import { OPERATION_BUCKETS_S, type OperationTally } from '../writer/operations.js';
+import type { TransactionOutcome } from '../writer/transaction-writer.js';
+
+/** Commit time buckets in seconds: a healthy commit takes milliseconds, a stalled one seconds. */
+const COMMIT_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** The tool label of calls past a proxy's tool budget. */
+export const OTHER_TOOL = '_other';
+
+interface OperationSeries {
+  labels: Record<string, string>;
+  /** Cumulative once rendered; kept per bucket here. */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly received: Counter<'kind'>;
+  private readonly committed: Counter<'kind'>;
+  private readonly rejected: Counter<'reason'>;
+  private readonly commitSeconds: Histogram;
+  private readonly sessionsStarted: Counter<'proxy' | 'client_platform'>;
+  private readonly operations = new Map<string, OperationSeries>();
+  private readonly toolsByProxy = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly health: () => HealthReport,
+    private readonly maxToolsPerProxy: number,
+  ) {
+    const registers = [this.registry];
+    this.received = new Counter({
+      name: 'mcpr_store_events_received_total',
+      help: 'Events received in batches, valid or not, by kind.',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.committed = new Counter({
+      name: 'mcpr_store_events_committed_total',
+      help: 'Events stored (duplicates included), by kind.',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.rejected = new Counter({
+      name: 'mcpr_store_events_rejected_total',
+      help: 'Events refused, by reason: validation or database.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.commitSeconds = new Histogram({
+      name: 'mcpr_store_commit_duration_seconds',
+      help: 'Wall time of each write transaction, commit included.',
+      buckets: COMMIT_BUCKETS_S,
+      registers,
+    });
+    this.sessionsStarted = new Counter({
+      name: 'mcpr_store_sessions_started_total',
+      help: 'Sessions started (their first session event stored), by proxy and client platform.',
+      labelNames: ['proxy', 'client_platform'],
+      registers,
+    });
+    const fromHealth = (
+      name: string,
+      help: string,
+      read: (h: HealthReport) => number,
+      kind: 'gauge' | 'counter' = 'gauge',
+    ) => {
+      const collect = function (this: Gauge | Counter) {
+        this.reset();
+        this.inc(read(health()));
+      };
+      if (kind === 'counter') new Counter({ name, help, registers, collect });
+      else
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect(this: Gauge) {
+            this.set(read(health()));
+          },
+        });
+    };
+    fromHealth(
+      'mcpr_store_duplicates_ignored_total',
+      'Resent requests ignored.',
+      (h) => h.duplicates_ignored,
+      'counter',
+    );
+    fromHealth(
+      'mcpr_store_client_dropped_events_total',
+      'Events clients dropped because their queues were full.',
+      (h) => h.dropped_by_clients,
+      'counter',
+    );
+    fromHealth(
+      'mcpr_store_events_waiting',
+      'Events received and not yet committed.',
+      (h) => h.events_waiting,
+    );
+    fromHealth(
+      'mcpr_store_bytes_waiting',
+      'Frame bytes of the events waiting.',
+      (h) => h.bytes_waiting,
+    );
+    fromHealth('mcpr_store_connections', 'Client connections open.', (h) => h.connections);
+    fromHealth('mcpr_store_reading_paused', '1 while reading is paused for backpressure.', (h) =>
+      h.reading_paused ? 1 : 0,
+    );
+    fromHealth('mcpr_store_writer_up', '1 while the writer thread runs.', (h) =>
+      h.writer_alive ? 1 : 0,
+    );
+    fromHealth('mcpr_store_db_size_bytes', 'Size of the database file.', (h) => h.db_size_bytes);
+    fromHealth(
+      'mcpr_store_wal_size_bytes',
+      'Size of its write-ahead log.',
+      (h) => h.wal_size_bytes,
+    );
+    fromHealth(
+      'mcpr_store_oldest_request_timestamp_seconds',
+      'Unix time of the oldest request kept (0 before retention first runs).',
+      (h) => (h.retention.oldest_ts ?? 0) / 1000,
+    );
+    fromHealth(
+      'mcpr_store_retention_deleted_requests_total',
+      'Requests deleted by retention.',
+      (h) => h.retention.deleted_requests,
+      'counter',
+    );
+    new Gauge({
+      name: 'mcpr_store_build_info',
+      help: 'The daemon version, as a label; always 1.',
+      labelNames: ['version'],
+      registers,
+    }).set({ version: DAEMON_VERSION }, 1);
+    this.registry.registerMetric({
+      name: 'mcp_server_operation_duration_seconds',
+      get: async () => this.operationsMetric(),
+    } as never);
+  }
+
+  /** A client batch was admitted. */
+  received_batch(byKind: Record<string, number>, invalid: number): void {
+    for (const [kind, count] of Object.entries(byKind)) this.received.inc({ kind }, count);
+    if (invalid > 0) this.rejected.inc({ reason: 'validation' }, invalid);
+  }
+
+  /** A transaction committed. */
+  committed_transaction(outcome: TransactionOutcome): void {
+    for (const [kind, count] of Object.entries(outcome.committed_by_kind)) {
+      this.committed.inc({ kind }, count);
+    }
+    if (outcome.rejected.length > 0)
+      this.rejected.inc({ reason: 'database' }, outcome.rejected.length);
+    this.commitSeconds.observe(outcome.commit_us / 1_000_000);
+    for (const started of outcome.sessions_started) {
+      this.sessionsStarted.inc(
+        { proxy: started.proxy, client_platform: started.client_platform },
+        started.count,
+      );
+    }
+    for (const tally of outcome.operations) this.addOperations(tally);
+  }
+
+  private addOperations(tally: OperationTally): void {
+    const tool = this.toolLabel(tally.proxy, tally.tool);
+    const labels = {
+      proxy: tally.proxy,
+      mcp_method_name: tally.method,
+      gen_ai_tool_name: tool,
+      error_type: tally.error_type,
+    };
+    const key = JSON.stringify(labels);
+    let series = this.operations.get(key);
+    if (!series) {
+      series = { labels, buckets: new Array(tally.buckets.length).fill(0), sum: 0, count: 0 };
+      this.operations.set(key, series);
+    }
+    tally.buckets.forEach((n, i) => {
+      (series as OperationSeries).buckets[i] =
+        ((series as OperationSeries).buckets[i] as number) + n;
+    });
+    series.sum += tally.sum_s;
+    series.count += tally.count;
+  }
+
+  /** The tool's own name while its proxy is within budget; `_other` past it. */
+  private toolLabel(proxy: string, tool: string): string {
+    if (tool === '') return '';
+    let tools = this.toolsByProxy.get(proxy);
+    if (!tools) {
+      tools = new Set();
+      this.toolsByProxy.set(proxy, tools);
+    }
+    if (tools.has(tool)) return tool;
+    if (tools.size >= this.maxToolsPerProxy) return OTHER_TOOL;
+    tools.add(tool);
+    return tool;
+  }
+
+  private operationsMetric() {
+    const name = 'mcp_server_operation_duration_seconds';
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] =
+      [];
+    for (const series of this.operations.values()) {
+      let cumulative = 0;
+      series.buckets.forEach((count, i) => {
+        cumulative += count;
+        const le = i < OPERATION_BUCKETS_S.length ? (OPERATION_BUCKETS_S[i] as number) : '+Inf';
+        values.push({
+          labels: { ...series.labels, le },
+          value: cumulative,
+          metricName: `${name}_bucket`,
+        });
+      });
+      values.push({ labels: series.labels, value: series.sum, metricName: `${name}_sum` });
+      values.push({ labels: series.labels, value: series.count, metricName: `${name}_count` });
+    }
+    return {
+      name,
+      help: 'Duration of MCP requests a proxy handled, from the stored requests (OpenTelemetry MCP conventions).',
+      type: 'histogram',
+      values,
+      aggregator: 'sum',
+    };
+  }
+}
