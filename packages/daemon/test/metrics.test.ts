@@ -2,10 +2,12 @@
 // mix: promtool finds the text clean, and every counter and histogram holds
 // exactly what was stored (a resent duplicate counted once, the tool budget
 // per proxy spent in arrival order, the rest as _other).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { StoreClient } from '@mcpr-store/client';
-import { type DaemonProcess, startDaemon } from '@mcpr-store/test-utils';
+import { type DaemonProcess, startDaemon, tempDir } from '@mcpr-store/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const daemons: DaemonProcess[] = [];
@@ -128,7 +130,7 @@ describe('metrics', () => {
     const d = await startDaemon();
     daemons.push(d);
     expect(d.stderr()).not.toContain('metrics served');
-    const { runCli, tempDir } = await import('@mcpr-store/test-utils');
+    const { runCli } = await import('@mcpr-store/test-utils');
     const dir = tempDir();
     const out = await runCli([
       'daemon',
@@ -141,5 +143,76 @@ describe('metrics', () => {
     ]);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('--metrics-listen: "nowhere:port" is not HOST:PORT');
+  });
+
+  it('a real Prometheus server scrapes it, and PromQL sums what was stored', {
+    timeout: 120_000,
+  }, async () => {
+    const metricsPort = await freePort();
+    const d = await startDaemon({ args: ['--metrics-listen', `127.0.0.1:${metricsPort}`] });
+    daemons.push(d);
+    const client = new StoreClient({ socketPath: d.socketPath, proxy: 'edge' });
+    for (let i = 0; i < 40; i += 1) {
+      client.record({
+        kind: 'request',
+        method: 'tools/call',
+        tool: i % 2 ? 'search' : 'fetch',
+        latency_us: 1000 * i,
+        status: i % 10 === 0 ? 'error' : 'ok',
+      });
+    }
+    await client.close(10_000);
+
+    const dir = tempDir('mcpr-prometheus-');
+    const promPort = await freePort();
+    fs.writeFileSync(
+      path.join(dir, 'prometheus.yml'),
+      [
+        'global: { scrape_interval: 1s }',
+        'scrape_configs:',
+        '  - job_name: mcpr-store',
+        `    static_configs: [{ targets: ['127.0.0.1:${metricsPort}'] }]`,
+        '',
+      ].join('\n'),
+    );
+    const prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    try {
+      const query = async (promql: string): Promise<number | null> => {
+        const url = `http://127.0.0.1:${promPort}/api/v1/query?query=${encodeURIComponent(promql)}`;
+        try {
+          const body = (await (await fetch(url)).json()) as {
+            data?: { result?: { value: [number, string] }[] };
+          };
+          const first = body.data?.result?.[0];
+          return first ? Number(first.value[1]) : null;
+        } catch {
+          return null;
+        }
+      };
+      const deadline = Date.now() + 60_000;
+      while ((await query('up{job="mcpr-store"}')) !== 1) {
+        if (Date.now() > deadline) throw new Error('Prometheus never scraped the daemon');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(await query('sum(mcpr_store_events_committed_total)')).toBe(40);
+      expect(await query('sum(mcp_server_operation_duration_seconds_count{error_type!=""})')).toBe(
+        4,
+      );
+      expect(
+        await query('sum(mcp_server_operation_duration_seconds_count{gen_ai_tool_name="search"})'),
+      ).toBe(20);
+      expect(await query('mcpr_store_writer_up')).toBe(1);
+    } finally {
+      prometheus.kill('SIGTERM');
+      await new Promise((resolve) => prometheus.once('exit', resolve));
+    }
   });
 });
