@@ -80,18 +80,6 @@ function kindOf(raw: unknown): string {
     : 'unknown';
 }
 
-/** A transaction's outcome, with nothing written (a transaction of only rejected events). */
-export const EMPTY_OUTCOME: TransactionOutcome = {
-  committed: 0,
-  duplicate_positions: [],
-  rejected: [],
-  commit_us: 0,
-  used_bytes: 0,
-  committed_by_kind: {},
-  operations: [],
-  sessions_started: [],
-};
-
 /** Maps the writer's flat outcome back onto each client batch of the transaction and acks it. */
 export function settleBatches(batches: ClientBatch[], outcome: TransactionOutcome): void {
   const duplicates = new Set(outcome.duplicate_positions);

@@ -11,8 +11,8 @@
 // until the writer catches up.
 
 import type { ColumnBatch } from '../writer/column-batch.js';
-import type { TransactionOutcome } from '../writer/transaction-writer.js';
-import { type ClientBatch, EMPTY_OUTCOME, settleBatches } from './client-batch.js';
+import { emptyOutcome, type TransactionOutcome } from '../writer/transaction-writer.js';
+import { type ClientBatch, settleBatches } from './client-batch.js';
 
 export interface WriterPort {
   /** Writes the batches' events, in order, in one transaction. */
@@ -179,7 +179,7 @@ export class TransactionQueue {
     this.inFlightBytes += bytes;
     const written =
       events === 0
-        ? Promise.resolve(EMPTY_OUTCOME)
+        ? Promise.resolve(emptyOutcome())
         : this.writer.write(batches.map((batch) => batch.columns));
     written.then(
       (outcome) => this.committed(transaction, outcome),

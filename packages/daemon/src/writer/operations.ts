@@ -63,7 +63,8 @@ export class OperationTallies {
       };
       this.byKey.set(key, tally);
     }
-    tally.buckets[bucketOf(latencyUs)] = (tally.buckets[bucketOf(latencyUs)] as number) + 1;
+    const bucket = bucketOf(latencyUs);
+    tally.buckets[bucket] = (tally.buckets[bucket] as number) + 1;
     tally.sum_s += latencyUs / 1_000_000;
     tally.count += 1;
   }

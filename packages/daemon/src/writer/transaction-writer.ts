@@ -60,6 +60,20 @@ export interface TransactionOutcome {
   sessions_started: { proxy: string; client_platform: string; count: number }[];
 }
 
+/** An outcome with nothing written yet: the start of every transaction's, and the whole of one with no events. */
+export function emptyOutcome(): TransactionOutcome {
+  return {
+    committed: 0,
+    duplicate_positions: [],
+    rejected: [],
+    commit_us: 0,
+    used_bytes: 0,
+    committed_by_kind: {},
+    operations: [],
+    sessions_started: [],
+  };
+}
+
 interface SessionTally {
   session_id: string;
   proxy: string;
@@ -174,16 +188,7 @@ export class TransactionWriter {
    */
   writeBatches(batches: ColumnBatch[]): TransactionOutcome {
     const started = process.hrtime.bigint();
-    const outcome: TransactionOutcome = {
-      committed: 0,
-      duplicate_positions: [],
-      rejected: [],
-      commit_us: 0,
-      used_bytes: 0,
-      committed_by_kind: {},
-      operations: [],
-      sessions_started: [],
-    };
+    const outcome = emptyOutcome();
     this.operations = new OperationTallies();
     this.started.clear();
     this.transaction.immediate(batches, outcome);
