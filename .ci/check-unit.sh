@@ -17,4 +17,14 @@ systemd-analyze verify "$WORK/mcpr-store.service"
 # Exposure from 0 (locked down) to 100 (exposed), in tenths of the 0-10
 # score systemd prints; fail above 2.0.
 systemd-analyze security --offline=true --threshold=20 "$WORK/mcpr-store.service" | tail -1
-echo "unit: verify and security clean"
+
+# The network drop-in (deploy/systemd/network.conf) must load beside the unit
+# without a warning and actually allow Internet sockets.
+mkdir "$WORK/mcpr-store.service.d"
+cp deploy/systemd/network.conf "$WORK/mcpr-store.service.d/"
+DROPIN_LOG="$(systemd-analyze verify "$WORK/mcpr-store.service" 2>&1)"
+if [ -n "$DROPIN_LOG" ]; then echo "$DROPIN_LOG"; exit 1; fi
+systemd-analyze security --offline=true "$WORK/mcpr-store.service" \
+  | grep -q '✗ RestrictAddressFamilies=~AF_(INET|INET6)' \
+  || { echo "network.conf did not widen RestrictAddressFamilies"; exit 1; }
+echo "unit: verify and security clean; network drop-in applies"

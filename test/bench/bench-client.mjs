@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 // One proxy process of the end-to-end benchmark: records COUNT request
 // events as fast as it can (yielding to the event loop between bursts so
-// the socket can drain), then flushes. Prints timings as JSON.
-//   node bench-client.mjs SOCKET COUNT SESSIONS
+// the socket can drain), then flushes. Prints timings as JSON. With TOOLS,
+// calls go round that many tool names (tool-0, tool-1, ...); with PROXY, the
+// client records under that proxy name instead of one of its own.
+//   node bench-client.mjs SOCKET COUNT SESSIONS [TOOLS] [PROXY]
 import { StoreClient } from '../../packages/client/dist/index.js';
 
-const [socketPath, countText, sessionsText = '100'] = process.argv.slice(2);
+const [socketPath, countText, sessionsText = '100', toolsText = '0', proxyName] =
+  process.argv.slice(2);
 const count = Number(countText);
 const sessions = Number(sessionsText);
+const toolNames = Array.from({ length: Number(toolsText) }, (_, i) => `tool-${i}`);
+const toolOf = (i) =>
+  toolNames.length > 0 ? toolNames[i % toolNames.length] : i % 3 === 0 ? 'search' : 'fetch';
 const BURST = 2000;
 
 const client = new StoreClient({
   socketPath,
-  proxy: `bench-${process.pid}`,
+  proxy: proxyName ?? `bench-${process.pid}`,
   maxQueueEvents: count + 1,
 });
 client.on('error', () => {});
@@ -27,7 +33,7 @@ for (let i = 0; i < count; i += 1) {
     kind: 'request',
     session_id: sessionIds[i % sessions],
     method: 'tools/call',
-    tool: i % 3 === 0 ? 'search' : 'fetch',
+    tool: toolOf(i),
     latency_us: i % 100_000,
     status: i % 20 === 0 ? 'error' : 'ok',
     bytes_in: 200,

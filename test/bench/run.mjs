@@ -9,6 +9,8 @@
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +47,7 @@ const { TransactionWriter } = await import(
 );
 const { DEFAULT_OPTIONS } = await import('../../packages/daemon/dist/server/daemon.js');
 const { measureQueries } = await import('./query-timings.mjs');
+const { median } = await import('./median.mjs');
 
 const SIZES = QUICK
   ? {
@@ -58,6 +61,7 @@ const SIZES = QUICK
       overloadSeconds: 3,
       queryRequests: 20_000,
       querySessions: 400,
+      metricsEvents: 20_000,
     }
   : {
       sqliteEvents: 500_000,
@@ -70,13 +74,20 @@ const SIZES = QUICK
       overloadSeconds: 30,
       queryRequests: 1_000_000,
       querySessions: 20_000,
+      metricsEvents: 400_000,
     };
 if (values.events) {
   SIZES.sqliteEvents = Number(values.events);
   SIZES.e2eEvents = Number(values.events);
 }
-/** --only sqlite,e2e,proxy,latency,overload,queries runs a subset (for tuning). */
-const ONLY = new Set((values.only ?? 'sqlite,e2e,proxy,latency,overload,queries').split(','));
+/** --only sqlite,e2e,proxy,latency,overload,metrics,queries runs a subset (for tuning). */
+const ONLY = new Set(
+  (values.only ?? 'sqlite,e2e,proxy,latency,overload,metrics,queries').split(','),
+);
+/** The fleet the metrics section labels: proxies x tools, each tool within the default budget. */
+const METRICS_PROXIES = 5;
+const METRICS_TOOLS = 200;
+const SCRAPES = 11;
 const SESSIONS = 100;
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpr-bench-'));
@@ -305,6 +316,91 @@ async function endToEnd(clients, total) {
   };
 }
 
+/** A TCP port free on loopback. */
+function freePort() {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** GET /metrics as Prometheus does it: the bytes in full, decoded once at the end. */
+function scrape(port) {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/metrics' }, (response) => {
+        const chunks = [];
+        response.on('data', (chunk) => chunks.push(chunk));
+        response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      })
+      .on('error', reject);
+  });
+}
+
+/**
+ * Ingest with the metrics listener off and on, alternating, from one client
+ * process per proxy, each calling METRICS_TOOLS tools; after each "on" run,
+ * the scrape of the series that fleet made (median of SCRAPES).
+ */
+async function metricsCost(total) {
+  const runs = [];
+  // Off and on alternate (off-on, on-off, ...: a drift of the machine's
+  // speed during the run weighs on both alike) and the medians compare: one
+  // pair moves by more than the cost being measured on a 2-core machine.
+  for (let round = 0; round < (QUICK ? 1 : 4); round += 1) {
+    for (const on of round % 2 === 0 ? [false, true] : [true, false]) {
+      const port = on ? await freePort() : 0;
+      const daemon = await startDaemon(
+        `metrics-${round}-${on ? 'on' : 'off'}`,
+        on ? ['--metrics-listen', `127.0.0.1:${port}`] : [],
+      );
+      const share = Math.floor(total / METRICS_PROXIES);
+      const clients = await Promise.all(
+        Array.from({ length: METRICS_PROXIES }, (_, p) =>
+          spawnJson([
+            path.join(HERE, 'bench-client.mjs'),
+            daemon.socket,
+            String(share),
+            String(SESSIONS),
+            String(METRICS_TOOLS),
+            `proxy-${p}`,
+          ]),
+        ),
+      );
+      const seconds =
+        (Math.max(...clients.map((r) => r.ended_at_ms)) -
+          Math.min(...clients.map((r) => r.started_at_ms))) /
+        1000;
+      const run = { metrics: on, events: share * METRICS_PROXIES, events_per_s: 0 };
+      run.events_per_s = Math.round(run.events / seconds);
+      if (on) {
+        const scrapesMs = [];
+        let text = '';
+        for (let i = 0; i < SCRAPES; i += 1) {
+          const started = performance.now();
+          text = await scrape(port);
+          scrapesMs.push(performance.now() - started);
+        }
+        run.first_scrape_ms = Math.round(scrapesMs[0] * 10) / 10;
+        run.scrape_ms = Math.round(median(scrapesMs.slice(1)) * 10) / 10;
+        run.series = text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+        run.scrape_bytes = Buffer.byteLength(text);
+      }
+      await daemon.stop();
+      runs.push(run);
+    }
+  }
+  const rate = (on) => median(runs.filter((r) => r.metrics === on).map((r) => r.events_per_s));
+  return {
+    proxies: METRICS_PROXIES,
+    tools_per_proxy: METRICS_TOOLS,
+    runs,
+    ratio_on_to_off: Math.round((rate(true) / rate(false)) * 100) / 100,
+  };
+}
+
 async function overload(seconds, ceilingPerS) {
   const daemon = await startDaemon('overload');
   const clients = 4;
@@ -404,6 +500,11 @@ async function main() {
   if (ONLY.has('overload')) {
     log(`overload for about ${SIZES.overloadSeconds} s`);
     report.results.overload = await overload(SIZES.overloadSeconds, ceiling.events_per_s);
+  }
+
+  if (ONLY.has('metrics')) {
+    log(`metrics off and on, ${METRICS_PROXIES} proxies x ${METRICS_TOOLS} tools`);
+    report.results.metrics = await metricsCost(SIZES.metricsEvents);
   }
 
   if (ONLY.has('queries')) {
@@ -526,6 +627,20 @@ function printReport() {
       `${r.overload.daemon_peak_rss_mb} MB`,
       `${r.overload.events} sent, ${r.overload.acked} acked, ${r.overload.lost_acked} acked but missing`,
     );
+  if (r.metrics) {
+    const m = r.metrics;
+    const on = m.runs.filter((run) => run.metrics);
+    row(
+      'ingest, metrics on / off',
+      `${m.ratio_on_to_off.toFixed(2)}x`,
+      m.runs.map((run) => `${run.metrics ? 'on' : 'off'} ${run.events_per_s}`).join(', '),
+    );
+    row(
+      `scrape, ${m.proxies} proxies x ${m.tools_per_proxy} tools`,
+      `${on.map((run) => run.scrape_ms).join(' / ')} ms`,
+      `${on[0]?.series} series, ${Math.round((on[0]?.scrape_bytes ?? 0) / 1024)} KiB; first ${on.map((run) => run.first_scrape_ms).join(' / ')} ms`,
+    );
+  }
   if (r.queries) {
     lines.push('');
     lines.push(`queries on ${r.queries.requests} requests (median ms: query / whole CLI process)`);

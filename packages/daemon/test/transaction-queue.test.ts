@@ -8,7 +8,7 @@ import {
   type WriterPort,
 } from '../src/ingest/transaction-queue.js';
 import { type ColumnBatch, packColumns } from '../src/writer/column-batch.js';
-import type { TransactionOutcome } from '../src/writer/transaction-writer.js';
+import { emptyOutcome, type TransactionOutcome } from '../src/writer/transaction-writer.js';
 import { unpackColumns } from './unpack-columns.js';
 
 /** A writer whose every write waits until the test answers it. */
@@ -26,14 +26,10 @@ class HeldWriter implements WriterPort {
         events,
         commit: () =>
           resolve({
+            ...emptyOutcome(),
             committed: events.length,
-            duplicate_positions: [],
-            rejected: [],
             commit_us: 1,
-            used_bytes: 0,
             committed_by_kind: { request: events.length },
-            operations: [],
-            sessions_started: [],
           }),
         fail: (message) => reject(new Error(message)),
       });

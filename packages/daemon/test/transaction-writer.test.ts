@@ -6,6 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { applyWriterPragmas, openWriteConnection } from '../src/db/connection.js';
 import { migrate } from '../src/db/migrate.js';
 import { packColumns } from '../src/writer/column-batch.js';
+import { OPERATION_COUNT_AT, OPERATION_SUM_AT } from '../src/writer/operations.js';
 import { sha256Hex, TransactionWriter } from '../src/writer/transaction-writer.js';
 
 let db: Database.Database;
@@ -83,6 +84,24 @@ describe('TransactionWriter', () => {
     expect(outcome.duplicate_positions).toEqual([0, 1]);
     expect(db.prepare('SELECT COUNT(*) AS n FROM requests').get()).toEqual({ n: 1 });
     expect(session()).toMatchObject({ total_calls: 1, total_errors: 1 });
+  });
+
+  it('tallies inserted requests for metrics, a duplicate never, and nothing when told not to', () => {
+    const event = valid(requestEvent({ request_id: 'once', latency_us: 30_000, tool: 'search' }));
+    const first = writer.write([event, event]);
+    expect(first.operations.keys).toEqual(['test-proxy\u0000tools/call\u0000search\u0000']);
+    const values = [...first.operations.values];
+    expect(values[OPERATION_SUM_AT]).toBeCloseTo(0.03);
+    expect(values[OPERATION_COUNT_AT]).toBe(1);
+    // 30 ms falls in the bucket of 0.05 s, the third.
+    expect(values.slice(0, OPERATION_SUM_AT)).toEqual([
+      0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]);
+    expect(writer.write([event]).operations.keys).toEqual([]);
+    const quiet = new TransactionWriter(db, { tallyOperations: false });
+    const outcome = quiet.write([valid(requestEvent({ request_id: 'other' }))]);
+    expect(outcome.committed).toBe(1);
+    expect(outcome.operations.keys).toEqual([]);
   });
 
   it('writes a mixed batch in order and reports duplicates at their own positions', () => {

@@ -22,7 +22,12 @@ describe('WriterThread', () => {
     const dbPath = path.join(tempDir(), 'w.db');
     const writer = new WriterThread();
     try {
-      await writer.open(dbPath, 'test', 0);
+      await writer.open({
+        db_path: dbPath,
+        app_version: 'test',
+        max_db_pages: 0,
+        tally_operations: true,
+      });
       expect(await writer.write([packColumns([request('before')])])).toMatchObject({
         committed: 1,
       });

@@ -151,7 +151,12 @@ export class Daemon {
         onRecovered: () => log.info('writes recovered'),
       },
     );
-    this.metrics = new DaemonMetrics(() => this.health(), options.metricsMaxTools);
+    this.metrics = new DaemonMetrics({
+      health: () => this.health(),
+      writesFailing: () => this.queue.writeFailing,
+      maxToolsPerProxy: options.metricsMaxTools,
+      maxDbBytes: options.maxDbBytes,
+    });
     this.retention = new RetentionSchedule(
       writer,
       { retain_ms: options.retainMs, retain_bytes: options.retainBytes },
@@ -185,7 +190,12 @@ export class Daemon {
     try {
       const maxPages = options.maxDbBytes > 0 ? Math.ceil(options.maxDbBytes / PAGE_BYTES) : 0;
       const opened = await writer
-        .open(options.dbPath, DAEMON_VERSION, maxPages)
+        .open({
+          db_path: options.dbPath,
+          app_version: DAEMON_VERSION,
+          max_db_pages: maxPages,
+          tally_operations: options.metricsListen !== null,
+        })
         .catch((error: unknown) => {
           throw new Error(
             `cannot open the database ${options.dbPath}: ${describeOpenFailure(options.dbPath, error)}`,

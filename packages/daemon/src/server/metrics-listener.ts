@@ -28,10 +28,19 @@ export function listenForMetrics(
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    metrics.registry.metrics().then(
-      (text) => {
-        response.writeHead(200, { 'content-type': metrics.registry.contentType });
-        response.end(request.method === 'HEAD' ? undefined : text);
+    metrics.render().then(
+      ({ bytes, release }) => {
+        response.writeHead(200, {
+          'content-type': metrics.contentType,
+          'content-length': bytes.length,
+        });
+        if (request.method === 'HEAD') {
+          release();
+          response.end();
+        } else {
+          // The buffer is reused: hand it back only once the socket is done with it.
+          response.end(bytes, release);
+        }
       },
       (error: Error) => {
         log.error('metrics failed', { error: error.message });

@@ -10,36 +10,55 @@
 import type { HealthReport } from '@mcpr-store/protocol';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DAEMON_VERSION } from '../version.js';
-import { OPERATION_BUCKETS_S, type OperationTally } from '../writer/operations.js';
+import {
+  OPERATION_COUNT_AT,
+  OPERATION_STRIDE,
+  OPERATION_SUM_AT,
+  type OperationTallies,
+  operationLabels,
+} from '../writer/operations.js';
 import type { TransactionOutcome } from '../writer/transaction-writer.js';
+import {
+  type Exposition,
+  labelBytes,
+  type OperationSeries,
+  OperationsWriter,
+} from './operations-exposition.js';
 
 /** Commit time buckets in seconds: a healthy commit takes milliseconds, a stalled one seconds. */
 const COMMIT_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** The tool label of calls past a proxy's tool budget. */
 export const OTHER_TOOL = '_other';
 
-interface OperationSeries {
-  labels: Record<string, string>;
-  /** Cumulative once rendered; kept per bucket here. */
-  buckets: number[];
-  sum: number;
-  count: number;
+/** What the metrics read from the daemon. */
+export interface MetricsSource {
+  health: () => HealthReport;
+  /** True while transactions fail and are retried. */
+  writesFailing: () => boolean;
+  maxToolsPerProxy: number;
+  /** The --max-db-bytes cap (0: none). */
+  maxDbBytes: number;
 }
 
 export class DaemonMetrics {
-  readonly registry = new Registry();
+  private readonly registry = new Registry();
   private readonly received: Counter<'kind'>;
   private readonly committed: Counter<'kind'>;
   private readonly rejected: Counter<'reason'>;
   private readonly commitSeconds: Histogram;
   private readonly sessionsStarted: Counter<'proxy' | 'client_platform'>;
+  /** The histogram's series, by their labels (the tool as labelled: `_other` past the budget). */
   private readonly operations = new Map<string, OperationSeries>();
+  /** The series each of the writer's tally keys adds to, found once per key. */
+  private readonly seriesOfTally = new Map<string, OperationSeries>();
   private readonly toolsByProxy = new Map<string, Set<string>>();
 
-  constructor(
-    private readonly health: () => HealthReport,
-    private readonly maxToolsPerProxy: number,
-  ) {
+  private readonly maxToolsPerProxy: number;
+  private readonly writer = new OperationsWriter();
+
+  constructor(source: MetricsSource) {
+    const { health, writesFailing, maxDbBytes } = source;
+    this.maxToolsPerProxy = source.maxToolsPerProxy;
     const registers = [this.registry];
     this.received = new Counter({
       name: 'mcpr_store_events_received_total',
@@ -121,12 +140,30 @@ export class DaemonMetrics {
     fromHealth('mcpr_store_writer_up', '1 while the writer thread runs.', (h) =>
       h.writer_alive ? 1 : 0,
     );
+    new Gauge({
+      name: 'mcpr_store_writes_failing',
+      help: '1 while write transactions fail and are retried (health status failing).',
+      registers,
+      collect(this: Gauge) {
+        this.set(writesFailing() ? 1 : 0);
+      },
+    });
     fromHealth('mcpr_store_db_size_bytes', 'Size of the database file.', (h) => h.db_size_bytes);
     fromHealth(
       'mcpr_store_wal_size_bytes',
       'Size of its write-ahead log.',
       (h) => h.wal_size_bytes,
     );
+    fromHealth(
+      'mcpr_store_retain_bytes',
+      'The --retain-bytes target: retention deletes the oldest requests past it (0: none).',
+      (h) => h.retention.retain_bytes,
+    );
+    new Gauge({
+      name: 'mcpr_store_max_db_bytes',
+      help: 'The --max-db-bytes hard cap: writes fail past it (0: none).',
+      registers,
+    }).set(maxDbBytes);
     fromHealth(
       'mcpr_store_oldest_request_timestamp_seconds',
       'Unix time of the oldest request kept (0 before retention first runs).',
@@ -144,10 +181,6 @@ export class DaemonMetrics {
       labelNames: ['version'],
       registers,
     }).set({ version: DAEMON_VERSION }, 1);
-    this.registry.registerMetric({
-      name: 'mcp_server_operation_duration_seconds',
-      get: async () => this.operationsMetric(),
-    } as never);
   }
 
   /** A client batch was admitted. */
@@ -170,29 +203,44 @@ export class DaemonMetrics {
         started.count,
       );
     }
-    for (const tally of outcome.operations) this.addOperations(tally);
+    this.addOperations(outcome.operations);
   }
 
-  private addOperations(tally: OperationTally): void {
-    const tool = this.toolLabel(tally.proxy, tally.tool);
-    const labels = {
-      proxy: tally.proxy,
-      mcp_method_name: tally.method,
-      gen_ai_tool_name: tool,
-      error_type: tally.error_type,
-    };
-    const key = JSON.stringify(labels);
+  private addOperations({ keys, values }: OperationTallies): void {
+    for (let k = 0; k < keys.length; k += 1) {
+      const key = keys[k] as string;
+      let series = this.seriesOfTally.get(key);
+      if (!series) {
+        series = this.seriesFor(key);
+        this.seriesOfTally.set(key, series);
+      }
+      const at = k * OPERATION_STRIDE;
+      const buckets = series.buckets;
+      for (let i = 0; i < buckets.length; i += 1) {
+        buckets[i] = (buckets[i] as number) + (values[at + i] as number);
+      }
+      series.sum += values[at + OPERATION_SUM_AT] as number;
+      series.count += values[at + OPERATION_COUNT_AT] as number;
+    }
+  }
+
+  /** The series a tally key's label set adds to, its tool labelled within the proxy's budget. */
+  private seriesFor(tallyKey: string): OperationSeries {
+    const [proxy, method, tallyTool, errorType] = operationLabels(tallyKey);
+    const tool = this.toolLabel(proxy, tallyTool);
+    const key = `${proxy}\u0000${method}\u0000${tool}\u0000${errorType}`;
     let series = this.operations.get(key);
     if (!series) {
-      series = { labels, buckets: new Array(tally.buckets.length).fill(0), sum: 0, count: 0 };
+      const labels = labelBytes([
+        ['proxy', proxy],
+        ['mcp_method_name', method],
+        ['gen_ai_tool_name', tool],
+        ['error_type', errorType],
+      ]);
+      series = { labels, buckets: new Float64Array(OPERATION_SUM_AT), sum: 0, count: 0 };
       this.operations.set(key, series);
     }
-    tally.buckets.forEach((n, i) => {
-      (series as OperationSeries).buckets[i] =
-        ((series as OperationSeries).buckets[i] as number) + n;
-    });
-    series.sum += tally.sum_s;
-    series.count += tally.count;
+    return series;
   }
 
   /** The tool's own name while its proxy is within budget; `_other` past it. */
@@ -209,30 +257,14 @@ export class DaemonMetrics {
     return tool;
   }
 
-  private operationsMetric() {
-    const name = 'mcp_server_operation_duration_seconds';
-    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] =
-      [];
-    for (const series of this.operations.values()) {
-      let cumulative = 0;
-      series.buckets.forEach((count, i) => {
-        cumulative += count;
-        const le = i < OPERATION_BUCKETS_S.length ? (OPERATION_BUCKETS_S[i] as number) : '+Inf';
-        values.push({
-          labels: { ...series.labels, le },
-          value: cumulative,
-          metricName: `${name}_bucket`,
-        });
-      });
-      values.push({ labels: series.labels, value: series.sum, metricName: `${name}_sum` });
-      values.push({ labels: series.labels, value: series.count, metricName: `${name}_count` });
-    }
-    return {
-      name,
-      help: 'Duration of MCP requests a proxy handled, from the stored requests (OpenTelemetry MCP conventions).',
-      type: 'histogram',
-      values,
-      aggregator: 'sum',
-    };
+  /** The whole exposition: prom-client's metrics, then the MCP operations histogram. */
+  async render(): Promise<Exposition> {
+    const own = Buffer.from(await this.registry.metrics());
+    return this.writer.write(own, this.operations.values());
+  }
+
+  /** The Content-Type of `render()`'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
   }
 }

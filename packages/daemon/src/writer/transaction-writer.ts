@@ -28,7 +28,7 @@ import {
   requestValues,
   textOf,
 } from './column-batch.js';
-import { OperationTallies, type OperationTally } from './operations.js';
+import { NO_OPERATIONS, type OperationTallies, OperationTally } from './operations.js';
 import { diffSnapshots } from './schema-diff.js';
 
 /** The INSERT of one request, its columns in REQUEST_FIELDS order (requestValues binds them). */
@@ -55,7 +55,7 @@ export interface TransactionOutcome {
   /** Events committed, by kind (duplicates included, as `committed`). */
   committed_by_kind: Record<string, number>;
   /** The transaction's new requests, tallied for metrics (metrics/operations.ts). */
-  operations: OperationTally[];
+  operations: OperationTallies;
   /** Sessions whose first `session` event this transaction stored, by proxy and platform. */
   sessions_started: { proxy: string; client_platform: string; count: number }[];
 }
@@ -69,7 +69,7 @@ export function emptyOutcome(): TransactionOutcome {
     commit_us: 0,
     used_bytes: 0,
     committed_by_kind: {},
-    operations: [],
+    operations: NO_OPERATIONS,
     sessions_started: [],
   };
 }
@@ -110,7 +110,7 @@ export class TransactionWriter {
   /** One request's parameters, reused for every row. */
   private readonly values: unknown[] = [];
   /** This transaction's tallies for metrics; counted only for rows really inserted. */
-  private operations = new OperationTallies();
+  private readonly operations = new OperationTally();
   private readonly started = new Map<
     string,
     { proxy: string; client_platform: string; count: number }
@@ -120,7 +120,11 @@ export class TransactionWriter {
   private readonly freePages;
   private readonly pageBytes: number;
 
-  constructor(db: Db) {
+  private readonly tallyOperations: boolean;
+
+  /** `tallyOperations`: fill `operations` in each outcome (for metrics); on unless set false. */
+  constructor(db: Db, options: { tallyOperations?: boolean } = {}) {
+    this.tallyOperations = options.tallyOperations ?? true;
     this.insertRequest = db.prepare(INSERT_REQUEST_SQL);
     // A request may come before its session's event: the row is then created
     // from the request, and the session event fills in the client later.
@@ -189,10 +193,10 @@ export class TransactionWriter {
   writeBatches(batches: ColumnBatch[]): TransactionOutcome {
     const started = process.hrtime.bigint();
     const outcome = emptyOutcome();
-    this.operations = new OperationTallies();
+    this.operations.clear();
     this.started.clear();
     this.transaction.immediate(batches, outcome);
-    outcome.operations = this.operations.list();
+    outcome.operations = this.operations.take();
     outcome.sessions_started = [...this.started.values()];
     outcome.commit_us = Number((process.hrtime.bigint() - started) / 1000n);
     outcome.used_bytes = this.usedBytes();
@@ -273,14 +277,15 @@ export class TransactionWriter {
     const inserted = this.insertRequest.run(requestValues(batch, r, this.values));
     // Already stored (a resend): its session must not count it again.
     if (inserted.changes === 0) return false;
-    this.operations.add(
-      proxy,
-      textOf(batch, batch.codes[c + CODE_AT.method] as number) as string,
-      textOf(batch, batch.codes[c + CODE_AT.tool] as number),
-      status as string,
-      textOf(batch, batch.codes[c + CODE_AT.error_code] as number),
-      batch.numbers[r * REQUEST_NUMBERS + NUMBER_AT.latency_us] as number,
-    );
+    if (this.tallyOperations)
+      this.operations.add(
+        proxy,
+        textOf(batch, batch.codes[c + CODE_AT.method] as number) as string,
+        textOf(batch, batch.codes[c + CODE_AT.tool] as number),
+        status as string,
+        textOf(batch, batch.codes[c + CODE_AT.error_code] as number),
+        batch.numbers[r * REQUEST_NUMBERS + NUMBER_AT.latency_us] as number,
+      );
     if (sessionId !== null) {
       const error = status === 'ok' ? 0 : 1;
       const tally = tallies.get(sessionId);

@@ -19,6 +19,8 @@ export interface OpenTask {
   app_version: string;
   /** Cap on the database size; writes beyond it fail as SQLITE_FULL. 0 = no cap. */
   max_db_pages: number;
+  /** Tally inserted requests for the metrics' operations histogram (only when metrics are served). */
+  tally_operations: boolean;
 }
 export interface WriteTask {
   op: 'write';
@@ -66,7 +68,7 @@ function open(task: OpenTask): OpenResult {
     applyWriterPragmas(connection);
     if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
     const result = migrate(connection, task.app_version);
-    writer = new TransactionWriter(connection);
+    writer = new TransactionWriter(connection, { tallyOperations: task.tally_operations });
     retention = new Retention(connection);
     db = connection;
     settings = task;

@@ -34,13 +34,8 @@ export class WriterThread {
     return this.pool.threads.length > 0;
   }
 
-  async open(dbPath: string, appVersion: string, maxDbPages: number): Promise<OpenResult> {
-    const task: OpenTask = {
-      op: 'open',
-      db_path: dbPath,
-      app_version: appVersion,
-      max_db_pages: maxDbPages,
-    };
+  async open(settings: Omit<OpenTask, 'op'>): Promise<OpenResult> {
+    const task: OpenTask = { op: 'open', ...settings };
     const result = (await this.pool.run(task)) as OpenResult;
     this.opened = task;
     return result;
