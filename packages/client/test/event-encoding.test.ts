@@ -230,7 +230,7 @@ describe('EventEncoder', () => {
       'y'.repeat(48),
       // The longest encoding held: 48 characters of 3 bytes each.
       '€'.repeat(48),
-      '€'.repeat(47) + 'x',
+      `${'€'.repeat(47)}x`,
       'x'.repeat(49),
       '0198c2a4-7d1e-7c3b-9f2a-000000000001',
       '0198c2a4-7d1e-7c3b-9f2a-100000000001',

@@ -15,9 +15,9 @@ import {
   type RequestRowWithId,
 } from '@mcpr-store/query';
 import { parseThresholdUs } from './durations.js';
-import { booleanFlag, integerFlag, stringFlag } from './flags.js';
+import { booleanFlag, type FlagSpec, integerFlag, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLatency, jsonLines } from './format.js';
-import { openQueryDb, queryFlags, sinceMs, write } from './query-command.js';
+import { openQueryDb, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
 import { FOLLOW_MIN_WIDTHS, renderRequests, requestColumns } from './request-table.js';
 
 const FOLLOW_POLL_MS = 500;
@@ -120,35 +120,52 @@ function emptyHint(what: string, window: string | undefined, filtered: boolean):
   return `no ${what}${widen}${filtered ? ', or drop a filter' : ''}\n`;
 }
 
-export async function runLogs(argv: string[]): Promise<number> {
-  const flags = queryFlags(
-    'logs',
-    argv,
-    {
-      tail: { type: 'string' },
-      since: { type: 'string' },
-      tool: { type: 'string' },
-      method: { type: 'string' },
-      session: { type: 'string' },
-      status: { type: 'string' },
-      'error-code': { type: 'string' },
-      follow: { type: 'boolean', short: 'f' },
-    },
-    LOGS_HELP,
+const LOGS_FLAGS: FlagSpec = {
+  tail: { type: 'string' },
+  since: { type: 'string' },
+  tool: { type: 'string' },
+  method: { type: 'string' },
+  session: { type: 'string' },
+  status: { type: 'string' },
+  'error-code': { type: 'string' },
+};
+
+/** The window logs looks back over: --since, else 1h, else all time for one session. */
+function logsWindow(flags: ParsedFlags): string | undefined {
+  return (
+    stringFlag(flags, 'since') ?? (stringFlag(flags, 'session') === undefined ? '1h' : undefined)
   );
-  if (!flags) return 0;
-  const nowMs = Date.now();
-  const session = stringFlag(flags, 'session');
-  const window = stringFlag(flags, 'since') ?? (session === undefined ? '1h' : undefined);
-  const filter: LogsFilter = {
+}
+
+function logsFilter(flags: ParsedFlags, nowMs: number): LogsFilter {
+  const window = logsWindow(flags);
+  return {
     proxy: stringFlag(flags, 'proxy'),
     sinceMs: window === undefined ? undefined : sinceMs(flags, window, nowMs),
     tool: stringFlag(flags, 'tool'),
     method: stringFlag(flags, 'method'),
-    session,
+    session: stringFlag(flags, 'session'),
     status: stringFlag(flags, 'status'),
     errorCode: stringFlag(flags, 'error-code'),
   };
+}
+
+export const LOGS: QueryAnswer = {
+  flags: LOGS_FLAGS,
+  answer: (flags, db, { nowMs }) =>
+    queryLogs(db, logsFilter(flags, nowMs), integerFlag(flags, 'tail', 50, 0)).map(publicRow),
+};
+
+export async function runLogs(argv: string[]): Promise<number> {
+  const flags = queryFlags(
+    'logs',
+    argv,
+    { ...LOGS_FLAGS, follow: { type: 'boolean', short: 'f' } },
+    LOGS_HELP,
+  );
+  if (!flags) return 0;
+  const window = logsWindow(flags);
+  const filter = logsFilter(flags, Date.now());
   const tail = integerFlag(flags, 'tail', 50, 0);
   const json = booleanFlag(flags, 'json');
   const { db } = openQueryDb(flags);
@@ -164,7 +181,7 @@ export async function runLogs(argv: string[]): Promise<number> {
       filter.proxy,
       filter.tool,
       filter.method,
-      session,
+      filter.session,
       filter.status,
       filter.errorCode,
     ].some((f) => f !== undefined);
@@ -174,29 +191,39 @@ export async function runLogs(argv: string[]): Promise<number> {
   return 0;
 }
 
+const SLOW_FLAGS: FlagSpec = {
+  threshold: { type: 'string' },
+  since: { type: 'string' },
+  tool: { type: 'string' },
+  limit: { type: 'string' },
+};
+
+function slowFilter(flags: ParsedFlags, nowMs: number) {
+  return {
+    proxy: stringFlag(flags, 'proxy'),
+    sinceMs: sinceMs(flags, '1h', nowMs),
+    tool: stringFlag(flags, 'tool'),
+    thresholdUs: parseThresholdUs(stringFlag(flags, 'threshold') ?? '500ms'),
+  };
+}
+
+export const SLOW: QueryAnswer = {
+  flags: SLOW_FLAGS,
+  answer: (flags, db, { nowMs }) =>
+    querySlow(db, slowFilter(flags, nowMs), integerFlag(flags, 'limit', 20, 0)).map(publicRow),
+};
+
 export async function runSlow(argv: string[]): Promise<number> {
   const flags = queryFlags(
     'slow',
     argv,
-    {
-      threshold: { type: 'string' },
-      since: { type: 'string' },
-      tool: { type: 'string' },
-      limit: { type: 'string' },
-      follow: { type: 'boolean', short: 'f' },
-    },
+    { ...SLOW_FLAGS, follow: { type: 'boolean', short: 'f' } },
     SLOW_HELP,
   );
   if (!flags) return 0;
-  const nowMs = Date.now();
-  const thresholdUs = parseThresholdUs(stringFlag(flags, 'threshold') ?? '500ms');
   const window = stringFlag(flags, 'since') ?? '1h';
-  const filter = {
-    proxy: stringFlag(flags, 'proxy'),
-    sinceMs: sinceMs(flags, '1h', nowMs),
-    tool: stringFlag(flags, 'tool'),
-    thresholdUs,
-  };
+  const filter = slowFilter(flags, Date.now());
+  const thresholdUs = filter.thresholdUs;
   const limit = integerFlag(flags, 'limit', 20, 0);
   const json = booleanFlag(flags, 'json');
   const { db } = openQueryDb(flags);

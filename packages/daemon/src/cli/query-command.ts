@@ -5,10 +5,42 @@
 // @mcpr-store/query, answered once for the CLI and the web page.
 
 import { type Db, openReadConnection } from '@mcpr-store/query';
-import { resolveDbPath } from '../paths.js';
+import { resolveDbPath, resolveSocketPath } from '../paths.js';
 import { parseWindowMs } from './durations.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, parseFlags, stringFlag } from './flags.js';
 import { jsonLines } from './format.js';
+
+/** What an answer may need beyond its flags and the database. */
+export interface AnswerContext {
+  nowMs: number;
+  /** The database file (store stats reports its size). */
+  dbPath: string;
+  /** The daemon's socket, for answers that include what the running daemon says. */
+  socketPath: string;
+}
+
+/**
+ * A query command's answer: exactly what it prints with --json (a list for
+ * JSON Lines), from its parsed flags. The CLI prints it; the web page's API
+ * serves it.
+ */
+export interface QueryAnswer<T = unknown> {
+  /** The command's own flags, beside the common ones. */
+  flags: FlagSpec;
+  /** Takes one positional argument (session ID). */
+  positional?: true;
+  /** The answer, or a promise of it for answers that ask the daemon too. */
+  answer: (flags: ParsedFlags, db: Db, context: AnswerContext) => T;
+}
+
+/** The context of a command run from the CLI: now, and the paths its flags name. */
+export function cliContext(flags: ParsedFlags): AnswerContext {
+  return {
+    nowMs: Date.now(),
+    dbPath: resolveDbPath(stringFlag(flags, 'db')),
+    socketPath: resolveSocketPath(stringFlag(flags, 'socket')),
+  };
+}
 
 export const COMMON_QUERY_FLAGS: FlagSpec = {
   db: { type: 'string' },

@@ -3,11 +3,26 @@
 // tools nobody calls.
 
 import { listMethod } from '@mcpr-store/protocol/fields';
-import { querySchema, querySchemaChanges, queryUnusedTools } from '@mcpr-store/query';
+import {
+  type ChangeRow,
+  querySchema,
+  querySchemaChanges,
+  queryUnusedTools,
+  type SchemaReport,
+  type SnapshotRow,
+  type ToolUsageRow,
+} from '@mcpr-store/query';
 import { parseWindowMs } from './durations.js';
-import { booleanFlag, integerFlag, stringFlag } from './flags.js';
+import { booleanFlag, type FlagSpec, integerFlag, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLocalTime, formatTime, renderTable, timeZoneLabel } from './format.js';
-import { ask, printJson, queryFlags, write } from './query-command.js';
+import {
+  ask,
+  cliContext,
+  printJson,
+  type QueryAnswer,
+  queryFlags,
+  write,
+} from './query-command.js';
 import { UsageError } from './usage-error.js';
 
 export const SCHEMA_HELP = `Usage: mcpr-store schema [PROXY] [options]
@@ -28,29 +43,71 @@ Examples:
   mcpr-store schema --unused --since 30d
 `;
 
+const SCHEMA_FLAGS: FlagSpec = {
+  method: { type: 'string' },
+  limit: { type: 'string' },
+  since: { type: 'string' },
+};
+
+/** mcpr's `schema NAME`: NAME is a proxy, and it wins over --proxy. */
+function schemaProxy(flags: ParsedFlags): string | undefined {
+  if (flags.positionals.length > 1) throw new UsageError('schema: give at most one PROXY');
+  return flags.positionals[0] ?? stringFlag(flags, 'proxy');
+}
+
+/** mcpr's JSON: one snapshot a line, its keys in mcpr's order. */
+function snapshotLines(report: SchemaReport): SnapshotRow[] {
+  return report.snapshots.map((s) => ({
+    upstream_url: s.upstream_url,
+    method: s.method,
+    payload: s.payload,
+    captured_at: s.captured_at,
+    schema_hash: s.schema_hash,
+    proxy: s.proxy,
+  }));
+}
+
+export const SCHEMA: QueryAnswer<SnapshotRow[]> = {
+  flags: SCHEMA_FLAGS,
+  answer: (flags, db) =>
+    snapshotLines(
+      querySchema(db, { proxy: schemaProxy(flags), method: stringFlag(flags, 'method') }),
+    ),
+};
+
+export const SCHEMA_CHANGES: QueryAnswer<ChangeRow[]> = {
+  flags: SCHEMA_FLAGS,
+  answer: (flags, db) =>
+    querySchemaChanges(
+      db,
+      { proxy: schemaProxy(flags), method: stringFlag(flags, 'method') },
+      integerFlag(flags, 'limit', 50, 0),
+    ),
+};
+
+export const SCHEMA_UNUSED: QueryAnswer<ToolUsageRow[]> = {
+  flags: SCHEMA_FLAGS,
+  answer: (flags, db, { nowMs }) =>
+    queryUnusedTools(db, {
+      proxy: schemaProxy(flags),
+      sinceMs: nowMs - parseWindowMs(stringFlag(flags, 'since') ?? '7d'),
+    }),
+};
+
 export async function runSchema(argv: string[]): Promise<number> {
   const flags = queryFlags(
     'schema',
     argv,
-    {
-      method: { type: 'string' },
-      changes: { type: 'boolean' },
-      unused: { type: 'boolean' },
-      limit: { type: 'string' },
-      since: { type: 'string' },
-    },
+    { ...SCHEMA_FLAGS, changes: { type: 'boolean' }, unused: { type: 'boolean' } },
     SCHEMA_HELP,
   );
   if (!flags) return 0;
-  if (flags.positionals.length > 1) throw new UsageError('schema: give at most one PROXY');
-  // mcpr's `schema NAME`: NAME is a proxy, and it wins over --proxy.
-  const proxy = flags.positionals[0] ?? stringFlag(flags, 'proxy');
+  const proxy = schemaProxy(flags);
   const method = stringFlag(flags, 'method');
   const nowMs = Date.now();
 
   if (booleanFlag(flags, 'changes') && !booleanFlag(flags, 'unused')) {
-    const limit = integerFlag(flags, 'limit', 50, 0);
-    const rows = ask(flags, (db) => querySchemaChanges(db, { proxy, method }, limit));
+    const rows = ask(flags, (db) => SCHEMA_CHANGES.answer(flags, db, cliContext(flags)));
     if (printJson(flags, rows)) return 0;
     if (rows.length === 0) process.stderr.write('no schema changes recorded yet\n');
     else {
@@ -80,8 +137,7 @@ export async function runSchema(argv: string[]): Promise<number> {
 
   if (booleanFlag(flags, 'unused')) {
     const window = stringFlag(flags, 'since') ?? '7d';
-    const since = nowMs - parseWindowMs(window);
-    const rows = ask(flags, (db) => queryUnusedTools(db, { proxy, sinceMs: since }));
+    const rows = ask(flags, (db) => SCHEMA_UNUSED.answer(flags, db, cliContext(flags)));
     if (printJson(flags, rows)) return 0;
     if (rows.length === 0) {
       write('(no tools/list schema captured yet)\n');
@@ -115,21 +171,7 @@ export async function runSchema(argv: string[]): Promise<number> {
   }
 
   const report = ask(flags, (db) => querySchema(db, { proxy, method }));
-  // mcpr's JSON: one snapshot a line.
-  if (
-    printJson(
-      flags,
-      report.snapshots.map((s) => ({
-        upstream_url: s.upstream_url,
-        method: s.method,
-        payload: s.payload,
-        captured_at: s.captured_at,
-        schema_hash: s.schema_hash,
-        proxy: s.proxy,
-      })),
-    )
-  )
-    return 0;
+  if (printJson(flags, snapshotLines(report))) return 0;
   if (report.upstreams.length === 0) {
     process.stderr.write(
       'no schema captured yet; the proxy reports initialize and list results as clients make them\n',

@@ -4,9 +4,9 @@
 
 import { defaultBucketMs, querySeries, type SeriesRow } from '@mcpr-store/query';
 import { parseWindowMs } from './durations.js';
-import { stringFlag } from './flags.js';
+import { type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLatency, formatLocalTime, timeZoneLabel } from './format.js';
-import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
+import { ask, printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
 
 export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket SIZE] [--tool NAME] [--proxy NAME] [--json] [--db PATH]
 
@@ -30,29 +30,44 @@ function sparkline(values: number[]): string {
     .join('');
 }
 
-export async function runSeries(argv: string[]): Promise<number> {
-  const flags = queryFlags(
-    'series',
-    argv,
-    { since: { type: 'string' }, bucket: { type: 'string' }, tool: { type: 'string' } },
-    SERIES_HELP,
-  );
-  if (!flags) return 0;
-  const nowMs = Date.now();
-  const window = stringFlag(flags, 'since') ?? '24h';
+const SERIES_FLAGS: FlagSpec = {
+  since: { type: 'string' },
+  bucket: { type: 'string' },
+  tool: { type: 'string' },
+};
+
+function seriesFilter(flags: ParsedFlags, nowMs: number) {
   const since = sinceMs(flags, '24h', nowMs);
   const bucketText = stringFlag(flags, 'bucket');
   const bucketMs =
     bucketText === undefined
       ? defaultBucketMs(nowMs - since)
       : Math.max(1, parseWindowMs(bucketText, '--bucket'));
-  const proxy = stringFlag(flags, 'proxy');
-  const tool = stringFlag(flags, 'tool');
-  const rows = ask(flags, (db) =>
-    querySeries(db, { proxy, tool, sinceMs: since, bucketMs }, nowMs),
-  );
+  return {
+    proxy: stringFlag(flags, 'proxy'),
+    tool: stringFlag(flags, 'tool'),
+    sinceMs: since,
+    bucketMs,
+  };
+}
+
+export const SERIES: QueryAnswer = {
+  flags: SERIES_FLAGS,
+  answer: (flags, db, { nowMs }) => querySeries(db, seriesFilter(flags, nowMs), nowMs),
+};
+
+export async function runSeries(argv: string[]): Promise<number> {
+  const flags = queryFlags('series', argv, SERIES_FLAGS, SERIES_HELP);
+  if (!flags) return 0;
+  const nowMs = Date.now();
+  const window = stringFlag(flags, 'since') ?? '24h';
+  const filter = seriesFilter(flags, nowMs);
+  const rows = ask(flags, (db) => querySeries(db, filter, nowMs));
   if (printJson(flags, rows)) return 0;
-  write(human(rows, `${proxy ?? 'all proxies'}${tool ? `, ${tool}` : ''}`, window, bucketMs));
+  const { proxy, tool } = filter;
+  write(
+    human(rows, `${proxy ?? 'all proxies'}${tool ? `, ${tool}` : ''}`, window, filter.bucketMs),
+  );
   return 0;
 }
 

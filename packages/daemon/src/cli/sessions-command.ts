@@ -2,9 +2,9 @@
 // proxies, how much they call and how often they fail.
 
 import { queryClients, querySession, querySessions } from '@mcpr-store/query';
-import { booleanFlag, integerFlag, stringFlag } from './flags.js';
+import { booleanFlag, type FlagSpec, integerFlag, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLocalTime, formatPct, formatTime, renderTable, timeZoneLabel } from './format.js';
-import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
+import { ask, printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
 import { renderRequests } from './request-table.js';
 import { UsageError } from './usage-error.js';
 
@@ -42,26 +42,60 @@ Examples:
   mcpr-store clients --since 30d --json
 `;
 
-export async function runSessions(argv: string[]): Promise<number> {
-  const flags = queryFlags(
-    'sessions',
-    argv,
-    {
-      active: { type: 'boolean' },
-      client: { type: 'string' },
-      since: { type: 'string' },
-      limit: { type: 'string' },
-    },
-    SESSIONS_HELP,
-  );
-  if (!flags) return 0;
-  const nowMs = Date.now();
-  const filter = {
+const SESSIONS_FLAGS: FlagSpec = {
+  active: { type: 'boolean' },
+  client: { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+};
+
+function sessionsFilter(flags: ParsedFlags, nowMs: number) {
+  return {
     proxy: stringFlag(flags, 'proxy'),
     active: booleanFlag(flags, 'active'),
     client: stringFlag(flags, 'client'),
     sinceMs: sinceMs(flags, '1h', nowMs),
   };
+}
+
+export const SESSIONS: QueryAnswer = {
+  flags: SESSIONS_FLAGS,
+  answer: (flags, db, { nowMs }) =>
+    querySessions(db, sessionsFilter(flags, nowMs), integerFlag(flags, 'limit', 50, 0), nowMs),
+};
+
+/** The session ID argument: exactly one. */
+function sessionId(flags: ParsedFlags): string {
+  const id = flags.positionals[0];
+  if (id === undefined || flags.positionals.length > 1) {
+    throw new UsageError('session: give exactly one session id (or prefix)');
+  }
+  return id;
+}
+
+export const SESSION: QueryAnswer = {
+  flags: {},
+  positional: true,
+  answer: (flags, db, { nowMs }) =>
+    querySession(db, sessionId(flags), nowMs, stringFlag(flags, 'proxy')),
+};
+
+const CLIENTS_FLAGS: FlagSpec = { since: { type: 'string' } };
+
+function clientsFilter(flags: ParsedFlags, nowMs: number) {
+  return { proxy: stringFlag(flags, 'proxy'), sinceMs: sinceMs(flags, '7d', nowMs) };
+}
+
+export const CLIENTS: QueryAnswer = {
+  flags: CLIENTS_FLAGS,
+  answer: (flags, db, { nowMs }) => queryClients(db, clientsFilter(flags, nowMs)),
+};
+
+export async function runSessions(argv: string[]): Promise<number> {
+  const flags = queryFlags('sessions', argv, SESSIONS_FLAGS, SESSIONS_HELP);
+  if (!flags) return 0;
+  const nowMs = Date.now();
+  const filter = sessionsFilter(flags, nowMs);
   const limit = integerFlag(flags, 'limit', 50, 0);
   const rows = ask(flags, (db) => querySessions(db, filter, limit, nowMs));
   if (printJson(flags, rows) || limit === 0) return 0;
@@ -102,12 +136,9 @@ export async function runSessions(argv: string[]): Promise<number> {
 }
 
 export async function runSession(argv: string[]): Promise<number> {
-  const flags = queryFlags('session', argv, {}, SESSION_HELP);
+  const flags = queryFlags('session', argv, SESSION.flags, SESSION_HELP);
   if (!flags) return 0;
-  const id = flags.positionals[0];
-  if (id === undefined || flags.positionals.length > 1) {
-    throw new UsageError('session: give exactly one session id (or prefix)');
-  }
+  const id = sessionId(flags);
   const nowMs = Date.now();
   const detail = ask(flags, (db) => querySession(db, id, nowMs, stringFlag(flags, 'proxy')));
   if (printJson(flags, detail)) return 0;
@@ -132,11 +163,10 @@ export async function runSession(argv: string[]): Promise<number> {
 }
 
 export async function runClients(argv: string[]): Promise<number> {
-  const flags = queryFlags('clients', argv, { since: { type: 'string' } }, CLIENTS_HELP);
+  const flags = queryFlags('clients', argv, CLIENTS_FLAGS, CLIENTS_HELP);
   if (!flags) return 0;
   const nowMs = Date.now();
-  const filter = { proxy: stringFlag(flags, 'proxy'), sinceMs: sinceMs(flags, '7d', nowMs) };
-  const rows = ask(flags, (db) => queryClients(db, filter));
+  const rows = ask(flags, (db) => queryClients(db, clientsFilter(flags, nowMs)));
   if (printJson(flags, rows)) return 0;
   if (rows.length === 0) {
     process.stderr.write(

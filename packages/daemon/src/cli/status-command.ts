@@ -2,12 +2,20 @@
 // with the totals an operator checks first.
 
 import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
-import { queryStatus } from '@mcpr-store/query';
-import { resolveSocketPath } from '../paths.js';
+import { queryStatus, type StatusReport } from '@mcpr-store/query';
 import { askDaemon } from './daemon-answer.js';
-import { booleanFlag, stringFlag } from './flags.js';
+import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatBytes, formatLatency, formatPct, renderTable } from './format.js';
-import { ask, printJson, queryFlags, sinceMs, write } from './query-command.js';
+import {
+  type AnswerContext,
+  ask,
+  cliContext,
+  printJson,
+  type QueryAnswer,
+  queryFlags,
+  sinceMs,
+  write,
+} from './query-command.js';
 
 export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--compare] [--proxy NAME] [--json] [--db PATH] [--socket PATH]
 
@@ -44,29 +52,48 @@ function describeProxy(p: RunningProxyInfo): string {
   return details.length > 0 ? `${p.name} (${details.join(', ')})` : p.name;
 }
 
+const STATUS_FLAGS: FlagSpec = {
+  since: { type: 'string' },
+  socket: { type: 'string' },
+  compare: { type: 'boolean' },
+};
+
+/**
+ * The status question the flags ask, and the proxies connected to the
+ * daemon (null when no daemon answers: the table says so).
+ */
+async function statusFilter(flags: ParsedFlags, { nowMs, socketPath }: AnswerContext) {
+  const proxy = stringFlag(flags, 'proxy');
+  const window = stringFlag(flags, 'since') ?? '1h';
+  const since = sinceMs(flags, '1h', nowMs);
+  const daemon = await askDaemon(socketPath, 'mcpr-store status');
+  const connected = daemon === null ? null : (daemon.running_proxies ?? []);
+  return {
+    connected,
+    filter: {
+      proxy,
+      sinceMs: since,
+      since: window,
+      runningProxies: (connected ?? []).filter((p) => proxy === undefined || p.name === proxy),
+      compare: booleanFlag(flags, 'compare'),
+    },
+  };
+}
+
+export const STATUS: QueryAnswer<Promise<StatusReport>> = {
+  flags: STATUS_FLAGS,
+  answer: async (flags, db, context) =>
+    queryStatus(db, (await statusFilter(flags, context)).filter, context.nowMs),
+};
+
 export async function runStatus(argv: string[]): Promise<number> {
-  const flags = queryFlags(
-    'status',
-    argv,
-    { since: { type: 'string' }, socket: { type: 'string' }, compare: { type: 'boolean' } },
-    STATUS_HELP,
-  );
+  const flags = queryFlags('status', argv, STATUS_FLAGS, STATUS_HELP);
   if (!flags) return 0;
-  const nowMs = Date.now();
+  const context = cliContext(flags);
+  const { nowMs } = context;
   const window = stringFlag(flags, 'since') ?? '1h';
   const proxy = stringFlag(flags, 'proxy');
-  const daemon = await askDaemon(
-    resolveSocketPath(stringFlag(flags, 'socket')),
-    'mcpr-store status',
-  );
-  const connected = daemon === null ? null : (daemon.running_proxies ?? []);
-  const filter = {
-    proxy,
-    sinceMs: sinceMs(flags, '1h', nowMs),
-    since: window,
-    runningProxies: (connected ?? []).filter((p) => proxy === undefined || p.name === proxy),
-    compare: booleanFlag(flags, 'compare'),
-  };
+  const { filter, connected } = await statusFilter(flags, context);
   const report = ask(flags, (db) => queryStatus(db, filter, nowMs));
   if (printJson(flags, report)) return 0;
   write(`STATUS — ${proxy ?? 'all proxies'} — last ${window}\n`);

@@ -1,14 +1,23 @@
 // `store stats` and `store vacuum`: how big the store is, and retention.
 
 import type { HealthReport } from '@mcpr-store/protocol/fields';
-import { queryStoreStats } from '@mcpr-store/query';
+import { type Db, queryStoreStats } from '@mcpr-store/query';
 import { vacuumStore } from '../db/maintenance.js';
-import { resolveDbPath, resolveSocketPath } from '../paths.js';
+import { resolveDbPath } from '../paths.js';
 import { askDaemon } from './daemon-answer.js';
 import { parseCutoffMs } from './durations.js';
-import { booleanFlag, stringFlag } from './flags.js';
+import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatBytes, formatLocalTime, formatTime } from './format.js';
-import { ask, printJson, queryFlags, write } from './query-command.js';
+import {
+  type AnswerContext,
+  ask,
+  cliContext,
+  openQueryDb,
+  printJson,
+  type QueryAnswer,
+  queryFlags,
+  write,
+} from './query-command.js';
 import { UsageError } from './usage-error.js';
 
 export const STORE_HELP = `Usage: mcpr-store store <stats|vacuum> [options]
@@ -41,18 +50,29 @@ export async function runStore(argv: string[]): Promise<number> {
   throw new UsageError(`store: unknown subcommand "${sub}" (stats or vacuum)`);
 }
 
-async function runStats(argv: string[]): Promise<number> {
-  const flags = queryFlags('store stats', argv, { socket: { type: 'string' } }, STORE_HELP);
-  if (!flags) return 0;
-  const dbPath = resolveDbPath(stringFlag(flags, 'db'));
-  const stats = ask(flags, (db) => queryStoreStats(db, dbPath, stringFlag(flags, 'proxy')));
-  const daemon = await askDaemon(
-    resolveSocketPath(stringFlag(flags, 'socket')),
-    'mcpr-store store stats',
-  );
-  // The policy of the daemon that writes this very file, when it answers.
+const STATS_FLAGS: FlagSpec = { socket: { type: 'string' } };
+
+/** Store stats, and the retention policy of the daemon writing this very file when it answers. */
+async function storeStats(flags: ParsedFlags, db: Db, { dbPath, socketPath }: AnswerContext) {
+  const stats = queryStoreStats(db, dbPath, stringFlag(flags, 'proxy'));
+  const daemon = await askDaemon(socketPath, 'mcpr-store store stats');
   const retention = daemon?.db_path === dbPath ? (daemon.retention ?? null) : null;
-  if (printJson(flags, { ...stats, retention })) return 0;
+  return { ...stats, retention };
+}
+
+export const STORE_STATS: QueryAnswer<ReturnType<typeof storeStats>> = {
+  flags: STATS_FLAGS,
+  answer: storeStats,
+};
+
+async function runStats(argv: string[]): Promise<number> {
+  const flags = queryFlags('store stats', argv, STATS_FLAGS, STORE_HELP);
+  if (!flags) return 0;
+  const context = cliContext(flags);
+  const { db } = openQueryDb(flags);
+  const stats = await storeStats(flags, db, context).finally(() => db.close());
+  if (printJson(flags, stats)) return 0;
+  const { dbPath } = context;
   const nowMs = Date.now();
   write(
     [
@@ -64,7 +84,7 @@ async function runStats(argv: string[]): Promise<number> {
       `newest     ${formatTime(stats.newest_ts, nowMs)}`,
       `db file    ${formatBytes(stats.db_file_size)}`,
       `wal file   ${formatBytes(stats.wal_file_size)}`,
-      `retention  ${describeRetention(retention)}`,
+      `retention  ${describeRetention(stats.retention)}`,
       '',
     ].join('\n'),
   );
