@@ -37,6 +37,8 @@ export interface StatusReport {
   /** With `compare`: the previous window of the same length. */
   total_requests_prev?: number;
   error_pct_prev?: number;
+  /** Ours, with `compare`: the previous window's p95 over all its requests (null when none). */
+  p95_us_prev?: number | null;
   /** Ours: the window's start and length, and its rate. */
   since_ms: number;
   window_ms: number;
@@ -45,6 +47,8 @@ export interface StatusReport {
   total_errors: number;
   /** Ours: sessions seen in the window, started in it or before. */
   sessions_seen: number;
+  /** Ours: the p95 latency over all requests of the window, mcpr's rule (null when none). */
+  p95_us: number | null;
 }
 
 /** A tool's row; with `compare`, the previous window's figures beside it (null where it had no calls then). */
@@ -78,12 +82,18 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
       since: filter.sinceMs,
     })
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
-  const [current, before] = db.transaction(() => [
-    toolStats(db, where),
-    filter.compare ? toolStats(db, previous) : null,
-  ])();
-  const tools: StatusToolRow[] = current as ToolStatsRow[];
-  const totalRequests = tools.reduce((sum, row) => sum + row.calls, 0);
+  const [current, before, p95Us, p95UsPrev] = db.transaction(() => {
+    const now = toolStats(db, where);
+    const prev = filter.compare ? toolStats(db, previous) : null;
+    return [
+      now,
+      prev,
+      windowP95Us(db, where, callsOf(now)),
+      prev === null ? null : windowP95Us(db, previous, callsOf(prev)),
+    ] as const;
+  })();
+  const tools: StatusToolRow[] = current;
+  const totalRequests = callsOf(tools);
   const errors = tools.reduce((sum, row) => sum + row.errors, 0);
   const byProxy = new Where().when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
   const and = byProxy.sql ? `${byProxy.sql} AND` : 'WHERE';
@@ -114,6 +124,7 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
     const prevErrors = before.reduce((sum, row) => sum + row.errors, 0);
     comparison.total_requests_prev = prevRequests;
     comparison.error_pct_prev = prevRequests === 0 ? 0 : (100 * prevErrors) / prevRequests;
+    comparison.p95_us_prev = p95UsPrev;
   }
   return {
     proxy: filter.proxy ?? null,
@@ -132,5 +143,26 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
     calls_per_minute: Math.round((100 * totalRequests * 60_000) / windowMs) / 100,
     total_errors: errors,
     sessions_seen: seen.n,
+    p95_us: p95Us,
   };
+}
+
+function callsOf(rows: ToolStatsRow[]): number {
+  return rows.reduce((sum, row) => sum + row.calls, 0);
+}
+
+/**
+ * The p95 latency of every request in the window, by mcpr's nearest-rank
+ * rule; null when there are none. Sorted from the top, so SQLite keeps
+ * only the slowest twentieth of the rows while it looks.
+ */
+function windowP95Us(db: Db, where: Where, calls: number): number | null {
+  if (calls === 0) return null;
+  const rank = Math.max(1, Math.floor((95 * calls + 99) / 100));
+  const row = db
+    .prepare(
+      `SELECT latency_us FROM requests ${where.sql} ORDER BY latency_us DESC LIMIT 1 OFFSET @offset`,
+    )
+    .get({ ...where.params, offset: calls - rank }) as { latency_us: number } | undefined;
+  return row?.latency_us ?? null;
 }

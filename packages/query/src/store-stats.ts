@@ -18,20 +18,22 @@ export interface StoreStats {
   /** The same sizes by the names health uses. */
   db_size_bytes: number;
   wal_size_bytes: number;
+  /** Ours: the proxies that wrote requests, by name (only the one asked about with a proxy). */
+  proxies: string[];
 }
 
-/** Distinct proxies by skipping through the (proxy, ts) index: one seek per proxy. */
-function countProxies(db: Db): number {
+/** Distinct proxies, in order, by skipping through the (proxy, ts) index: one seek per proxy. */
+function listProxies(db: Db): string[] {
   const next = db.prepare('SELECT MIN(proxy) AS proxy FROM requests WHERE proxy > ?');
-  let count = 0;
+  const proxies: string[] = [];
   let current = (
     db.prepare('SELECT MIN(proxy) AS proxy FROM requests').get() as { proxy: string | null }
   ).proxy;
   while (current !== null) {
-    count += 1;
+    proxies.push(current);
     current = (next.get(current) as { proxy: string | null }).proxy;
   }
-  return count;
+  return proxies;
 }
 
 export function queryStoreStats(db: Db, dbPath: string, proxy?: string): StoreStats {
@@ -46,6 +48,7 @@ export function queryStoreStats(db: Db, dbPath: string, proxy?: string): StoreSt
     .get(where.params) as {
     n: number;
   };
+  const proxies = proxy === undefined ? listProxies(db) : requests.n > 0 ? [proxy] : [];
   const dbBytes = fileSize(dbPath);
   const walBytes = fileSize(`${dbPath}-wal`);
   return {
@@ -53,10 +56,11 @@ export function queryStoreStats(db: Db, dbPath: string, proxy?: string): StoreSt
     total_sessions: sessions.n,
     oldest_ts: requests.oldest,
     newest_ts: requests.newest,
-    proxy_count: proxy === undefined ? countProxies(db) : requests.n > 0 ? 1 : 0,
+    proxy_count: proxies.length,
     db_file_size: dbBytes,
     wal_file_size: walBytes,
     db_size_bytes: dbBytes,
     wal_size_bytes: walBytes,
+    proxies,
   };
 }

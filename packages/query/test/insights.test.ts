@@ -87,8 +87,21 @@ describe('status insights', () => {
     });
     const invented = report.tools.find((t) => t.label === 'invented');
     expect(invented).toMatchObject({ calls_prev: null, error_pct_prev: null, p95_us_prev: null });
+    // Over all 8 requests (1 ms x5, 2, 3, 4 ms) the 8th is p95; the hour before, the 2nd of 2.
+    expect(report).toMatchObject({ p95_us: 4000, p95_us_prev: 10_000 });
     const plain = queryStatus(openStore(file()), { sinceMs: NOW - HOUR }, NOW);
     expect(plain).not.toHaveProperty('total_requests_prev');
+    expect(plain).not.toHaveProperty('p95_us_prev');
+  });
+
+  it('gives the p95 over every request of the window by the nearest rank, null when empty', () => {
+    // 20 requests of 1..20 ms over two tools: the 19th smallest is p95.
+    const rows = Array.from({ length: 20 }, (_, i) =>
+      req({ tool: i % 2 ? 'a' : 'b', ts: NOW - (i + 1) * MIN, latency_us: (20 - i) * 1000 }),
+    );
+    const db = openStore(buildStore(rows));
+    expect(queryStatus(db, { sinceMs: NOW - HOUR }, NOW).p95_us).toBe(19_000);
+    expect(queryStatus(db, { sinceMs: NOW - HOUR, proxy: 'none' }, NOW).p95_us).toBeNull();
   });
 });
 

@@ -3,6 +3,7 @@
 // 0. A second signal exits at once. A daemon that cannot start says why on
 // one line and exits 1.
 
+import { type ListenAddress, parseListenAddress } from '../listen-address.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
 import { Daemon, type DaemonOptions, DEFAULT_OPTIONS } from '../server/daemon.js';
@@ -49,20 +50,9 @@ Examples:
   mcpr-store daemon --max-db-bytes 20GiB --log-level warn
 `;
 
-/**
- * `--metrics-listen`: `HOST:PORT`, `[IPv6]:PORT`, or a bare `PORT` or
- * `:PORT` on loopback. A host that is not loopback is used only when named.
- */
-function listenFlag(text: string | undefined): { host: string; port: number } | null {
-  if (text === undefined) return null;
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]*))?:?(\d{1,5})$/.exec(text.trim());
-  const port = Number(match?.[3]);
-  if (!match || !Number.isInteger(port) || port > 65_535) {
-    throw new UsageError(
-      `--metrics-listen: "${text}" is not HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464, 9464)`,
-    );
-  }
-  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+/** `--metrics-listen`; null when not given (metrics are off). */
+function listenFlag(text: string | undefined): ListenAddress | null {
+  return text === undefined ? null : parseListenAddress(text, '--metrics-listen', 9464);
 }
 
 /** `--retain`: a duration, or 0 to keep everything. */

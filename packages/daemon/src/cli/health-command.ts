@@ -6,6 +6,7 @@ import { requestHealth } from '@mcpr-store/client';
 import type { HealthReport } from '@mcpr-store/protocol/fields';
 import { resolveSocketPath } from '../paths.js';
 import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
+import type { QueryAnswer } from './query-command.js';
 
 export const HEALTH_HELP = `Usage: mcpr-store health [--socket PATH] [--json] [--timeout-ms N] [--wait-ms N] [--quiet]
 
@@ -41,6 +42,25 @@ function formatHealth(health: HealthReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What `health --json` prints when nothing answers on the socket. */
+function unreachable(socketPath: string, error: unknown) {
+  const message = `no daemon answers on ${socketPath}: ${(error as Error).message}`;
+  return { status: 'unreachable' as const, reasons: [message] };
+}
+
+/** `health --json`'s answer (the web page's too): the report, or that nothing answers. */
+export const HEALTH: QueryAnswer<Promise<HealthReport | ReturnType<typeof unreachable>>> = {
+  flags: { 'timeout-ms': { type: 'string' } },
+  answer: async (flags, _db, { socketPath }) => {
+    const timeoutMs = integerFlag(flags, 'timeout-ms', 3000, 1);
+    try {
+      return await requestHealth(socketPath, { timeoutMs, client: 'mcpr-store health' });
+    } catch (error) {
+      return unreachable(socketPath, error);
+    }
+  },
+};
+
 export async function runHealth(argv: string[]): Promise<number> {
   const flags = parseFlags('health', argv, {
     socket: { type: 'string' },
@@ -62,11 +82,10 @@ export async function runHealth(argv: string[]): Promise<number> {
   try {
     health = await askUntil(socketPath, timeoutMs, Date.now() + waitMs);
   } catch (error) {
-    const message = `no daemon answers on ${socketPath}: ${(error as Error).message}`;
     if (quiet) return 2;
-    if (booleanFlag(flags, 'json')) {
-      process.stdout.write(`${JSON.stringify({ status: 'unreachable', reasons: [message] })}\n`);
-    } else process.stderr.write(`mcpr-store health: ${message}\n`);
+    const answer = unreachable(socketPath, error);
+    if (booleanFlag(flags, 'json')) process.stdout.write(`${JSON.stringify(answer)}\n`);
+    else process.stderr.write(`mcpr-store health: ${answer.reasons[0]}\n`);
     return 2;
   }
   if (!quiet) {

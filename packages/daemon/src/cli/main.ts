@@ -22,6 +22,7 @@ Commands:
   series        traffic over time, bucket by bucket, with a small chart
   schema        upstream schemas, --changes, --unused
   store         store stats | store vacuum --before CUTOFF
+  ui            a web dashboard of the store (read-only), on 127.0.0.1:7357
 
 Run "mcpr-store <command> --help" (or "mcpr-store help <command>") for a
 command's options and examples.
@@ -56,6 +57,7 @@ const COMMANDS: Record<string, Command> = {
   series: async (argv) => (await import('./series-command.js')).runSeries(argv),
   schema: async (argv) => (await import('./schema-command.js')).runSchema(argv),
   store: async (argv) => (await import('./store-command.js')).runStore(argv),
+  ui: async (argv) => (await import('./ui-command.js')).runUi(argv),
 };
 
 async function main(argv: string[]): Promise<number> {

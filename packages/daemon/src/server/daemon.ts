@@ -17,6 +17,7 @@ import {
 import { describeOpenFailure, fileSize } from '@mcpr-store/query';
 import { admitBatch } from '../ingest/client-batch.js';
 import { TransactionQueue } from '../ingest/transaction-queue.js';
+import { httpUrl, type ListenAddress } from '../listen-address.js';
 import type { Logger } from '../log.js';
 import { DAEMON_VERSION } from '../version.js';
 import { RetentionSchedule } from '../writer/retention-schedule.js';
@@ -26,7 +27,7 @@ import { checkDaemonOptions } from './daemon-options.js';
 import { DaemonStats } from './daemon-stats.js';
 import { acquireDbLock, type DbLock, filesCreatedFrom } from './db-lock.js';
 import { DaemonMetrics } from './metrics.js';
-import { type ListenAddress, listenForMetrics } from './metrics-listener.js';
+import { listenForMetrics } from './metrics-listener.js';
 import { claimSocketPath, listenOnSocket } from './socket-path.js';
 
 export interface DaemonOptions {
@@ -210,7 +211,7 @@ export class Daemon {
         daemon.metricsServer = await listenForMetrics(options.metricsListen, daemon.metrics, log);
         const bound = daemon.metricsServer.address() as AddressInfo;
         log.info('metrics served', {
-          url: `http://${options.metricsListen.host.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}/metrics`,
+          url: `${httpUrl(bound.address, bound.port)}/metrics`,
         });
       }
       const { replacedStale } = await claimSocketPath(options.socketPath);

@@ -3,13 +3,9 @@
 // it serves only metrics, which carry no secrets and no payloads.
 
 import http from 'node:http';
+import type { ListenAddress } from '../listen-address.js';
 import type { Logger } from '../log.js';
 import type { DaemonMetrics } from './metrics.js';
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
 
 export function listenForMetrics(
   address: ListenAddress,
