@@ -57,7 +57,7 @@ export async function runUi(argv: string[]): Promise<number> {
     '--listen',
     7357,
   );
-  const token = stringFlag(flags, 'token') ?? process.env.MCPR_UI_TOKEN ?? null;
+  const token = stringFlag(flags, 'token') ?? (process.env.MCPR_UI_TOKEN || null);
   if (token !== null && token.length < TOKEN_MIN_CHARS) {
     throw new UsageError(`ui: the token must be at least ${TOKEN_MIN_CHARS} characters`);
   }
