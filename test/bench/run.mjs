@@ -47,6 +47,7 @@ const { TransactionWriter } = await import(
 );
 const { DEFAULT_OPTIONS } = await import('../../packages/daemon/dist/server/daemon.js');
 const { measureQueries } = await import('./query-timings.mjs');
+const { measureUi } = await import('./ui-timings.mjs');
 const { median } = await import('./median.mjs');
 
 const SIZES = QUICK
@@ -80,9 +81,9 @@ if (values.events) {
   SIZES.sqliteEvents = Number(values.events);
   SIZES.e2eEvents = Number(values.events);
 }
-/** --only sqlite,e2e,proxy,latency,overload,metrics,queries runs a subset (for tuning). */
+/** --only sqlite,e2e,proxy,latency,overload,metrics,queries,ui runs a subset (ui needs queries' store). */
 const ONLY = new Set(
-  (values.only ?? 'sqlite,e2e,proxy,latency,overload,metrics,queries').split(','),
+  (values.only ?? 'sqlite,e2e,proxy,latency,overload,metrics,queries,ui').split(','),
 );
 /** The fleet the metrics section labels: proxies x tools, each tool within the default budget. */
 const METRICS_PROXIES = 5;
@@ -527,6 +528,10 @@ async function main() {
       requests: SIZES.queryRequests,
       rows: measureQueries(bigDb, QUICK ? 2 : 5),
     };
+    if (ONLY.has('ui')) {
+      log('web dashboard');
+      report.results.ui = await measureUi(bigDb, QUICK ? 2 : 5);
+    }
   }
 
   printReport();
@@ -646,6 +651,22 @@ function printReport() {
     lines.push(`queries on ${r.queries.requests} requests (median ms: query / whole CLI process)`);
     for (const q of r.queries.rows) row(`  ${q.command}`, `${q.query_ms} / ${q.cli_ms}`);
   }
+  if (r.ui) {
+    lines.push('');
+    lines.push(
+      `web dashboard on the same store: each screen's data for the last ${r.ui.window} (median ms)`,
+    );
+    for (const sc of r.ui.screens) row(`  ${sc.screen}`, `${sc.ms} ms`, `${sc.requests} requests`);
+    if (r.ui.page) {
+      const p = r.ui.page;
+      row(
+        `  ${p.rows} log rows in Chromium`,
+        `${p.load_ms} ms`,
+        `frame ${p.frame_ms_median} ms median, ${p.frame_ms_p95} ms p95 while scrolling; ${p.rows_in_dom} rows in the DOM`,
+      );
+    }
+  }
+
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
