@@ -99,6 +99,12 @@ export class LabelTotals {
 
   constructor(readonly label: string) {}
 
+  /** Counts one latency in the histogram (the other totals are the caller's). */
+  addLatency(latencyUs: number): void {
+    const bucket = latencyBucket(latencyUs);
+    this.histogram[bucket] = (this.histogram[bucket] as number) + 1;
+  }
+
   /**
    * The bucket holding the `rank`-th smallest latency (1-based) and that
    * latency's rank among the bucket's own.

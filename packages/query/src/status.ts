@@ -7,6 +7,15 @@
 import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
 import { type ErrorCodeRow, errorCodes, type UnknownToolRow, unknownTools } from './insights.js';
+import { LabelTotals } from './label-tally.js';
+import { rollupsUsable } from './rollup.js';
+import {
+  addCounted,
+  EXACT_WINDOW_MAX_MS,
+  estimatedToolRow,
+  estimatePercentile,
+  visitWindow,
+} from './rollup-window.js';
 import { ACTIVE_WINDOW_MS } from './sessions.js';
 import { type ToolStatsRow, toolStats } from './tool-stats.js';
 import { Where } from './where.js';
@@ -49,6 +58,13 @@ export interface StatusReport {
   sessions_seen: number;
   /** Ours: the p95 latency over all requests of the window, mcpr's rule (null when none). */
   p95_us: number | null;
+  /**
+   * Ours: true when every percentile of this answer (p50/p90/p95/p99, and
+   * p95_us_prev) was estimated from the hourly rollups' histograms, within
+   * 1/128 of the exact value; false when they are exact (--exact, or a
+   * window of 6 hours or less).
+   */
+  p95_us_estimated: boolean;
 }
 
 /** A tool's row; with `compare`, the previous window's figures beside it (null where it had no calls then). */
@@ -67,6 +83,8 @@ export interface StatusFilter {
   runningProxies?: RunningProxyInfo[];
   /** Also report the previous window of the same length. */
   compare?: boolean;
+  /** Read every row even of a wide window: exact percentiles, at the cost of the rows. */
+  exact?: boolean;
 }
 
 export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): StatusReport {
@@ -82,17 +100,25 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
       since: filter.sinceMs,
     })
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
-  const [current, before, p95Us, p95UsPrev] = db.transaction(() => {
-    const now = toolStats(db, where);
-    const prev = filter.compare ? toolStats(db, previous) : null;
-    return [
-      now,
-      prev,
-      windowP95Us(db, where, callsOf(now)),
-      prev === null ? null : windowP95Us(db, previous, callsOf(prev)),
-    ] as const;
+  const [current, before, estimated] = db.transaction(() => {
+    // Wide windows from the hourly rollups (percentiles estimated), when they match the rows.
+    if (!filter.exact && windowLengthMs > EXACT_WINDOW_MAX_MS && rollupsUsable(db)) {
+      const prevRange = { fromMs: filter.sinceMs - windowLengthMs, toMs: filter.sinceMs };
+      return [
+        rolledUpStats(db, { fromMs: filter.sinceMs, toMs: null, proxy: filter.proxy }),
+        filter.compare ? rolledUpStats(db, { ...prevRange, proxy: filter.proxy }) : null,
+        true,
+      ] as const;
+    }
+    const exactly = (w: Where): WindowStats => {
+      const tools = toolStats(db, w);
+      return { tools, p95_us: windowP95Us(db, w, callsOf(tools)), error_codes: errorCodes(db, w) };
+    };
+    return [exactly(where), filter.compare ? exactly(previous) : null, false] as const;
   })();
-  const tools: StatusToolRow[] = current;
+  const p95Us = current.p95_us;
+  const p95UsPrev = before?.p95_us ?? null;
+  const tools: StatusToolRow[] = current.tools;
   const totalRequests = callsOf(tools);
   const errors = tools.reduce((sum, row) => sum + row.errors, 0);
   const byProxy = new Where().when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
@@ -113,15 +139,15 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
   const windowMs = windowLengthMs;
   const comparison: Partial<StatusReport> = {};
   if (before) {
-    const prevByLabel = new Map(before.map((row) => [row.label, row]));
+    const prevByLabel = new Map(before.tools.map((row) => [row.label, row]));
     for (const row of tools) {
       const prev = prevByLabel.get(row.label);
       row.calls_prev = prev?.calls ?? null;
       row.error_pct_prev = prev?.error_pct ?? null;
       row.p95_us_prev = prev?.p95_us ?? null;
     }
-    const prevRequests = before.reduce((sum, row) => sum + row.calls, 0);
-    const prevErrors = before.reduce((sum, row) => sum + row.errors, 0);
+    const prevRequests = callsOf(before.tools);
+    const prevErrors = before.tools.reduce((sum, row) => sum + row.errors, 0);
     comparison.total_requests_prev = prevRequests;
     comparison.error_pct_prev = prevRequests === 0 ? 0 : (100 * prevErrors) / prevRequests;
     comparison.p95_us_prev = p95UsPrev;
@@ -135,7 +161,7 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
     total_sessions: started.n,
     running_proxies: filter.runningProxies ?? [],
     tools,
-    error_codes: errorCodes(db, where),
+    error_codes: current.error_codes,
     unknown_tools: unknownTools(db, where, filter.proxy),
     ...comparison,
     since_ms: filter.sinceMs,
@@ -144,6 +170,50 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
     total_errors: errors,
     sessions_seen: seen.n,
     p95_us: p95Us,
+    p95_us_estimated: estimated,
+  };
+}
+
+/** What one window gives the report. */
+interface WindowStats {
+  tools: ToolStatsRow[];
+  p95_us: number | null;
+  error_codes: ErrorCodeRow[];
+}
+
+function byUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** A window's tool table, overall p95 and error codes from the hourly rollups. */
+function rolledUpStats(
+  db: Db,
+  range: { fromMs: number; toMs: number | null; proxy?: string },
+): WindowStats {
+  const labels = new Map<string, LabelTotals>();
+  const overall = new LabelTotals('');
+  const codes = new Map<string, number>();
+  visitWindow(db, range, (row) => {
+    const label = row.tool !== '' ? row.tool : `<${row.method}>`;
+    let totals = labels.get(label);
+    if (!totals) {
+      totals = new LabelTotals(label);
+      labels.set(label, totals);
+    }
+    addCounted(totals, row);
+    addCounted(overall, row);
+    if (row.status !== 'ok' && row.error_code !== '') {
+      codes.set(row.error_code, (codes.get(row.error_code) ?? 0) + row.calls);
+    }
+  });
+  return {
+    tools: [...labels.values()]
+      .map(estimatedToolRow)
+      .sort((a, b) => b.calls - a.calls || byUtf8(a.label, b.label)),
+    p95_us: overall.calls === 0 ? null : estimatePercentile(overall, 95),
+    error_codes: [...codes]
+      .map(([error_code, calls]) => ({ error_code, calls }))
+      .sort((a, b) => b.calls - a.calls || byUtf8(a.error_code, b.error_code)),
   };
 }
 

@@ -17,13 +17,16 @@ import {
   write,
 } from './query-command.js';
 
-export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--compare] [--proxy NAME] [--json] [--db PATH] [--socket PATH]
+export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--compare] [--exact] [--proxy NAME] [--json] [--db PATH] [--socket PATH]
 
 Per tool (or <method>): calls, latency avg/min/max/p50/p90/p95/p99, error %, sizes;
 totals, calls per minute, sessions started and active (default window 1h), and the
 proxies connected to the daemon now (asked over --socket; none when it does not answer),
 the JSON-RPC error codes, and calls to tools the server never listed. --compare adds the
 window before, of the same length, and marks tools whose p95 rose by half or more (!).
+Windows over 6 hours are read from the store's hourly rollups: counts, sums and errors
+exact, percentiles within 1/128 of the exact value (--json says p95_us_estimated: true);
+--exact reads every row instead.
 
 Examples:
   mcpr-store status
@@ -56,6 +59,7 @@ const STATUS_FLAGS: FlagSpec = {
   since: { type: 'string' },
   socket: { type: 'string' },
   compare: { type: 'boolean' },
+  exact: { type: 'boolean' },
 };
 
 /**
@@ -76,6 +80,7 @@ async function statusFilter(flags: ParsedFlags, { nowMs, socketPath }: AnswerCon
       since: window,
       runningProxies: (connected ?? []).filter((p) => proxy === undefined || p.name === proxy),
       compare: booleanFlag(flags, 'compare'),
+      exact: booleanFlag(flags, 'exact'),
     },
   };
 }

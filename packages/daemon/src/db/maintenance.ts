@@ -10,9 +10,10 @@
 // converted once by a full VACUUM).
 
 import fs from 'node:fs';
-import { DatabaseMissingError, type Db, fileSize } from '@mcpr-store/query';
+import { DatabaseMissingError, type Db, fileSize, rollupsUsable } from '@mcpr-store/query';
 import Database from 'better-sqlite3';
 import { AgeDeletes, RETENTION_STEP_ROWS } from '../writer/retention.js';
+import { Rollups } from '../writer/rollups.js';
 import { MAINTENANCE_BUSY_TIMEOUT_MS } from './connection.js';
 
 export interface VacuumResult {
@@ -34,7 +35,10 @@ export function vacuumStore(
   const db = new Database(dbPath, { fileMustExist: true });
   try {
     db.pragma(`busy_timeout = ${MAINTENANCE_BUSY_TIMEOUT_MS}`);
-    const deletes = new AgeDeletes(db);
+    // Rollups that match the rows are kept matching; stale ones are left for
+    // the daemon to rebuild at its next start (readers do not use them).
+    const rollups = !options.dryRun && rollupsUsable(db) ? new Rollups(db) : null;
+    const deletes = new AgeDeletes(db, rollups);
     const cutoff = options.cutoffMs;
     const proxy = options.proxy ?? null;
     const result = (requests: number, sessions: number, reclaimed: number): VacuumResult => ({

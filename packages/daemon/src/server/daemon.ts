@@ -202,6 +202,8 @@ export class Daemon {
             `cannot open the database ${options.dbPath}: ${describeOpenFailure(options.dbPath, error)}`,
           );
         });
+      if (opened.rollups !== 'current')
+        log.info(`hourly rollups ${opened.rollups.replace('_', ' ')}`);
       if (opened.migrated_from !== opened.schema_version) {
         log.info('database migrated', { from: opened.migrated_from, to: opened.schema_version });
       }

@@ -12,6 +12,7 @@
 // growing; `store vacuum` is what gives space back to the file system.
 
 import type { Db } from '../db/connection.js';
+import type { Rollups } from './rollups.js';
 
 /** Requests deleted in one step by age: a short transaction beside ingest's. */
 export const RETENTION_STEP_ROWS = 2000;
@@ -55,7 +56,11 @@ export class AgeDeletes {
   private readonly countRequests;
   private readonly countOrphans;
 
-  constructor(db: Db) {
+  /** `rollups`: kept level with each delete; null when they are not current (they are then rebuilt at the daemon's next start). */
+  constructor(
+    db: Db,
+    private readonly rollups: Rollups | null,
+  ) {
     const forProxy = '(@proxy IS NULL OR proxy = @proxy)';
     this.requestsBefore = db.prepare(
       `DELETE FROM requests WHERE id IN (
@@ -83,7 +88,9 @@ export class AgeDeletes {
 
   /** Deletes at most `rows` requests older than `cutoff`, oldest first; returns how many. */
   requests(cutoff: number, rows: number, proxy: string | null = null): number {
-    return this.requestsBefore.run({ cutoff, rows, proxy }).changes;
+    const deleted = this.requestsBefore.run({ cutoff, rows, proxy }).changes;
+    if (deleted > 0) this.rollups?.afterOldestDeleted(proxy);
+    return deleted;
   }
 
   sessions(cutoff: number, proxy: string | null = null): number {
@@ -108,8 +115,11 @@ export class Retention {
   private readonly oldestRequests;
   private readonly oldest;
 
-  constructor(private readonly db: Db) {
-    this.byAge = new AgeDeletes(db);
+  constructor(
+    private readonly db: Db,
+    private readonly rollups: Rollups,
+  ) {
+    this.byAge = new AgeDeletes(db, rollups);
     this.oldestRequests = db.prepare(
       `DELETE FROM requests WHERE id IN (
          SELECT id FROM requests INDEXED BY idx_requests_ts ORDER BY ts LIMIT @rows)`,
@@ -154,7 +164,11 @@ export class Retention {
           full = deletedRequests >= RETENTION_STEP_ROWS;
         }
         const over = this.rowsOver(policy, this.usedBytes());
-        if (over > 0) deletedRequests += this.oldestRequests.run({ rows: over }).changes;
+        if (over > 0) {
+          const deleted = this.oldestRequests.run({ rows: over }).changes;
+          if (deleted > 0) this.rollups.afterOldestDeleted(null);
+          deletedRequests += deleted;
+        }
         // Sessions and changes once this round's requests are gone: their
         // deletes scan, so they run at the end of a round, not at every step.
         let deletedSessions = 0;

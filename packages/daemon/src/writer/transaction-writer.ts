@@ -29,6 +29,7 @@ import {
   textOf,
 } from './column-batch.js';
 import { NO_OPERATIONS, type OperationTallies, OperationTally } from './operations.js';
+import { Rollups } from './rollups.js';
 import { diffSnapshots } from './schema-diff.js';
 
 /** The INSERT of one request, its columns in REQUEST_FIELDS order (requestValues binds them). */
@@ -121,10 +122,16 @@ export class TransactionWriter {
   private readonly pageBytes: number;
 
   private readonly tallyOperations: boolean;
+  /** The hourly rollups, kept in each transaction with the rows they count. */
+  private readonly rollups: Rollups;
 
-  /** `tallyOperations`: fill `operations` in each outcome (for metrics); on unless set false. */
-  constructor(db: Db, options: { tallyOperations?: boolean } = {}) {
+  /**
+   * `tallyOperations`: fill `operations` in each outcome (for metrics); on
+   * unless set false. `rollups`: the connection's (made here when not given).
+   */
+  constructor(db: Db, options: { tallyOperations?: boolean; rollups?: Rollups } = {}) {
     this.tallyOperations = options.tallyOperations ?? true;
+    this.rollups = options.rollups ?? new Rollups(db);
     this.insertRequest = db.prepare(INSERT_REQUEST_SQL);
     // A request may come before its session's event: the row is then created
     // from the request, and the session event fills in the client later.
@@ -194,6 +201,7 @@ export class TransactionWriter {
     const started = process.hrtime.bigint();
     const outcome = emptyOutcome();
     this.operations.clear();
+    this.rollups.discard();
     this.started.clear();
     this.transaction.immediate(batches, outcome);
     outcome.operations = this.operations.take();
@@ -219,6 +227,7 @@ export class TransactionWriter {
       first += batch.count;
     }
     for (const tally of tallies.values()) this.tallySession.run(tally);
+    this.rollups.flush();
   }
 
   /** Writes one batch, whose events are at `first` onwards among the transaction's. */
@@ -277,15 +286,27 @@ export class TransactionWriter {
     const inserted = this.insertRequest.run(requestValues(batch, r, this.values));
     // Already stored (a resend): its session must not count it again.
     if (inserted.changes === 0) return false;
-    if (this.tallyOperations)
-      this.operations.add(
-        proxy,
-        textOf(batch, batch.codes[c + CODE_AT.method] as number) as string,
-        textOf(batch, batch.codes[c + CODE_AT.tool] as number),
-        status as string,
-        textOf(batch, batch.codes[c + CODE_AT.error_code] as number),
-        batch.numbers[r * REQUEST_NUMBERS + NUMBER_AT.latency_us] as number,
-      );
+    const method = textOf(batch, batch.codes[c + CODE_AT.method] as number) as string;
+    const tool = textOf(batch, batch.codes[c + CODE_AT.tool] as number);
+    const errorCode = textOf(batch, batch.codes[c + CODE_AT.error_code] as number);
+    const n = r * REQUEST_NUMBERS;
+    const latencyUs = batch.numbers[n + NUMBER_AT.latency_us] as number;
+    if (this.tallyOperations) {
+      this.operations.add(proxy, method, tool, status as string, errorCode, latencyUs);
+    }
+    const bytesIn = batch.numbers[n + NUMBER_AT.bytes_in] as number;
+    const bytesOut = batch.numbers[n + NUMBER_AT.bytes_out] as number;
+    this.rollups.add(
+      ts,
+      proxy,
+      method,
+      tool,
+      status as string,
+      errorCode,
+      latencyUs,
+      Number.isNaN(bytesIn) ? null : bytesIn,
+      Number.isNaN(bytesOut) ? null : bytesOut,
+    );
     if (sessionId !== null) {
       const error = status === 'ok' ? 0 : 1;
       const tally = tallies.get(sessionId);

@@ -11,6 +11,7 @@ import { migrate, readSchemaVersion, SchemaTooNewError } from '../db/migrate.js'
 import { SCHEMA_VERSION } from '../db/schema-sql.js';
 import type { ColumnBatch } from './column-batch.js';
 import { Retention, type RetentionPolicy, type RetentionStep } from './retention.js';
+import { Rollups } from './rollups.js';
 import { type TransactionOutcome, TransactionWriter } from './transaction-writer.js';
 
 export interface OpenTask {
@@ -47,6 +48,8 @@ export type WriterTask = OpenTask | WriteTask | RetainTask | CloseTask;
 export interface OpenResult {
   schema_version: number;
   migrated_from: number;
+  /** What the hourly rollups needed at open (see rollups.ts). */
+  rollups: 'current' | 'caught_up' | 'rebuilt';
 }
 
 let settings: OpenTask | null = null;
@@ -68,11 +71,13 @@ function open(task: OpenTask): OpenResult {
     applyWriterPragmas(connection);
     if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
     const result = migrate(connection, task.app_version);
-    writer = new TransactionWriter(connection, { tallyOperations: task.tally_operations });
-    retention = new Retention(connection);
+    const rollups = new Rollups(connection);
+    const rolled = rollups.catchUp();
+    writer = new TransactionWriter(connection, { tallyOperations: task.tally_operations, rollups });
+    retention = new Retention(connection, rollups);
     db = connection;
     settings = task;
-    return { schema_version: result.to, migrated_from: result.from };
+    return { schema_version: result.to, migrated_from: result.from, rollups: rolled };
   } catch (error) {
     connection.close();
     throw error;

@@ -1,0 +1,222 @@
+// The hourly rollups always equal a full count of the rows: after random
+// ingest through the writer, after retention's delete steps (by age, by
+// size, for one proxy as store vacuum does), and at a restart after other
+// software added rows (caught up) or deleted them (rebuilt).
+import path from 'node:path';
+import { validateEvent } from '@mcpr-store/protocol';
+import {
+  addHistogram,
+  HOUR_MS,
+  hourOf,
+  latencyBucket,
+  ROLLUP_TABLE,
+  rollupsUsable,
+} from '@mcpr-store/query';
+import { tempDir } from '@mcpr-store/test-utils';
+import type Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { applyWriterPragmas, openWriteConnection } from '../src/db/connection.js';
+import { migrate } from '../src/db/migrate.js';
+import { AgeDeletes, Retention } from '../src/writer/retention.js';
+import { Rollups } from '../src/writer/rollups.js';
+import { TransactionWriter } from '../src/writer/transaction-writer.js';
+
+const NOW = Date.UTC(2026, 11, 5, 12, 30);
+const opened: Database.Database[] = [];
+afterEach(() => {
+  for (const db of opened.splice(0)) db.close();
+});
+
+/** A deterministic pseudo-random sequence. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+function open(file = path.join(tempDir(), 'store.db')): { db: Database.Database; file: string } {
+  const db = openWriteConnection(file);
+  db.pragma('auto_vacuum = INCREMENTAL');
+  applyWriterPragmas(db);
+  migrate(db, 'test');
+  opened.push(db);
+  return { db, file };
+}
+
+/** Random requests over `hours` before NOW: proxies, tools, statuses, codes, sizes, latencies. */
+function randomRequests(count: number, hours: number, seed: number) {
+  const next = random(seed);
+  const pick = <T>(items: T[]) => items[Math.floor(next() * items.length)] as T;
+  return Array.from({ length: count }, (_, i) => {
+    const status = pick(['ok', 'ok', 'ok', 'error', 'timeout']);
+    const event = validateEvent({
+      kind: 'request',
+      request_id: `req-${seed}-${i}`,
+      ts: NOW - Math.floor(next() * hours * HOUR_MS),
+      proxy: pick(['p1', 'p2', 'p3']),
+      session_id: `s-${i % 50}`,
+      method: pick(['tools/call', 'tools/call', 'resources/read']),
+      tool: next() < 0.8 ? pick(['search', 'fetch', 'write']) : undefined,
+      latency_us: Math.floor(next() < 0.2 ? next() * 200 : next() ** 3 * 5_000_000),
+      status,
+      ...(status === 'ok' ? {} : { error_code: pick(['-32603', '-32602', null]) }),
+      ...(next() < 0.7
+        ? { bytes_in: Math.floor(next() * 5000), bytes_out: Math.floor(next() * 50_000) }
+        : {}),
+    });
+    if (!event.ok) throw new Error(event.reason);
+    return event.event;
+  });
+}
+
+/** The rollup rows a full count of the requests gives, histograms as bucket maps. */
+function counted(db: Database.Database): unknown[] {
+  const rows = db
+    .prepare(
+      'SELECT ts, proxy, method, tool, status, error_code, latency_us, bytes_in, bytes_out FROM requests',
+    )
+    .all() as {
+    ts: number;
+    proxy: string;
+    method: string;
+    tool: string | null;
+    status: string;
+    error_code: string | null;
+    latency_us: number;
+    bytes_in: number | null;
+    bytes_out: number | null;
+  }[];
+  const byKey = new Map<string, Record<string, unknown> & { histogram: Map<number, number> }>();
+  for (const r of rows) {
+    const key = [hourOf(r.ts), r.proxy, r.method, r.tool ?? '', r.status, r.error_code ?? ''].join(
+      '\u0000',
+    );
+    let row = byKey.get(key);
+    if (!row) {
+      row = {
+        hour_ms: hourOf(r.ts),
+        proxy: r.proxy,
+        method: r.method,
+        tool: r.tool ?? '',
+        status: r.status,
+        error_code: r.error_code ?? '',
+        calls: 0,
+        latency_sum: 0,
+        latency_min: r.latency_us,
+        latency_max: r.latency_us,
+        bytes_in: 0,
+        bytes_out: 0,
+        last_ts: r.ts,
+        histogram: new Map(),
+      };
+      byKey.set(key, row);
+    }
+    row.calls = (row.calls as number) + 1;
+    row.latency_sum = (row.latency_sum as number) + r.latency_us;
+    row.latency_min = Math.min(row.latency_min as number, r.latency_us);
+    row.latency_max = Math.max(row.latency_max as number, r.latency_us);
+    row.bytes_in = (row.bytes_in as number) + (r.bytes_in ?? 0);
+    row.bytes_out = (row.bytes_out as number) + (r.bytes_out ?? 0);
+    row.last_ts = Math.max(row.last_ts as number, r.ts);
+    const bucket = latencyBucket(r.latency_us);
+    row.histogram.set(bucket, (row.histogram.get(bucket) ?? 0) + 1);
+  }
+  return sortRows([...byKey.values()]);
+}
+
+/** The rollup table as it is, histograms as bucket maps. */
+function stored(db: Database.Database): unknown[] {
+  const rows = db.prepare(`SELECT * FROM ${ROLLUP_TABLE}`).all() as (Record<string, unknown> & {
+    histogram: Buffer;
+  })[];
+  return sortRows(
+    rows.map((row) => {
+      const histogram = new Map<number, number>();
+      addHistogram(row.histogram, histogram);
+      return { ...row, histogram };
+    }),
+  );
+}
+
+function sortRows(rows: Record<string, unknown>[]): unknown[] {
+  const key = (r: Record<string, unknown>) =>
+    [r.hour_ms, r.proxy, r.method, r.tool, r.status, r.error_code].join('\u0000');
+  return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+describe('hourly rollups', () => {
+  it('equal a full count after random ingest in many transactions, duplicates included', () => {
+    const { db } = open();
+    const writer = new TransactionWriter(db);
+    const events = randomRequests(6000, 30, 1);
+    for (let i = 0; i < events.length; i += 700) writer.write(events.slice(i, i + 700));
+    writer.write(events.slice(0, 500)); // resent: must count nothing
+    expect(stored(db)).toEqual(counted(db));
+    expect(rollupsUsable(db)).toBe(true);
+  });
+
+  it('equal a full count after retention by age, by size, and store vacuum for one proxy', () => {
+    const { db } = open();
+    const rollups = new Rollups(db);
+    const writer = new TransactionWriter(db, { rollups });
+    writer.write(randomRequests(8000, 48, 2));
+    const retention = new Retention(db, rollups);
+    // By age: 30 hours, in steps of at most RETENTION_STEP_ROWS.
+    for (
+      let i = 0;
+      i < 20 && retention.step({ retain_ms: 30 * HOUR_MS, retain_bytes: 0 }, NOW).more;
+      i += 1
+    );
+    expect(db.prepare('SELECT MIN(ts) AS ts FROM requests').get()).toMatchObject({
+      ts: expect.any(Number),
+    });
+    expect(
+      (db.prepare('SELECT MIN(ts) AS ts FROM requests').get() as { ts: number }).ts,
+    ).toBeGreaterThanOrEqual(NOW - 30 * HOUR_MS);
+    expect(stored(db)).toEqual(counted(db));
+    // By size: the oldest go whatever their age.
+    const used = retention.usedBytes();
+    retention.step({ retain_ms: 0, retain_bytes: Math.floor(used * 0.7) }, NOW);
+    expect(stored(db)).toEqual(counted(db));
+    // One proxy's rows before a cutoff, as store vacuum --proxy deletes them.
+    const deletes = new AgeDeletes(db, rollups);
+    db.transaction(() => deletes.requests(NOW - 10 * HOUR_MS, 100_000, 'p2'))();
+    expect(stored(db)).toEqual(counted(db));
+    expect(rollupsUsable(db)).toBe(true);
+  });
+
+  it('catch up on rows added by other software, and are rebuilt after rows it deleted', () => {
+    const { db, file } = open();
+    new TransactionWriter(db).write(randomRequests(2000, 10, 3));
+    expect(new Rollups(db).catchUp()).toBe('current');
+    // mcpr itself writes to the file while the daemon is away.
+    const insert = db.prepare(
+      `INSERT INTO requests (request_id, ts, proxy, method, tool, latency_us, status)
+       VALUES (?, ?, 'mcpr', 'tools/call', 'search', ?, 'ok')`,
+    );
+    for (let i = 0; i < 300; i += 1) insert.run(`mcpr-${i}`, NOW - i * 60_000, 1000 + i);
+    expect(rollupsUsable(db)).toBe(false);
+    expect(new Rollups(db).catchUp()).toBe('caught_up');
+    expect(stored(db)).toEqual(counted(db));
+    // mcpr's vacuum deletes the oldest rows: the lowest ids, which readers notice at once.
+    db.prepare(
+      'DELETE FROM requests WHERE id IN (SELECT id FROM requests ORDER BY id LIMIT 50)',
+    ).run();
+    expect(rollupsUsable(db)).toBe(false);
+    expect(new Rollups(db).catchUp()).toBe('rebuilt');
+    expect(stored(db)).toEqual(counted(db));
+    // Rows deleted from the middle keep the span; the count at open tells.
+    db.prepare(
+      'DELETE FROM requests WHERE id IN (SELECT id FROM requests ORDER BY ts LIMIT 50)',
+    ).run();
+    expect(new Rollups(db).catchUp()).toBe('rebuilt');
+    expect(stored(db)).toEqual(counted(db));
+    // A store with no rollups at all (mcpr's) gets them at open.
+    db.exec(`DROP TABLE ${ROLLUP_TABLE}`);
+    const again = open(file).db;
+    expect(new Rollups(again).catchUp()).toBe('rebuilt');
+    expect(stored(again)).toEqual(counted(again));
+  });
+});

@@ -1,0 +1,112 @@
+// Hourly rollups of the requests table: per hour, proxy, method, tool,
+// status and error code, the calls, exact sums and extremes, the last call
+// and a histogram of latencies in the buckets of label-tally.ts (1/64 of a
+// power of two wide). Wide windows are answered from them instead of from
+// every row. The tables are ours (mcpr_store_*), outside mcpr's schema and
+// its migration steps; mcpr's tools never need them, and a store written by
+// anything else is answered from the rows until the daemon rebuilds them.
+// The daemon keeps them in the same transaction as the rows they count; the
+// state table records the span of request ids they reflect, so a reader can
+// tell whether they still match the rows (see rollupsUsable).
+
+import type { Db } from './connection.js';
+import { bucketStartUs, LATENCY_BUCKETS } from './label-tally.js';
+
+export const ROLLUP_TABLE = 'mcpr_store_rollup_hourly';
+export const ROLLUP_STATE_TABLE = 'mcpr_store_rollup_state';
+export const HOUR_MS = 3_600_000;
+
+export const ROLLUP_DDL = `
+CREATE TABLE IF NOT EXISTS ${ROLLUP_TABLE} (
+  hour_ms     INTEGER NOT NULL,
+  proxy       TEXT    NOT NULL,
+  method      TEXT    NOT NULL,
+  tool        TEXT    NOT NULL,  -- '' for requests without a tool
+  status      TEXT    NOT NULL,
+  error_code  TEXT    NOT NULL,  -- '' for none
+  calls       INTEGER NOT NULL,
+  latency_sum INTEGER NOT NULL,
+  latency_min INTEGER NOT NULL,
+  latency_max INTEGER NOT NULL,
+  bytes_in    INTEGER NOT NULL,
+  bytes_out   INTEGER NOT NULL,
+  last_ts     INTEGER NOT NULL,
+  histogram   BLOB    NOT NULL,  -- (bucket, count) pairs, uint32 little-endian
+  PRIMARY KEY (hour_ms, proxy, method, tool, status, error_code)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ${ROLLUP_STATE_TABLE} (
+  name  TEXT PRIMARY KEY,
+  value INTEGER
+) WITHOUT ROWID;
+`;
+
+/** The hour a timestamp falls in, as the unix ms of its start. */
+export function hourOf(ts: number): number {
+  return Math.floor(ts / HOUR_MS) * HOUR_MS;
+}
+
+/** A histogram as its blob: the non-empty buckets and their counts. */
+export function encodeHistogram(counts: Map<number, number>): Buffer {
+  const blob = Buffer.allocUnsafe(counts.size * 8);
+  let at = 0;
+  for (const [bucket, count] of [...counts].sort((a, b) => a[0] - b[0])) {
+    blob.writeUInt32LE(bucket, at);
+    blob.writeUInt32LE(count, at + 4);
+    at += 8;
+  }
+  return blob;
+}
+
+/** Adds a histogram blob's counts into `into` (a full bucket array or a sparse map). */
+export function addHistogram(blob: Uint8Array, into: Uint32Array | Map<number, number>): void {
+  const view = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  for (let at = 0; at + 8 <= view.length; at += 8) {
+    const bucket = view.readUInt32LE(at);
+    const count = view.readUInt32LE(at + 4);
+    if (into instanceof Map) into.set(bucket, (into.get(bucket) ?? 0) + count);
+    else into[bucket] = (into[bucket] as number) + count;
+  }
+}
+
+/**
+ * The latency a histogram gives for a rank: the middle of the bucket that
+ * holds it, within the label's own extremes. Buckets below 128 µs are one
+ * value wide (exact); above, the estimate is within 1/128 of the true value.
+ */
+export function estimateAt(bucket: number, minUs: number, maxUs: number): number {
+  if (bucket >= LATENCY_BUCKETS) return maxUs;
+  const start = bucketStartUs(bucket);
+  const end = bucketStartUs(bucket + 1);
+  const middle = end - start <= 1 ? start : Math.floor((start + end - 1) / 2);
+  return Math.min(maxUs, Math.max(minUs, middle));
+}
+
+/** The span of request ids the rollups reflect, as the daemon recorded it. */
+export function rollupSpan(db: Db): { min_id: number | null; max_id: number | null } | null {
+  const tables = db
+    .prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)")
+    .pluck()
+    .get(ROLLUP_TABLE, ROLLUP_STATE_TABLE);
+  if (tables !== 2) return null;
+  const rows = db.prepare(`SELECT name, value FROM ${ROLLUP_STATE_TABLE}`).all() as {
+    name: string;
+    value: number | null;
+  }[];
+  const span = new Map(rows.map((r) => [r.name, r.value]));
+  if (!span.has('min_id') || !span.has('max_id')) return null;
+  return { min_id: span.get('min_id') ?? null, max_id: span.get('max_id') ?? null };
+}
+
+/**
+ * Whether the rollups count exactly the rows there are: they exist and the
+ * requests' lowest and highest ids are the ones they were kept for. Rows
+ * added or deleted by other software (mcpr itself) change one or the other.
+ */
+export function rollupsUsable(db: Db): boolean {
+  const span = rollupSpan(db);
+  if (span === null) return false;
+  // Two statements: a lone MIN or MAX of the rowid is one seek; together they scan.
+  const minId = db.prepare('SELECT MIN(id) FROM requests').pluck().get() as number | null;
+  const maxId = db.prepare('SELECT MAX(id) FROM requests').pluck().get() as number | null;
+  return minId === span.min_id && maxId === span.max_id;
+}
