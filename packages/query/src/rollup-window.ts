@@ -25,6 +25,7 @@ interface Counted {
   latency_max: number;
   bytes_in: number;
   bytes_out: number;
+  /** The request's time, or the rollup's last call (within its hour). */
   last_ts: number;
   /** The rollup's histogram blob; null for a single request (its latency is latency_min). */
   histogram: Uint8Array | null;
@@ -37,12 +38,12 @@ interface Counted {
  */
 export function visitWindow(
   db: Db,
-  range: { fromMs: number; toMs: number | null; proxy?: string },
+  range: { fromMs: number; toMs: number | null; proxy?: string; tool?: string },
   visit: (counted: Counted) => void,
 ): void {
   const firstHour = Math.ceil(range.fromMs / HOUR_MS) * HOUR_MS;
   const endHour = range.toMs === null ? null : Math.floor(range.toMs / HOUR_MS) * HOUR_MS;
-  const forProxy = range.proxy === undefined ? '' : 'AND proxy = @proxy';
+  const forProxy = `${range.proxy === undefined ? '' : 'AND proxy = @proxy'} ${range.tool === undefined ? '' : 'AND tool = @tool'}`;
   const rawRows = db.prepare(
     `SELECT proxy, method, COALESCE(tool, '') AS tool, status, COALESCE(error_code, '') AS error_code,
             1 AS calls, latency_us AS latency_sum, latency_us AS latency_min, latency_us AS latency_max,
@@ -52,7 +53,9 @@ export function visitWindow(
   );
   const edge = (from: number, to: number) => {
     if (to <= from) return;
-    for (const row of rawRows.iterate({ from, to, proxy: range.proxy })) visit(row as Counted);
+    for (const row of rawRows.iterate({ from, to, proxy: range.proxy, tool: range.tool })) {
+      visit(row as Counted);
+    }
   };
   if (endHour !== null && endHour <= firstHour) {
     // No whole hour inside: every row of the window is read.
@@ -65,7 +68,12 @@ export function visitWindow(
             bytes_in, bytes_out, last_ts, histogram
      FROM ${ROLLUP_TABLE} WHERE hour_ms >= @first ${endHour === null ? '' : 'AND hour_ms < @end'} ${forProxy}`,
   );
-  for (const row of hours.iterate({ first: firstHour, end: endHour, proxy: range.proxy })) {
+  for (const row of hours.iterate({
+    first: firstHour,
+    end: endHour,
+    proxy: range.proxy,
+    tool: range.tool,
+  })) {
     visit(row as Counted);
   }
   if (endHour !== null) edge(endHour, range.toMs as number);

@@ -6,6 +6,8 @@
 
 import { listMethod } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
+import { rollupsUsable } from './rollup.js';
+import { EXACT_WINDOW_MAX_MS, visitWindow } from './rollup-window.js';
 import { Where } from './where.js';
 
 export interface SnapshotRow {
@@ -147,7 +149,7 @@ export interface ToolUsageRow {
  */
 export function queryUnusedTools(
   db: Db,
-  filter: { proxy?: string; sinceMs: number },
+  filter: { proxy?: string; sinceMs: number; exact?: boolean },
 ): ToolUsageRow[] {
   const where = new Where()
     .add("method = 'tools/list'")
@@ -157,31 +159,24 @@ export function queryUnusedTools(
       `SELECT proxy, upstream_url, payload FROM server_schema ${where.sql} ORDER BY proxy, upstream_url`,
     )
     .all(where.params) as { proxy: string; upstream_url: string; payload: string }[];
-  const usage = countToolCalls(
-    db,
-    lists.map((l) => l.proxy),
-    lists.flatMap((l) => listedTools(l.payload).map((t) => t.name)),
-    filter.sinceMs,
-  );
-  const lastCall = db.prepare(
-    'SELECT MAX(ts) AS last_called_at FROM requests WHERE tool = @tool AND ts >= @since AND proxy = @proxy',
-  );
+  const proxies = lists.map((l) => l.proxy);
+  const names = lists.flatMap((l) => listedTools(l.payload).map((t) => t.name));
+  // Counts are exact either way; a wide window is cheaper from the rollups.
+  const wide = !filter.exact && Date.now() - filter.sinceMs > EXACT_WINDOW_MAX_MS;
+  const usage =
+    wide && rollupsUsable(db)
+      ? toolUsageFromRollups(db, filter.sinceMs)
+      : toolUsageFromRows(db, proxies, names, filter.sinceMs);
   const rows: ToolUsageRow[] = [];
   for (const list of lists) {
     for (const { name, description } of listedTools(list.payload)) {
-      const counted = usage.get(JSON.stringify([list.proxy, name])) ?? { calls: 0, errors: 0 };
-      const last =
-        counted.calls === 0
-          ? { last_called_at: null }
-          : (lastCall.get({ tool: name, proxy: list.proxy, since: filter.sinceMs }) as {
-              last_called_at: number | null;
-            });
+      const counted = usage.get(JSON.stringify([list.proxy, name]));
       rows.push({
         tool_name: name,
         description,
-        calls: counted.calls,
-        errors: counted.errors,
-        last_called_at: last.last_called_at,
+        calls: counted?.calls ?? 0,
+        errors: counted?.errors ?? 0,
+        last_called_at: counted?.last_called_at ?? null,
         proxy: list.proxy,
         upstream_url: list.upstream_url,
       });
@@ -191,6 +186,40 @@ export function queryUnusedTools(
     (a, b) =>
       a.proxy.localeCompare(b.proxy) || a.calls - b.calls || a.tool_name.localeCompare(b.tool_name),
   );
+}
+
+type ToolUsage = Map<string, { calls: number; errors: number; last_called_at: number | null }>;
+
+/** Calls, errors and the last call per [proxy, tool] since a time, from the rows. */
+function toolUsageFromRows(db: Db, proxies: string[], tools: string[], sinceMs: number): ToolUsage {
+  const lastCall = db
+    .prepare('SELECT MAX(ts) FROM requests WHERE tool = @tool AND ts >= @since AND proxy = @proxy')
+    .pluck();
+  const usage: ToolUsage = new Map();
+  for (const [key, counted] of countToolCalls(db, proxies, tools, sinceMs)) {
+    const [proxy, tool] = JSON.parse(key) as [string, string];
+    const last =
+      counted.calls === 0 ? null : (lastCall.get({ tool, proxy, since: sinceMs }) as number | null);
+    usage.set(key, { ...counted, last_called_at: last });
+  }
+  return usage;
+}
+
+/** The same from the hourly rollups (and the rows of the part hour the window starts in). */
+function toolUsageFromRollups(db: Db, sinceMs: number): ToolUsage {
+  const usage: ToolUsage = new Map();
+  db.transaction(() =>
+    visitWindow(db, { fromMs: sinceMs, toMs: null }, (row) => {
+      if (row.tool === '') return;
+      const key = JSON.stringify([row.proxy, row.tool]);
+      const counted = usage.get(key) ?? { calls: 0, errors: 0, last_called_at: null };
+      counted.calls += row.calls;
+      if (row.status === 'error') counted.errors += row.calls;
+      counted.last_called_at = Math.max(counted.last_called_at ?? row.last_ts, row.last_ts);
+      usage.set(key, counted);
+    }),
+  )();
+  return usage;
 }
 
 /** The tools a tools/list snapshot names, with their descriptions. */

@@ -4,6 +4,14 @@
 // the ts index and bucketed here.
 
 import type { Db } from './connection.js';
+import { LabelTotals } from './label-tally.js';
+import { HOUR_MS, rollupsUsable } from './rollup.js';
+import {
+  addCounted,
+  EXACT_WINDOW_MAX_MS,
+  estimatePercentile,
+  visitWindow,
+} from './rollup-window.js';
 import { Where } from './where.js';
 
 export interface SeriesRow {
@@ -17,6 +25,8 @@ export interface SeriesRow {
   p50_us: number;
   p95_us: number;
   p99_us: number;
+  /** Ours: the percentiles were estimated from the hourly rollups (within 1/128); false when exact. */
+  p95_us_estimated: boolean;
 }
 
 export interface SeriesFilter {
@@ -24,6 +34,8 @@ export interface SeriesFilter {
   tool?: string;
   sinceMs: number;
   bucketMs: number;
+  /** Read every row even of a wide window. */
+  exact?: boolean;
 }
 
 /** Bucket sizes a default is chosen from, each a divisor of a day or a whole number of days. */
@@ -49,6 +61,8 @@ function percentile(sorted: number[], p: number): number {
 }
 
 export function querySeries(db: Db, filter: SeriesFilter, nowMs: number): SeriesRow[] {
+  const wide = nowMs - filter.sinceMs > EXACT_WINDOW_MAX_MS && filter.bucketMs % HOUR_MS === 0;
+  if (!filter.exact && wide && rollupsUsable(db)) return seriesFromRollups(db, filter, nowMs);
   const bucketMs = filter.bucketMs;
   const first = Math.floor(filter.sinceMs / bucketMs) * bucketMs;
   const last = Math.floor(nowMs / bucketMs) * bucketMs;
@@ -81,6 +95,47 @@ export function querySeries(db: Db, filter: SeriesFilter, nowMs: number): Series
       p50_us: percentile(values, 50),
       p95_us: percentile(values, 95),
       p99_us: percentile(values, 99),
+      p95_us_estimated: false,
+    };
+  });
+}
+
+/**
+ * The same rows from the hourly rollups, for buckets of whole hours: whole
+ * hours from the rollups, the part hours at each end from the rows (up to
+ * now, as above), percentiles from each bucket's merged histogram.
+ */
+function seriesFromRollups(db: Db, filter: SeriesFilter, nowMs: number): SeriesRow[] {
+  const bucketMs = filter.bucketMs;
+  const first = Math.floor(filter.sinceMs / bucketMs) * bucketMs;
+  const last = Math.floor(nowMs / bucketMs) * bucketMs;
+  const count = Math.max(0, Math.floor((last - first) / bucketMs) + 1);
+  const totals = Array.from({ length: count }, (_, i) => new LabelTotals(String(i)));
+  const errors = new Array<number>(count).fill(0);
+  const timeouts = new Array<number>(count).fill(0);
+  const range = { fromMs: filter.sinceMs, toMs: nowMs + 1, proxy: filter.proxy, tool: filter.tool };
+  db.transaction(() =>
+    visitWindow(db, range, (row) => {
+      // A rollup's last call is in its hour, and so in its bucket (buckets are whole hours).
+      const at = Math.floor((row.last_ts - first) / bucketMs);
+      const bucket = totals[at];
+      if (!bucket) return;
+      addCounted(bucket, row);
+      if (row.status === 'error') errors[at] = (errors[at] as number) + row.calls;
+      else if (row.status === 'timeout') timeouts[at] = (timeouts[at] as number) + row.calls;
+    }),
+  )();
+  return totals.map((bucket, i) => {
+    const estimate = (p: number) => (bucket.calls === 0 ? 0 : estimatePercentile(bucket, p));
+    return {
+      bucket_start: first + i * bucketMs,
+      calls: bucket.calls,
+      errors: errors[i] as number,
+      timeouts: timeouts[i] as number,
+      p50_us: estimate(50),
+      p95_us: estimate(95),
+      p99_us: estimate(99),
+      p95_us_estimated: true,
     };
   });
 }

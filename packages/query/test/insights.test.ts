@@ -134,6 +134,7 @@ describe('series', () => {
         p50_us: 5000,
         p95_us: 10_000,
         p99_us: 10_000,
+        p95_us_estimated: false,
       },
       {
         bucket_start: start + HOUR,
@@ -143,6 +144,7 @@ describe('series', () => {
         p50_us: 0,
         p95_us: 0,
         p99_us: 0,
+        p95_us_estimated: false,
       },
       {
         bucket_start: start + 2 * HOUR,
@@ -152,6 +154,7 @@ describe('series', () => {
         p50_us: 7,
         p95_us: 7,
         p99_us: 7,
+        p95_us_estimated: false,
       },
       {
         bucket_start: start + 3 * HOUR,
@@ -161,6 +164,7 @@ describe('series', () => {
         p50_us: 0,
         p95_us: 0,
         p99_us: 0,
+        p95_us_estimated: false,
       },
     ]);
   });

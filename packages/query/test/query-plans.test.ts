@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openReadConnection } from '../src/connection.js';
 import { queryLogs, querySlow } from '../src/requests.js';
 import { queryUnusedTools } from '../src/schema.js';
+import { querySeries } from '../src/series.js';
 import { querySession, querySessions } from '../src/sessions.js';
 import { queryStatus } from '../src/status.js';
 import { queryStoreStats } from '../src/store-stats.js';
@@ -60,6 +61,7 @@ function plans(run: (db: Database.Database) => void): string[] {
           all: record('all'),
           get: record('get'),
           run: record('run'),
+          iterate: record('iterate' as 'all'),
           pluck: () => {
             statement.pluck();
             return wrapped;
@@ -152,6 +154,19 @@ describe('query plans', () => {
   it('active sessions of a proxy use the partial active index', () => {
     const details = plans((db) => querySessions(db, { proxy: 'p1', active: true }, 50, NOW));
     expect(details.join(' ')).toContain('idx_sessions_active');
+  });
+
+  it('wide windows read the rollups by their key and the part hours through the ts index', () => {
+    const wide = NOW - 30 * 3_600_000 - 123_456;
+    for (const details of [
+      plans((db) => queryStatus(db, { sinceMs: wide, compare: true }, NOW)),
+      plans((db) => querySeries(db, { sinceMs: wide, bucketMs: 3_600_000 }, NOW)),
+      plans((db) => queryUnusedTools(db, { sinceMs: wide })),
+    ]) {
+      const all = details.join(' || ');
+      expect(all).toContain('SEARCH mcpr_store_rollup_hourly USING PRIMARY KEY (hour_ms>?');
+      expectIndexed(details, 'idx_requests_ts');
+    }
   });
 
   it('store stats counts proxies by index seeks', () => {

@@ -7,7 +7,10 @@ import { buildStore, closeOpenedStores, openStore } from '@mcpr-store/test-utils
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR_MS, rollupsUsable } from '../src/rollup.js';
+import { queryUnusedTools } from '../src/schema.js';
+import { querySeries } from '../src/series.js';
 import { queryStatus, type StatusReport } from '../src/status.js';
+import { queryStoreStats } from '../src/store-stats.js';
 
 afterEach(closeOpenedStores);
 
@@ -127,5 +130,79 @@ describe('status from the hourly rollups', () => {
           .get(NOW - 24 * HOUR_MS) as { n: number }
       ).n,
     );
+  });
+});
+
+describe('series from the hourly rollups', () => {
+  const file = buildStore(randomEvents(20_000, 72));
+
+  for (const [windowHours, bucketHours, tool] of [
+    [30, 1, undefined],
+    [71.5, 3, 'search'],
+    [48, 12, undefined],
+  ] as const) {
+    it(`equals a full scan over ${windowHours}h in ${bucketHours}h buckets${tool ? ` of ${tool}` : ''}`, () => {
+      const db = openStore(file);
+      const filter = {
+        sinceMs: NOW - windowHours * HOUR_MS,
+        bucketMs: bucketHours * HOUR_MS,
+        tool,
+      };
+      const rolled = querySeries(db, filter, NOW);
+      const exact = querySeries(db, { ...filter, exact: true }, NOW);
+      expect(rolled.length).toBe(exact.length);
+      expect(rolled.every((row) => row.p95_us_estimated)).toBe(true);
+      expect(exact.some((row) => row.p95_us_estimated)).toBe(false);
+      const counts = (rows: typeof rolled) =>
+        rows.map(({ bucket_start, calls, errors, timeouts }) => ({
+          bucket_start,
+          calls,
+          errors,
+          timeouts,
+        }));
+      expect(counts(rolled)).toEqual(counts(exact));
+      expect(rolled.reduce((n, row) => n + row.calls, 0)).toBeGreaterThan(1000);
+      rolled.forEach((row, i) => {
+        const exactRow = exact[i] as (typeof exact)[number];
+        for (const p of ['p50_us', 'p95_us', 'p99_us'] as const)
+          within(row[p], exactRow[p], `${row.bucket_start} ${p}`);
+      });
+    });
+  }
+});
+
+describe('schema --unused and store stats from the hourly rollups', () => {
+  const listed = (proxy: string) => ({
+    kind: 'schema_version',
+    ts: NOW - 80 * HOUR_MS,
+    proxy,
+    upstream_url: `http://${proxy}.example`,
+    method: 'tools/list',
+    payload: JSON.stringify({
+      tools: ['search', 'fetch', 'write', 'idle'].map((name) => ({ name })),
+    }),
+  });
+  const file = buildStore([listed('p1'), listed('p2'), ...randomEvents(20_000, 72)]);
+
+  it('schema --unused counts the same calls, errors and last calls', () => {
+    const db = openStore(file);
+    for (const hours of [30, 71]) {
+      const filter = { sinceMs: NOW - hours * HOUR_MS - 1234 };
+      const rolled = queryUnusedTools(db, filter);
+      expect(rolled).toEqual(queryUnusedTools(db, { ...filter, exact: true }));
+      expect(rolled.find((r) => r.tool_name === 'idle')?.calls).toBe(0);
+      expect(rolled.find((r) => r.tool_name === 'search')?.calls).toBeGreaterThan(100);
+    }
+  });
+
+  it('store stats counts every request from the rollups, per proxy too', () => {
+    const db = openStore(file);
+    for (const proxy of [undefined, 'p1']) {
+      const stats = queryStoreStats(db, file, proxy);
+      const count = db
+        .prepare(`SELECT COUNT(*) AS n FROM requests ${proxy ? 'WHERE proxy = ?' : ''}`)
+        .get(...(proxy ? [proxy] : [])) as { n: number };
+      expect(stats.total_requests).toBe(count.n);
+    }
   });
 });

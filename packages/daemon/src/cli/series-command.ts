@@ -4,15 +4,17 @@
 
 import { defaultBucketMs, querySeries, type SeriesRow } from '@mcpr-store/query';
 import { parseWindowMs } from './durations.js';
-import { type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
+import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLatency, formatLocalTime, timeZoneLabel } from './format.js';
 import { ask, printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
 
-export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket SIZE] [--tool NAME] [--proxy NAME] [--json] [--db PATH]
+export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket SIZE] [--tool NAME] [--exact] [--proxy NAME] [--json] [--db PATH]
 
 Traffic over time, one row per bucket, oldest first, empty buckets included:
 calls, errors, timeouts and p50/p95/p99 latency. The window defaults to 24h and
-the bucket to a size that gives about 60 buckets (5m, 30m, 1h, ...).
+the bucket to a size that gives about 60 buckets (5m, 30m, 1h, ...). Windows over
+6 hours in buckets of whole hours are read from the hourly rollups: counts exact,
+percentiles within 1/128 (p95_us_estimated: true); --exact reads every row.
 
 Examples:
   mcpr-store series
@@ -34,6 +36,7 @@ const SERIES_FLAGS: FlagSpec = {
   since: { type: 'string' },
   bucket: { type: 'string' },
   tool: { type: 'string' },
+  exact: { type: 'boolean' },
 };
 
 function seriesFilter(flags: ParsedFlags, nowMs: number) {
