@@ -24,7 +24,7 @@ const WINDOW = '24h';
 /** As the page: sparklines for this many of the busiest tools. */
 const SPARKLINE_TOOLS = 25;
 
-/** Each screen's API calls for the 24h window; `then` asks what depends on an earlier answer. */
+/** Each screen's API calls for the 24h window; `after` asks what depends on the first answer. */
 const SCREENS = {
   overview: {
     calls: [
@@ -36,7 +36,7 @@ const SCREENS = {
   },
   tools: {
     calls: [`status?since=${WINDOW}&compare=true`, `schema/unused?since=${WINDOW}`],
-    then: (status) =>
+    after: (status) =>
       status.tools
         .slice(0, SPARKLINE_TOOLS)
         .filter((t) => !t.label.startsWith('<'))
@@ -79,7 +79,7 @@ async function getJson(url) {
 async function loadScreen(base, screen) {
   const started = performance.now();
   const answers = await Promise.all(screen.calls.map((call) => getJson(`${base}/api/${call}`)));
-  const more = screen.then ? screen.then(answers[0]) : [];
+  const more = screen.after ? screen.after(answers[0]) : [];
   await Promise.all(more.map((call) => getJson(`${base}/api/${call}`)));
   return { ms: performance.now() - started, requests: screen.calls.length + more.length };
 }

@@ -97,9 +97,9 @@ describe('status from the hourly rollups', () => {
       a.percentiles.forEach((row, i) => {
         const exactRow = b.percentiles[i] as (typeof b.percentiles)[number];
         expect(row.label).toBe(exactRow.label);
-        row.values.forEach((value, j) =>
-          within(value as number | null, exactRow.values[j] as number | null, `${row.label} #${j}`),
-        );
+        row.values.forEach((value, j) => {
+          within(value as number | null, exactRow.values[j] as number | null, `${row.label} #${j}`);
+        });
       });
       within(a.overall[0] as number | null, b.overall[0] as number | null, 'p95_us');
       within(a.overall[1] as number | null, b.overall[1] as number | null, 'p95_us_prev');
