@@ -6,10 +6,13 @@ import path from 'node:path';
 import { validateEvent } from '@mcpr-store/protocol';
 import {
   addHistogram,
+  BLOCK_ROLLUP_TABLE,
+  blockOf,
   HOUR_MS,
   hourOf,
   latencyBucket,
   ROLLUP_TABLE,
+  rollupSpan,
   rollupsUsable,
 } from '@mcpr-store/query';
 import { tempDir } from '@mcpr-store/test-utils';
@@ -21,7 +24,7 @@ import { AgeDeletes, Retention } from '../src/writer/retention.js';
 import { Rollups } from '../src/writer/rollups.js';
 import { TransactionWriter } from '../src/writer/transaction-writer.js';
 
-const NOW = Date.UTC(2026, 11, 5, 12, 30);
+const NOW = Date.now();
 const opened: Database.Database[] = [];
 afterEach(() => {
   for (const db of opened.splice(0)) db.close();
@@ -126,9 +129,50 @@ function counted(db: Database.Database): unknown[] {
   return sortRows([...byKey.values()]);
 }
 
+/** The six-hour rows the full count gives for the blocks made so far. */
+function countedBlocks(db: Database.Database): unknown[] {
+  const through = rollupSpan(db)?.blocks_through_ms ?? 0;
+  const byKey = new Map<string, Record<string, unknown> & { histogram: Map<number, number> }>();
+  for (const hour of counted(db) as (Record<string, unknown> & {
+    histogram: Map<number, number>;
+  })[]) {
+    if ((hour.hour_ms as number) >= through) continue;
+    const block_ms = blockOf(hour.hour_ms as number);
+    const key = [block_ms, hour.proxy, hour.method, hour.tool, hour.status, hour.error_code].join(
+      '\u0000',
+    );
+    const { hour_ms: _hour, ...fields } = hour;
+    const row = byKey.get(key);
+    if (!row) {
+      byKey.set(key, { ...fields, block_ms, histogram: new Map(hour.histogram) });
+      continue;
+    }
+    for (const sum of ['calls', 'latency_sum', 'bytes_in', 'bytes_out'] as const) {
+      row[sum] = (row[sum] as number) + (hour[sum] as number);
+    }
+    row.latency_min = Math.min(row.latency_min as number, hour.latency_min as number);
+    row.latency_max = Math.max(row.latency_max as number, hour.latency_max as number);
+    row.last_ts = Math.max(row.last_ts as number, hour.last_ts as number);
+    for (const [bucket, count] of hour.histogram)
+      row.histogram.set(bucket, (row.histogram.get(bucket) ?? 0) + count);
+  }
+  return sortRows([...byKey.values()], 'block_ms');
+}
+
+/** The six-hour table as it is. */
+function storedBlocks(db: Database.Database): unknown[] {
+  return stored(db, BLOCK_ROLLUP_TABLE, 'block_ms');
+}
+
+/** Both tables equal what a full count of the rows gives. */
+function expectCounted(db: Database.Database): void {
+  expect(stored(db)).toEqual(counted(db));
+  expect(storedBlocks(db)).toEqual(countedBlocks(db));
+}
+
 /** The rollup table as it is, histograms as bucket maps. */
-function stored(db: Database.Database): unknown[] {
-  const rows = db.prepare(`SELECT * FROM ${ROLLUP_TABLE}`).all() as (Record<string, unknown> & {
+function stored(db: Database.Database, table = ROLLUP_TABLE, time = 'hour_ms'): unknown[] {
+  const rows = db.prepare(`SELECT * FROM ${table}`).all() as (Record<string, unknown> & {
     histogram: Buffer;
   })[];
   return sortRows(
@@ -137,12 +181,13 @@ function stored(db: Database.Database): unknown[] {
       addHistogram(row.histogram, histogram);
       return { ...row, histogram };
     }),
+    time,
   );
 }
 
-function sortRows(rows: Record<string, unknown>[]): unknown[] {
+function sortRows(rows: Record<string, unknown>[], time = 'hour_ms'): unknown[] {
   const key = (r: Record<string, unknown>) =>
-    [r.hour_ms, r.proxy, r.method, r.tool, r.status, r.error_code].join('\u0000');
+    [r[time], r.proxy, r.method, r.tool, r.status, r.error_code].join('\u0000');
   return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
@@ -153,7 +198,11 @@ describe('hourly rollups', () => {
     const events = randomRequests(6000, 30, 1);
     for (let i = 0; i < events.length; i += 700) writer.write(events.slice(i, i + 700));
     writer.write(events.slice(0, 500)); // resent: must count nothing
-    expect(stored(db)).toEqual(counted(db));
+    expectCounted(db);
+    expect(storedBlocks(db).length).toBeGreaterThan(10);
+    // A late event for a block already made counts in both tables.
+    writer.write(randomRequests(50, 30, 11));
+    expectCounted(db);
     expect(rollupsUsable(db)).toBe(true);
   });
 
@@ -175,15 +224,15 @@ describe('hourly rollups', () => {
     expect(
       (db.prepare('SELECT MIN(ts) AS ts FROM requests').get() as { ts: number }).ts,
     ).toBeGreaterThanOrEqual(NOW - 30 * HOUR_MS);
-    expect(stored(db)).toEqual(counted(db));
+    expectCounted(db);
     // By size: the oldest go whatever their age.
     const used = retention.usedBytes();
     retention.step({ retain_ms: 0, retain_bytes: Math.floor(used * 0.7) }, NOW);
-    expect(stored(db)).toEqual(counted(db));
+    expectCounted(db);
     // One proxy's rows before a cutoff, as store vacuum --proxy deletes them.
     const deletes = new AgeDeletes(db, rollups);
     db.transaction(() => deletes.requests(NOW - 10 * HOUR_MS, 100_000, 'p2'))();
-    expect(stored(db)).toEqual(counted(db));
+    expectCounted(db);
     expect(rollupsUsable(db)).toBe(true);
   });
 
@@ -199,24 +248,24 @@ describe('hourly rollups', () => {
     for (let i = 0; i < 300; i += 1) insert.run(`mcpr-${i}`, NOW - i * 60_000, 1000 + i);
     expect(rollupsUsable(db)).toBe(false);
     expect(new Rollups(db).catchUp()).toBe('caught_up');
-    expect(stored(db)).toEqual(counted(db));
+    expectCounted(db);
     // mcpr's vacuum deletes the oldest rows: the lowest ids, which readers notice at once.
     db.prepare(
       'DELETE FROM requests WHERE id IN (SELECT id FROM requests ORDER BY id LIMIT 50)',
     ).run();
     expect(rollupsUsable(db)).toBe(false);
     expect(new Rollups(db).catchUp()).toBe('rebuilt');
-    expect(stored(db)).toEqual(counted(db));
+    expectCounted(db);
     // Rows deleted from the middle keep the span; the count at open tells.
     db.prepare(
       'DELETE FROM requests WHERE id IN (SELECT id FROM requests ORDER BY ts LIMIT 50)',
     ).run();
     expect(new Rollups(db).catchUp()).toBe('rebuilt');
-    expect(stored(db)).toEqual(counted(db));
+    expectCounted(db);
     // A store with no rollups at all (mcpr's) gets them at open.
     db.exec(`DROP TABLE ${ROLLUP_TABLE}`);
     const again = open(file).db;
     expect(new Rollups(again).catchUp()).toBe('rebuilt');
-    expect(stored(again)).toEqual(counted(again));
+    expectCounted(again);
   });
 });

@@ -6,7 +6,16 @@
 
 import type { Db } from './connection.js';
 import type { LabelTotals } from './label-tally.js';
-import { addHistogram, estimateAt, HOUR_MS, ROLLUP_TABLE } from './rollup.js';
+import {
+  addHistogram,
+  BLOCK_MS,
+  BLOCK_ROLLUP_TABLE,
+  blockOf,
+  estimateAt,
+  HOUR_MS,
+  ROLLUP_TABLE,
+  rollupSpan,
+} from './rollup.js';
 import type { ToolStatsRow } from './tool-stats.js';
 
 /** Windows longer than this are answered from the rollups (when usable); shorter ones exactly. */
@@ -31,52 +40,87 @@ interface Counted {
   histogram: Uint8Array | null;
 }
 
+const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, latency_sum, latency_min,
+  latency_max, bytes_in, bytes_out, last_ts, histogram`;
+
 /**
- * The rollup rows of the whole hours in [fromMs, toMs) and the requests of
- * the part hours around them, each passed to `visit`. `toMs` null: no end
- * (every later hour, as `ts >= since` reads).
+ * The rollup rows of the whole hours in [fromMs, toMs) (whole six-hour
+ * blocks from the coarser table where it has them, unless `hoursOnly`) and
+ * the requests of the part hours around them, each passed to `visit`. `toMs` null: no end (every later
+ * hour, as `ts >= since` reads). The row passed is reused: copy what you keep.
  */
 export function visitWindow(
   db: Db,
-  range: { fromMs: number; toMs: number | null; proxy?: string; tool?: string },
+  range: {
+    fromMs: number;
+    toMs: number | null;
+    proxy?: string;
+    tool?: string;
+    hoursOnly?: boolean;
+  },
   visit: (counted: Counted) => void,
 ): void {
+  const span = range.hoursOnly ? null : rollupSpan(db);
+  const blocksThrough = span?.blocks_through_ms ?? 0;
   const firstHour = Math.ceil(range.fromMs / HOUR_MS) * HOUR_MS;
   const endHour = range.toMs === null ? null : Math.floor(range.toMs / HOUR_MS) * HOUR_MS;
-  const forProxy = `${range.proxy === undefined ? '' : 'AND proxy = @proxy'} ${range.tool === undefined ? '' : 'AND tool = @tool'}`;
-  const rawRows = db.prepare(
-    `SELECT proxy, method, COALESCE(tool, '') AS tool, status, COALESCE(error_code, '') AS error_code,
-            1 AS calls, latency_us AS latency_sum, latency_us AS latency_min, latency_us AS latency_max,
-            COALESCE(bytes_in, 0) AS bytes_in, COALESCE(bytes_out, 0) AS bytes_out, ts AS last_ts,
-            NULL AS histogram
-     FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${forProxy}`,
-  );
-  const edge = (from: number, to: number) => {
+  const filters = `${range.proxy === undefined ? '' : 'AND proxy = @proxy'} ${range.tool === undefined ? '' : 'AND tool = @tool'}`;
+  const params = { proxy: range.proxy, tool: range.tool };
+  const row = {} as Counted;
+  const pass = (values: unknown[]) => {
+    row.proxy = values[0] as string;
+    row.method = values[1] as string;
+    row.tool = values[2] as string;
+    row.status = values[3] as string;
+    row.error_code = values[4] as string;
+    row.calls = values[5] as number;
+    row.latency_sum = values[6] as number;
+    row.latency_min = values[7] as number;
+    row.latency_max = values[8] as number;
+    row.bytes_in = values[9] as number;
+    row.bytes_out = values[10] as number;
+    row.last_ts = values[11] as number;
+    row.histogram = values[12] as Uint8Array | null;
+    visit(row);
+  };
+  const raw = (from: number, to: number) => {
     if (to <= from) return;
-    for (const row of rawRows.iterate({ from, to, proxy: range.proxy, tool: range.tool })) {
-      visit(row as Counted);
-    }
+    const rows = db
+      .prepare(
+        `SELECT proxy, method, COALESCE(tool, ''), status, COALESCE(error_code, ''), 1, latency_us,
+                latency_us, latency_us, COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL
+         FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${filters}`,
+      )
+      .raw();
+    for (const values of rows.iterate({ ...params, from, to })) pass(values as unknown[]);
+  };
+  const rolled = (table: string, column: string, from: number, to: number | null) => {
+    if (to !== null && to <= from) return;
+    const rows = db
+      .prepare(
+        `SELECT ${COUNTED_COLUMNS} FROM ${table}
+         WHERE ${column} >= @from ${to === null ? '' : `AND ${column} < @to`} ${filters}`,
+      )
+      .raw();
+    for (const values of rows.iterate({ ...params, from, to })) pass(values as unknown[]);
   };
   if (endHour !== null && endHour <= firstHour) {
     // No whole hour inside: every row of the window is read.
-    edge(range.fromMs, range.toMs as number);
+    raw(range.fromMs, range.toMs as number);
     return;
   }
-  edge(range.fromMs, firstHour);
-  const hours = db.prepare(
-    `SELECT proxy, method, tool, status, error_code, calls, latency_sum, latency_min, latency_max,
-            bytes_in, bytes_out, last_ts, histogram
-     FROM ${ROLLUP_TABLE} WHERE hour_ms >= @first ${endHour === null ? '' : 'AND hour_ms < @end'} ${forProxy}`,
-  );
-  for (const row of hours.iterate({
-    first: firstHour,
-    end: endHour,
-    proxy: range.proxy,
-    tool: range.tool,
-  })) {
-    visit(row as Counted);
+  raw(range.fromMs, firstHour);
+  // Whole blocks the six-hour table has, between whole hours of the hourly one.
+  const firstBlock = Math.ceil(firstHour / BLOCK_MS) * BLOCK_MS;
+  const endBlock = Math.min(blocksThrough, endHour === null ? blocksThrough : blockOf(endHour));
+  if (endBlock > firstBlock) {
+    rolled(ROLLUP_TABLE, 'hour_ms', firstHour, firstBlock);
+    rolled(BLOCK_ROLLUP_TABLE, 'block_ms', firstBlock, endBlock);
+    rolled(ROLLUP_TABLE, 'hour_ms', endBlock, endHour);
+  } else {
+    rolled(ROLLUP_TABLE, 'hour_ms', firstHour, endHour);
   }
-  if (endHour !== null) edge(endHour, range.toMs as number);
+  if (endHour !== null) raw(endHour, range.toMs as number);
 }
 
 /** Adds one visited row into a label's totals. */

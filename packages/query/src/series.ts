@@ -5,7 +5,7 @@
 
 import type { Db } from './connection.js';
 import { LabelTotals } from './label-tally.js';
-import { HOUR_MS, rollupsUsable } from './rollup.js';
+import { BLOCK_MS, HOUR_MS, rollupsUsable } from './rollup.js';
 import {
   addCounted,
   EXACT_WINDOW_MAX_MS,
@@ -113,10 +113,17 @@ function seriesFromRollups(db: Db, filter: SeriesFilter, nowMs: number): SeriesR
   const totals = Array.from({ length: count }, (_, i) => new LabelTotals(String(i)));
   const errors = new Array<number>(count).fill(0);
   const timeouts = new Array<number>(count).fill(0);
-  const range = { fromMs: filter.sinceMs, toMs: nowMs + 1, proxy: filter.proxy, tool: filter.tool };
+  const range = {
+    fromMs: filter.sinceMs,
+    toMs: nowMs + 1,
+    proxy: filter.proxy,
+    tool: filter.tool,
+    // A six-hour row's calls belong to one bucket only when buckets are whole blocks.
+    hoursOnly: bucketMs % BLOCK_MS !== 0,
+  };
   db.transaction(() =>
     visitWindow(db, range, (row) => {
-      // A rollup's last call is in its hour, and so in its bucket (buckets are whole hours).
+      // A rollup's last call is in its hour or block, and so in its bucket.
       const at = Math.floor((row.last_ts - first) / bucketMs);
       const bucket = totals[at];
       if (!bucket) return;

@@ -66,6 +66,10 @@ function plans(run: (db: Database.Database) => void): string[] {
             statement.pluck();
             return wrapped;
           },
+          raw: () => {
+            statement.raw();
+            return wrapped;
+          },
         };
         return wrapped;
       };
@@ -158,6 +162,8 @@ describe('query plans', () => {
 
   it('wide windows read the rollups by their key and the part hours through the ts index', () => {
     const wide = NOW - 30 * 3_600_000 - 123_456;
+    const status = plans((db) => queryStatus(db, { sinceMs: wide }, NOW)).join(' || ');
+    expect(status).toContain('SEARCH mcpr_store_rollup_6h USING PRIMARY KEY (block_ms>?');
     for (const details of [
       plans((db) => queryStatus(db, { sinceMs: wide, compare: true }, NOW)),
       plans((db) => querySeries(db, { sinceMs: wide, bucketMs: 3_600_000 }, NOW)),

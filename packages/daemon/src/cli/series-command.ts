@@ -51,6 +51,7 @@ function seriesFilter(flags: ParsedFlags, nowMs: number) {
     tool: stringFlag(flags, 'tool'),
     sinceMs: since,
     bucketMs,
+    exact: booleanFlag(flags, 'exact'),
   };
 }
 

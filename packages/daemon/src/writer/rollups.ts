@@ -7,12 +7,20 @@
 // span of ids counted, so readers and the next start can tell whether the
 // rollups still match (rows written or deleted by other software); at open
 // they catch up on new rows or, after deletes they did not see, are rebuilt.
+// Once a six-hour block is over, its hourly rows are summed into one row per
+// key of the coarser table, which wide windows read instead; an event late
+// for a block already made is counted in both, and deletes remake the block
+// the oldest row left falls in, as they do its hour.
 
 import {
   addHistogram,
+  BLOCK_MS,
+  BLOCK_ROLLUP_TABLE,
+  blockOf,
   encodeHistogram,
   HOUR_MS,
   hourOf,
+  LATENCY_BUCKETS,
   latencyBucket,
   ROLLUP_DDL,
   ROLLUP_STATE_TABLE,
@@ -47,9 +55,18 @@ const ROLLUP_SELECT = `
   FROM requests`;
 const ROLLUP_GROUP = 'GROUP BY 1, 2, 3, 4, 5, 6';
 
-/** Adds the rows after an id into the rollups. */
-const CATCH_UP_SQL = `
-  INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT} WHERE id > @after ${ROLLUP_GROUP}
+/** The six-hour rows the hourly rows of a span of blocks make. */
+const BLOCK_SELECT = `
+  SELECT (hour_ms / ${BLOCK_MS}) * ${BLOCK_MS}, proxy, method, tool, status, error_code,
+         SUM(calls), SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
+         SUM(bytes_out), MAX(last_ts), mcpr_store_histogram_sum(histogram)
+  FROM ${ROLLUP_TABLE}`;
+
+/** A finished block waits this long for late events before it is made from its hours. */
+const BLOCK_GRACE_MS = 5 * 60_000;
+
+/** Adds counts into a rollup row that exists. */
+const MERGE_ON_CONFLICT = `
   ON CONFLICT DO UPDATE SET
     calls = calls + excluded.calls,
     latency_sum = latency_sum + excluded.latency_sum,
@@ -60,6 +77,19 @@ const CATCH_UP_SQL = `
     last_ts = MAX(last_ts, excluded.last_ts),
     histogram = mcpr_store_histogram_add(histogram, excluded.histogram)`;
 
+/** Adds one row's counts into a rollup table, its time column bound as @hour_ms or @block_ms. */
+function upsertSql(table: string, timeColumn: 'hour_ms' | 'block_ms'): string {
+  return `
+    INSERT INTO ${table} (${timeColumn}, proxy, method, tool, status, error_code, calls,
+      latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts, histogram)
+    VALUES (@${timeColumn}, @proxy, @method, @tool, @status, @error_code, @calls,
+      @latency_sum, @latency_min, @latency_max, @bytes_in, @bytes_out, @last_ts, @histogram)
+    ${MERGE_ON_CONFLICT}`;
+}
+
+/** Adds the rows after an id into the rollups. */
+const CATCH_UP_SQL = `INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT} WHERE id > @after ${ROLLUP_GROUP} ${MERGE_ON_CONFLICT}`;
+
 /** The SQL functions the rollups' statements use, on the writing connection. */
 function registerFunctions(db: Db): void {
   db.aggregate('mcpr_store_histogram', {
@@ -69,6 +99,17 @@ function registerFunctions(db: Db): void {
       counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
     },
     result: (counts: Map<number, number>) => encodeHistogram(counts),
+  });
+  db.aggregate('mcpr_store_histogram_sum', {
+    start: () => new Uint32Array(LATENCY_BUCKETS),
+    step: (counts: Uint32Array, blob: unknown) => addHistogram(blob as Buffer, counts),
+    result: (counts: Uint32Array) => {
+      const sparse = new Map<number, number>();
+      counts.forEach((count, bucket) => {
+        if (count > 0) sparse.set(bucket, count);
+      });
+      return encodeHistogram(sparse);
+    },
   });
   db.function('mcpr_store_histogram_add', { deterministic: true }, (a: unknown, b: unknown) => {
     const counts = new Map<number, number>();
@@ -81,6 +122,9 @@ function registerFunctions(db: Db): void {
 export class Rollups {
   private readonly pending = new Map<string, RollupRow>();
   private readonly upsert;
+  private readonly upsertBlock;
+  /** Blocks before this are in the six-hour table (the state's blocks_through_ms). */
+  private blocksThrough = 0;
   private readonly setSpan;
   private readonly idSpan: () => { min_id: number | null; max_id: number | null };
 
@@ -92,20 +136,9 @@ export class Rollups {
     db.exec(ROLLUP_DDL);
     // A state without its table (dropped by hand) describes nothing.
     if (!existed) db.exec(`DELETE FROM ${ROLLUP_STATE_TABLE}`);
-    this.upsert = db.prepare(`
-      INSERT INTO ${ROLLUP_TABLE} (hour_ms, proxy, method, tool, status, error_code, calls,
-        latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts, histogram)
-      VALUES (@hour_ms, @proxy, @method, @tool, @status, @error_code, @calls,
-        @latency_sum, @latency_min, @latency_max, @bytes_in, @bytes_out, @last_ts, @histogram)
-      ON CONFLICT DO UPDATE SET
-        calls = calls + excluded.calls,
-        latency_sum = latency_sum + excluded.latency_sum,
-        latency_min = MIN(latency_min, excluded.latency_min),
-        latency_max = MAX(latency_max, excluded.latency_max),
-        bytes_in = bytes_in + excluded.bytes_in,
-        bytes_out = bytes_out + excluded.bytes_out,
-        last_ts = MAX(last_ts, excluded.last_ts),
-        histogram = mcpr_store_histogram_add(histogram, excluded.histogram)`);
+    this.blocksThrough = rollupSpan(db)?.blocks_through_ms ?? 0;
+    this.upsert = db.prepare(upsertSql(ROLLUP_TABLE, 'hour_ms'));
+    this.upsertBlock = db.prepare(upsertSql(BLOCK_ROLLUP_TABLE, 'block_ms'));
     this.setSpan = db.prepare(
       `INSERT INTO ${ROLLUP_STATE_TABLE} (name, value) VALUES (?, ?)
        ON CONFLICT(name) DO UPDATE SET value = excluded.value`,
@@ -129,7 +162,10 @@ export class Rollups {
     const span = rollupSpan(this.db);
     const actual = this.idSpan();
     const sameSpan = span?.min_id === actual.min_id && span?.max_id === actual.max_id;
-    if (sameSpan && this.countsAgree()) return 'current';
+    if (sameSpan && this.countsAgree()) {
+      this.db.transaction(() => this.makeBlocks(Date.now()))();
+      return 'current';
+    }
     const appended =
       span !== null &&
       span.min_id !== null &&
@@ -146,6 +182,10 @@ export class Rollups {
         this.db.exec(`DELETE FROM ${ROLLUP_TABLE}`);
         this.db.exec(`INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT} ${ROLLUP_GROUP}`);
       }
+      // The blocks again from the hours (the new rows may be in finished blocks).
+      this.db.exec(`DELETE FROM ${BLOCK_ROLLUP_TABLE}`);
+      this.blocksThrough = 0;
+      this.makeBlocks(Date.now());
       this.recordSpan();
     })();
     return outcome;
@@ -211,13 +251,37 @@ export class Rollups {
   }
 
   /** Writes what `add` counted, inside the caller's transaction. */
-  flush(): void {
+  flush(nowMs = Date.now()): void {
     if (this.pending.size === 0) return;
     for (const row of this.pending.values()) {
-      this.upsert.run({ ...row, histogram: encodeHistogram(row.histogram) });
+      const values = { ...row, histogram: encodeHistogram(row.histogram) };
+      this.upsert.run(values);
+      // A late event in a block already made: that block counts it too.
+      if (row.hour_ms < this.blocksThrough) {
+        this.upsertBlock.run({ ...values, block_ms: blockOf(row.hour_ms) });
+      }
     }
     this.pending.clear();
+    this.makeBlocks(nowMs);
     this.recordSpan();
+  }
+
+  /**
+   * Makes the six-hour rows of the blocks that are over (and their grace
+   * for late events passed) from their hourly rows: once a block, so this
+   * costs a moment four times a day (or once for the whole history).
+   */
+  private makeBlocks(nowMs: number): void {
+    const through = blockOf(nowMs - BLOCK_GRACE_MS);
+    if (through <= this.blocksThrough) return;
+    this.db
+      .prepare(
+        `INSERT INTO ${BLOCK_ROLLUP_TABLE} ${BLOCK_SELECT}
+         WHERE hour_ms >= @from AND hour_ms < @through GROUP BY 1, 2, 3, 4, 5, 6 ${MERGE_ON_CONFLICT}`,
+      )
+      .run({ from: this.blocksThrough, through });
+    this.blocksThrough = through;
+    this.setSpan.run('blocks_through_ms', through);
   }
 
   /** Forgets what `add` counted (a transaction that rolled back). */
@@ -238,6 +302,10 @@ export class Rollups {
       .get({ proxy }) as number | null;
     const params = { proxy, hour: oldest === null ? Number.MAX_SAFE_INTEGER : hourOf(oldest) };
     this.db.prepare(`DELETE FROM ${ROLLUP_TABLE} WHERE hour_ms <= @hour ${forProxy}`).run(params);
+    const block = oldest === null ? Number.MAX_SAFE_INTEGER : blockOf(oldest);
+    this.db
+      .prepare(`DELETE FROM ${BLOCK_ROLLUP_TABLE} WHERE block_ms <= @block ${forProxy}`)
+      .run({ ...params, block });
     if (oldest !== null) {
       this.db
         .prepare(
@@ -245,6 +313,14 @@ export class Rollups {
            WHERE ts >= @hour AND ts < @hour + ${HOUR_MS} ${forProxy} ${ROLLUP_GROUP}`,
         )
         .run(params);
+      if (block < this.blocksThrough) {
+        this.db
+          .prepare(
+            `INSERT INTO ${BLOCK_ROLLUP_TABLE} ${BLOCK_SELECT}
+             WHERE hour_ms >= @block AND hour_ms < @block + ${BLOCK_MS} ${forProxy} GROUP BY 1, 2, 3, 4, 5, 6`,
+          )
+          .run({ ...params, block });
+      }
     }
     this.recordSpan();
   }
