@@ -11,11 +11,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  defaultBucketMs,
   openReadConnection,
   queryClients,
   queryLogs,
   querySchema,
   querySchemaChanges,
+  querySeries,
   querySession,
   querySessions,
   querySlow,
@@ -89,6 +91,26 @@ export function measureQueries(dbPath, runs = 5) {
       () => queryStatus(db, { sinceMs: now - 7 * DAY }, now),
       ['status', '--since', '7d'],
     ],
+    [
+      'status --since 30d',
+      () => queryStatus(db, { sinceMs: now - 30 * DAY }, now),
+      ['status', '--since', '30d'],
+    ],
+    [
+      'status --compare --since 7d',
+      () => queryStatus(db, { sinceMs: now - 7 * DAY, compare: true }, now),
+      ['status', '--compare', '--since', '7d'],
+    ],
+    [
+      'series',
+      () => querySeries(db, { sinceMs: now - DAY, bucketMs: defaultBucketMs(DAY) }, now),
+      ['series'],
+    ],
+    [
+      'series --since 30d',
+      () => querySeries(db, { sinceMs: now - 30 * DAY, bucketMs: defaultBucketMs(30 * DAY) }, now),
+      ['series', '--since', '30d'],
+    ],
     ['schema', () => querySchema(db, {}), ['schema']],
     ['schema --changes', () => querySchemaChanges(db, {}, 50), ['schema', '--changes']],
     [
@@ -98,24 +120,63 @@ export function measureQueries(dbPath, runs = 5) {
     ],
     ['store stats', () => queryStoreStats(db, dbPath), ['store', 'stats']],
   ];
+  // Baselines of the same run: the full scans the rollups stand in for, and
+  // the two floors (Node starting the CLI; SQLite counting a window's rows
+  // through idx_requests_ts). Each full scan runs once: they take seconds.
+  const countWindow = (days) =>
+    db
+      .prepare('SELECT COUNT(*) FROM requests INDEXED BY idx_requests_ts WHERE ts >= ?')
+      .pluck()
+      .get(now - days * DAY);
+  const baselines = [
+    ['floor: CLI start-up (--version)', () => 0, ['--version'], { noDb: true }],
+    ['floor: count 7d of rows by ts', () => countWindow(7), null],
+    ['floor: count 30d of rows by ts', () => countWindow(30), null],
+    [
+      'full scan: status --since 7d --exact',
+      () => queryStatus(db, { sinceMs: now - 7 * DAY, exact: true }, now),
+      ['status', '--since', '7d', '--exact'],
+      { once: true },
+    ],
+    [
+      'full scan: status --since 30d --exact',
+      () => queryStatus(db, { sinceMs: now - 30 * DAY, exact: true }, now),
+      ['status', '--since', '30d', '--exact'],
+      { once: true },
+    ],
+    [
+      'full scan: series --since 30d --exact',
+      () =>
+        querySeries(
+          db,
+          { sinceMs: now - 30 * DAY, bucketMs: defaultBucketMs(30 * DAY), exact: true },
+          now,
+        ),
+      ['series', '--since', '30d', '--exact'],
+      { once: true },
+    ],
+  ];
   const rows = [];
-  for (const [name, query, args] of cases) {
-    query(); // warm the page cache, as an operator's second look would be
-    const queryMs = median(Array.from({ length: runs }, () => timeMs(query)));
-    const cliMs = median(
-      Array.from({ length: Math.min(runs, 3) }, () =>
-        timeMs(() => {
-          const out = spawnSync(process.execPath, [CLI, ...args, '--db', dbPath, '--json'], {
-            encoding: 'utf8',
-          });
-          if (out.status !== 0) throw new Error(`${args.join(' ')} failed: ${out.stderr}`);
-        }),
-      ),
-    );
+  for (const [name, query, args, how = {}] of [...cases, ...baselines]) {
+    const times = how.once ? 1 : runs;
+    if (!how.once) query(); // warm the page cache, as an operator's second look would be
+    const queryMs = median(Array.from({ length: times }, () => timeMs(query)));
+    const cliArgs = args === null ? null : how.noDb ? args : [...args, '--db', dbPath, '--json'];
+    const cliMs =
+      cliArgs === null
+        ? null
+        : median(
+            Array.from({ length: Math.min(times, 3) }, () =>
+              timeMs(() => {
+                const out = spawnSync(process.execPath, [CLI, ...cliArgs], { encoding: 'utf8' });
+                if (out.status !== 0) throw new Error(`${args.join(' ')} failed: ${out.stderr}`);
+              }),
+            ),
+          );
     rows.push({
       command: name,
       query_ms: Math.round(queryMs * 10) / 10,
-      cli_ms: Math.round(cliMs),
+      cli_ms: cliMs === null ? null : Math.round(cliMs),
     });
   }
   db.close();
@@ -135,7 +196,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.stdout.write(`${'command'.padEnd(width)}  query ms  cli ms\n`);
   for (const row of rows) {
     process.stdout.write(
-      `${row.command.padEnd(width)}  ${String(row.query_ms).padStart(8)}  ${String(row.cli_ms).padStart(6)}\n`,
+      `${row.command.padEnd(width)}  ${String(row.query_ms).padStart(8)}  ${String(row.cli_ms ?? '-').padStart(6)}\n`,
     );
   }
 }

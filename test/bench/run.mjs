@@ -649,7 +649,7 @@ function printReport() {
   if (r.queries) {
     lines.push('');
     lines.push(`queries on ${r.queries.requests} requests (median ms: query / whole CLI process)`);
-    for (const q of r.queries.rows) row(`  ${q.command}`, `${q.query_ms} / ${q.cli_ms}`);
+    for (const q of r.queries.rows) row(`  ${q.command}`, `${q.query_ms} / ${q.cli_ms ?? '-'}`);
   }
   if (r.ui) {
     lines.push('');

@@ -168,6 +168,8 @@ function storedBlocks(db: Database.Database): unknown[] {
 function expectCounted(db: Database.Database): void {
   expect(stored(db)).toEqual(counted(db));
   expect(storedBlocks(db)).toEqual(countedBlocks(db));
+  const rows = db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number };
+  expect(rollupSpan(db)?.request_count).toBe(rows.n);
 }
 
 /** The rollup table as it is, histograms as bucket maps. */

@@ -116,6 +116,8 @@ export interface RollupSpan {
   max_id: number | null;
   /** Blocks before this are in the six-hour table too (0: none yet). */
   blocks_through_ms: number;
+  /** Requests the rollups count, all proxies together (null when not recorded). */
+  request_count: number | null;
 }
 
 /** What the rollups reflect, as the daemon recorded it; null when there are none. */
@@ -135,6 +137,7 @@ export function rollupSpan(db: Db): RollupSpan | null {
     min_id: span.get('min_id') ?? null,
     max_id: span.get('max_id') ?? null,
     blocks_through_ms: span.get('blocks_through_ms') ?? 0,
+    request_count: span.get('request_count') ?? null,
   };
 }
 

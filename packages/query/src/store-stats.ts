@@ -3,7 +3,7 @@
 
 import type { Db } from './connection.js';
 import { fileSize } from './file-size.js';
-import { ROLLUP_TABLE, rollupsUsable } from './rollup.js';
+import { ROLLUP_TABLE, usableSpan } from './rollup.js';
 import { Where } from './where.js';
 
 export interface StoreStats {
@@ -37,20 +37,32 @@ function listProxies(db: Db): string[] {
   return proxies;
 }
 
+/**
+ * Requests, counted without reading every row where the rollups match the
+ * rows: the count the daemon keeps (all proxies), or the rollups' sum (one).
+ */
+function requestCount(db: Db, proxy: string | undefined, where: Where): number {
+  const span = usableSpan(db);
+  if (span !== null && proxy === undefined && span.request_count !== null)
+    return span.request_count;
+  if (span !== null) {
+    return db
+      .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${ROLLUP_TABLE} ${where.sql}`)
+      .pluck()
+      .get(where.params) as number;
+  }
+  return db
+    .prepare(`SELECT COUNT(*) FROM requests ${where.sql}`)
+    .pluck()
+    .get(where.params) as number;
+}
+
 export function queryStoreStats(db: Db, dbPath: string, proxy?: string): StoreStats {
   const where = new Where().when(proxy, 'proxy = @proxy', (p) => ({ proxy: p }));
   // Each extreme alone, so SQLite seeks one end of an index; counted from the
   // rollups when they match the rows (a count of every row reads an index whole).
   const [total, oldest, newest] = db.transaction((): [number, number | null, number | null] => [
-    rollupsUsable(db)
-      ? (db
-          .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${ROLLUP_TABLE} ${where.sql}`)
-          .pluck()
-          .get(where.params) as number)
-      : (db
-          .prepare(`SELECT COUNT(*) FROM requests ${where.sql}`)
-          .pluck()
-          .get(where.params) as number),
+    requestCount(db, proxy, where),
     db.prepare(`SELECT MIN(ts) FROM requests ${where.sql}`).pluck().get(where.params) as
       | number
       | null,

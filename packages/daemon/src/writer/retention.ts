@@ -89,7 +89,7 @@ export class AgeDeletes {
   /** Deletes at most `rows` requests older than `cutoff`, oldest first; returns how many. */
   requests(cutoff: number, rows: number, proxy: string | null = null): number {
     const deleted = this.requestsBefore.run({ cutoff, rows, proxy }).changes;
-    if (deleted > 0) this.rollups?.afterOldestDeleted(proxy);
+    if (deleted > 0) this.rollups?.afterOldestDeleted(proxy, deleted);
     return deleted;
   }
 
@@ -166,7 +166,7 @@ export class Retention {
         const over = this.rowsOver(policy, this.usedBytes());
         if (over > 0) {
           const deleted = this.oldestRequests.run({ rows: over }).changes;
-          if (deleted > 0) this.rollups.afterOldestDeleted(null);
+          if (deleted > 0) this.rollups.afterOldestDeleted(null, deleted);
           deletedRequests += deleted;
         }
         // Sessions and changes once this round's requests are gone: their

@@ -163,7 +163,10 @@ export class Rollups {
     const actual = this.idSpan();
     const sameSpan = span?.min_id === actual.min_id && span?.max_id === actual.max_id;
     if (sameSpan && this.countsAgree()) {
-      this.db.transaction(() => this.makeBlocks(Date.now()))();
+      this.db.transaction(() => {
+        this.recount();
+        this.makeBlocks(Date.now());
+      })();
       return 'current';
     }
     const appended =
@@ -182,6 +185,7 @@ export class Rollups {
         this.db.exec(`DELETE FROM ${ROLLUP_TABLE}`);
         this.db.exec(`INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT} ${ROLLUP_GROUP}`);
       }
+      this.recount();
       // The blocks again from the hours (the new rows may be in finished blocks).
       this.db.exec(`DELETE FROM ${BLOCK_ROLLUP_TABLE}`);
       this.blocksThrough = 0;
@@ -253,7 +257,9 @@ export class Rollups {
   /** Writes what `add` counted, inside the caller's transaction. */
   flush(nowMs = Date.now()): void {
     if (this.pending.size === 0) return;
+    let calls = 0;
     for (const row of this.pending.values()) {
+      calls += row.calls;
       const values = { ...row, histogram: encodeHistogram(row.histogram) };
       this.upsert.run(values);
       // A late event in a block already made: that block counts it too.
@@ -262,8 +268,28 @@ export class Rollups {
       }
     }
     this.pending.clear();
+    this.addToCount(calls);
     this.makeBlocks(nowMs);
     this.recordSpan();
+  }
+
+  /** The state's count of requests, which store stats reads instead of counting every row. */
+  private addToCount(calls: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO ${ROLLUP_STATE_TABLE} (name, value) VALUES ('request_count', @calls)
+         ON CONFLICT(name) DO UPDATE SET value = value + @calls`,
+      )
+      .run({ calls });
+  }
+
+  /** Sets the state's count of requests to what the hourly rows sum to. */
+  private recount(): void {
+    const total = this.db
+      .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${ROLLUP_TABLE}`)
+      .pluck()
+      .get();
+    this.setSpan.run('request_count', total);
   }
 
   /**
@@ -294,7 +320,8 @@ export class Rollups {
    * all): hours before the oldest row left are gone whole; the hour it falls
    * in is counted again from its rows. Inside the caller's transaction.
    */
-  afterOldestDeleted(proxy: string | null): void {
+  afterOldestDeleted(proxy: string | null, deleted: number): void {
+    this.addToCount(-deleted);
     const forProxy = proxy === null ? '' : 'AND proxy = @proxy';
     const oldest = this.db
       .prepare(`SELECT MIN(ts) FROM requests WHERE 1 ${forProxy}`)
