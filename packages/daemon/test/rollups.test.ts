@@ -11,6 +11,9 @@ import {
   HOUR_MS,
   hourOf,
   latencyBucket,
+  openReadConnection,
+  queryStatus,
+  queryStoreStats,
   ROLLUP_TABLE,
   rollupSpan,
   rollupsUsable,
@@ -196,7 +199,7 @@ function sortRows(rows: Record<string, unknown>[], time = 'hour_ms'): unknown[] 
 describe('hourly rollups', () => {
   it('equal a full count after random ingest in many transactions, duplicates included', () => {
     const { db } = open();
-    const writer = new TransactionWriter(db);
+    const writer = new TransactionWriter(db, { rollupFlushMs: 0 });
     const events = randomRequests(6000, 30, 1);
     for (let i = 0; i < events.length; i += 700) writer.write(events.slice(i, i + 700));
     writer.write(events.slice(0, 500)); // resent: must count nothing
@@ -210,7 +213,7 @@ describe('hourly rollups', () => {
 
   it('equal a full count after retention by age, by size, and store vacuum for one proxy', () => {
     const { db } = open();
-    const rollups = new Rollups(db);
+    const rollups = new Rollups(db, 0);
     const writer = new TransactionWriter(db, { rollups });
     writer.write(randomRequests(8000, 48, 2));
     const retention = new Retention(db, rollups);
@@ -240,7 +243,7 @@ describe('hourly rollups', () => {
 
   it('catch up on rows added by other software, and are rebuilt after rows it deleted', () => {
     const { db, file } = open();
-    new TransactionWriter(db).write(randomRequests(2000, 10, 3));
+    new TransactionWriter(db, { rollupFlushMs: 0 }).write(randomRequests(2000, 10, 3));
     expect(new Rollups(db).catchUp()).toBe('current');
     // mcpr itself writes to the file while the daemon is away.
     const insert = db.prepare(
@@ -248,7 +251,8 @@ describe('hourly rollups', () => {
        VALUES (?, ?, 'mcpr', 'tools/call', 'search', ?, 'ok')`,
     );
     for (let i = 0; i < 300; i += 1) insert.run(`mcpr-${i}`, NOW - i * 60_000, 1000 + i);
-    expect(rollupsUsable(db)).toBe(false);
+    // Readers count rows after the last write from the rows; at open they are written.
+    expect(rollupsUsable(db)).toBe(true);
     expect(new Rollups(db).catchUp()).toBe('caught_up');
     expectCounted(db);
     // mcpr's vacuum deletes the oldest rows: the lowest ids, which readers notice at once.
@@ -269,5 +273,30 @@ describe('hourly rollups', () => {
     const again = open(file).db;
     expect(new Rollups(again).catchUp()).toBe('rebuilt');
     expectCounted(again);
+  });
+
+  it('wait in memory between writes; readers count the rows after the last write from the rows', () => {
+    const { db } = open();
+    const rollups = new Rollups(db, 60_000);
+    const writer = new TransactionWriter(db, { rollups });
+    writer.write(randomRequests(3000, 30, 5)); // the first transaction writes
+    const written = stored(db);
+    writer.write(randomRequests(2000, 30, 6)); // within the minute: waits
+    expect(stored(db)).toEqual(written);
+    expect(rollupsUsable(db)).toBe(true);
+    const now = Date.now();
+    const reader = openReadConnection(db.name);
+    opened.push(reader);
+    const rolled = queryStatus(reader, { sinceMs: now - 29 * HOUR_MS }, now);
+    const exact = queryStatus(reader, { sinceMs: now - 29 * HOUR_MS, exact: true }, now);
+    expect(rolled.p95_us_estimated).toBe(true);
+    expect(rolled.total_requests).toBe(exact.total_requests);
+    expect(rolled.tools.map((t) => [t.label, t.calls, t.errors, t.total_bytes_in])).toEqual(
+      exact.tools.map((t) => [t.label, t.calls, t.errors, t.total_bytes_in]),
+    );
+    expect(queryStoreStats(reader, db.name).total_requests).toBe(5000);
+    // A delete step writes what waits first; so does close (flushPending).
+    writer.flushRollups();
+    expectCounted(db);
   });
 });

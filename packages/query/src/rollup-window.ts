@@ -60,8 +60,8 @@ export function visitWindow(
   },
   visit: (counted: Counted) => void,
 ): void {
-  const span = range.hoursOnly ? null : rollupSpan(db);
-  const blocksThrough = span?.blocks_through_ms ?? 0;
+  const span = rollupSpan(db);
+  const blocksThrough = range.hoursOnly ? 0 : (span?.blocks_through_ms ?? 0);
   const firstHour = Math.ceil(range.fromMs / HOUR_MS) * HOUR_MS;
   const endHour = range.toMs === null ? null : Math.floor(range.toMs / HOUR_MS) * HOUR_MS;
   const filters = `${range.proxy === undefined ? '' : 'AND proxy = @proxy'} ${range.tool === undefined ? '' : 'AND tool = @tool'}`;
@@ -83,16 +83,29 @@ export function visitWindow(
     row.histogram = values[12] as Uint8Array | null;
     visit(row);
   };
+  const REQUEST_AS_COUNTED = `proxy, method, COALESCE(tool, ''), status, COALESCE(error_code, ''), 1,
+    latency_us, latency_us, latency_us, COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL`;
   const raw = (from: number, to: number) => {
     if (to <= from) return;
     const rows = db
       .prepare(
-        `SELECT proxy, method, COALESCE(tool, ''), status, COALESCE(error_code, ''), 1, latency_us,
-                latency_us, latency_us, COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL
+        `SELECT ${REQUEST_AS_COUNTED}
          FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${filters}`,
       )
       .raw();
     for (const values of rows.iterate({ ...params, from, to })) pass(values as unknown[]);
+  };
+  // The writer's newest rows, not yet in the rollups, inside the whole hours.
+  const unwritten = (from: number, to: number | null) => {
+    const rows = db
+      .prepare(
+        `SELECT ${REQUEST_AS_COUNTED} FROM requests NOT INDEXED
+         WHERE id > @after AND ts >= @from ${to === null ? '' : 'AND ts < @to'} ${filters}`,
+      )
+      .raw();
+    for (const values of rows.iterate({ ...params, after: span?.max_id ?? 0, from, to })) {
+      pass(values as unknown[]);
+    }
   };
   const rolled = (table: string, column: string, from: number, to: number | null) => {
     if (to !== null && to <= from) return;
@@ -120,6 +133,7 @@ export function visitWindow(
   } else {
     rolled(ROLLUP_TABLE, 'hour_ms', firstHour, endHour);
   }
+  unwritten(firstHour, endHour);
   if (endHour !== null) raw(endHour, range.toMs as number);
 }
 

@@ -142,9 +142,11 @@ export function rollupSpan(db: Db): RollupSpan | null {
 }
 
 /**
- * Whether the rollups count exactly the rows there are: they exist and the
- * requests' lowest and highest ids are the ones they were kept for. Rows
- * added or deleted by other software (mcpr itself) change one or the other.
+ * Whether the rollups count exactly the rows up to their recorded highest
+ * id, which readers add the rows after to: they exist, the requests' lowest
+ * id is the one they were kept for and the highest is not below theirs.
+ * Rows deleted by other software (mcpr's vacuum, oldest first) change the
+ * lowest; rows it adds are read as the writer's newest are.
  */
 export function rollupsUsable(db: Db): boolean {
   return usableSpan(db) !== null;
@@ -157,5 +159,8 @@ export function usableSpan(db: Db): RollupSpan | null {
   // Two statements: a lone MIN or MAX of the rowid is one seek; together they scan.
   const minId = db.prepare('SELECT MIN(id) FROM requests').pluck().get() as number | null;
   const maxId = db.prepare('SELECT MAX(id) FROM requests').pluck().get() as number | null;
-  return minId === span.min_id && maxId === span.max_id ? span : null;
+  // Rows after the recorded highest id are the writer's last second, not yet
+  // written into the rollups: readers count them from the rows.
+  const covered = span.max_id === null || (maxId !== null && span.max_id <= maxId);
+  return minId === span.min_id && covered ? span : null;
 }

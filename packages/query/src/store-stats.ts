@@ -43,18 +43,24 @@ function listProxies(db: Db): string[] {
  */
 function requestCount(db: Db, proxy: string | undefined, where: Where): number {
   const span = usableSpan(db);
-  if (span !== null && proxy === undefined && span.request_count !== null)
-    return span.request_count;
-  if (span !== null) {
+  if (span === null) {
     return db
-      .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${ROLLUP_TABLE} ${where.sql}`)
+      .prepare(`SELECT COUNT(*) FROM requests ${where.sql}`)
       .pluck()
       .get(where.params) as number;
   }
-  return db
-    .prepare(`SELECT COUNT(*) FROM requests ${where.sql}`)
+  // And the writer's newest rows, not yet in the rollups (through the rowid, whatever the filter).
+  const and = where.sql ? `${where.sql} AND` : 'WHERE';
+  const unwritten = db
+    .prepare(`SELECT COUNT(*) FROM requests NOT INDEXED ${and} id > @after`)
+    .pluck()
+    .get({ ...where.params, after: span.max_id ?? 0 }) as number;
+  if (proxy === undefined && span.request_count !== null) return span.request_count + unwritten;
+  const rolled = db
+    .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${ROLLUP_TABLE} ${where.sql}`)
     .pluck()
     .get(where.params) as number;
+  return rolled + unwritten;
 }
 
 export function queryStoreStats(db: Db, dbPath: string, proxy?: string): StoreStats {

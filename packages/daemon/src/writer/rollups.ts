@@ -62,6 +62,29 @@ const BLOCK_SELECT = `
          SUM(bytes_out), MAX(last_ts), mcpr_store_histogram_sum(histogram)
   FROM ${ROLLUP_TABLE}`;
 
+/** How long the writer keeps counts in memory before writing them (see the constructor). */
+export const ROLLUP_FLUSH_MS = 1000;
+
+/** Adds `row` into the row of its key in `rows`. */
+function mergeInto(rows: Map<string, RollupRow>, row: RollupRow): void {
+  const key = `${row.hour_ms}\u0000${row.proxy}\u0000${row.method}\u0000${row.tool}\u0000${row.status}\u0000${row.error_code}`;
+  const into = rows.get(key);
+  if (!into) {
+    rows.set(key, { ...row, histogram: new Map(row.histogram) });
+    return;
+  }
+  into.calls += row.calls;
+  into.latency_sum += row.latency_sum;
+  into.latency_min = Math.min(into.latency_min, row.latency_min);
+  into.latency_max = Math.max(into.latency_max, row.latency_max);
+  into.bytes_in += row.bytes_in;
+  into.bytes_out += row.bytes_out;
+  into.last_ts = Math.max(into.last_ts, row.last_ts);
+  for (const [bucket, count] of row.histogram) {
+    into.histogram.set(bucket, (into.histogram.get(bucket) ?? 0) + count);
+  }
+}
+
 /** A finished block waits this long for late events before it is made from its hours. */
 const BLOCK_GRACE_MS = 5 * 60_000;
 
@@ -120,7 +143,13 @@ function registerFunctions(db: Db): void {
 }
 
 export class Rollups {
+  /** Counted by committed transactions, not yet written. */
   private readonly pending = new Map<string, RollupRow>();
+  /** Counted by the transaction under way. */
+  private readonly transactionRows = new Map<string, RollupRow>();
+  private flushedInTransaction = false;
+  private lastFlushMs = 0;
+  private flushedAtMs = 0;
   private readonly upsert;
   private readonly upsertBlock;
   /** Blocks before this are in the six-hour table (the state's blocks_through_ms). */
@@ -128,7 +157,16 @@ export class Rollups {
   private readonly setSpan;
   private readonly idSpan: () => { min_id: number | null; max_id: number | null };
 
-  constructor(private readonly db: Db) {
+  /**
+   * `flushMs`: how long counts may wait in memory before they are written.
+   * Written at every transaction, a fleet's thousands of keys would rewrite
+   * their rows (and the pages that hold them) several times a second;
+   * readers count the rows after the last write from the rows themselves.
+   */
+  constructor(
+    private readonly db: Db,
+    private readonly flushMs = ROLLUP_FLUSH_MS,
+  ) {
     registerFunctions(db);
     const existed = db
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
@@ -169,11 +207,9 @@ export class Rollups {
       })();
       return 'current';
     }
+    // Rows after the last write (a stop before it, or other software's): add them.
     const appended =
-      span !== null &&
-      span.min_id !== null &&
-      span.min_id === actual.min_id &&
-      (actual.max_id ?? 0) > (span.max_id ?? 0);
+      span !== null && span.min_id === actual.min_id && (actual.max_id ?? 0) > (span.max_id ?? 0);
     let outcome: 'caught_up' | 'rebuilt' = 'rebuilt';
     this.db.transaction(() => {
       if (appended) {
@@ -209,7 +245,7 @@ export class Rollups {
     return rolled === rows;
   }
 
-  /** Counts one inserted request; written by `flush` in the same transaction. */
+  /** Counts one inserted request of the transaction under way (see endTransaction). */
   add(
     ts: number,
     proxy: string,
@@ -223,7 +259,7 @@ export class Rollups {
   ): void {
     const hour = hourOf(ts);
     const key = `${hour}\u0000${proxy}\u0000${method}\u0000${tool ?? ''}\u0000${status}\u0000${errorCode ?? ''}`;
-    let row = this.pending.get(key);
+    let row = this.transactionRows.get(key);
     if (!row) {
       row = {
         hour_ms: hour,
@@ -241,7 +277,7 @@ export class Rollups {
         last_ts: ts,
         histogram: new Map(),
       };
-      this.pending.set(key, row);
+      this.transactionRows.set(key, row);
     }
     row.calls += 1;
     row.latency_sum += latencyUs;
@@ -254,11 +290,51 @@ export class Rollups {
     row.histogram.set(bucket, (row.histogram.get(bucket) ?? 0) + 1);
   }
 
-  /** Writes what `add` counted, inside the caller's transaction. */
-  flush(nowMs = Date.now()): void {
+  /**
+   * At the end of an ingest transaction, inside it: once `flushMs` has
+   * passed since the last write, what committed transactions and this one
+   * counted is written; else it waits in memory. Call `committed` or
+   * `rolledBack` once the transaction is over.
+   */
+  endTransaction(nowMs = Date.now()): void {
+    if (nowMs - this.lastFlushMs < this.flushMs) return;
+    for (const row of this.pending.values()) mergeInto(this.transactionRows, row);
+    this.writeRows(this.transactionRows, nowMs);
+    this.flushedInTransaction = true;
+  }
+
+  /** The transaction committed: what it counted is written, or waits for the next write. */
+  committed(): void {
+    if (this.flushedInTransaction) {
+      this.pending.clear();
+      this.lastFlushMs = this.flushedAtMs;
+    } else {
+      for (const row of this.transactionRows.values()) mergeInto(this.pending, row);
+    }
+    this.transactionRows.clear();
+    this.flushedInTransaction = false;
+  }
+
+  /** The transaction rolled back: its counts go; what earlier ones counted still waits. */
+  rolledBack(): void {
+    this.transactionRows.clear();
+    this.flushedInTransaction = false;
+  }
+
+  /**
+   * Writes what waits in memory in a transaction of its own: before a
+   * delete step (which recounts hours from the rows) and at close.
+   */
+  flushPending(nowMs = Date.now()): void {
     if (this.pending.size === 0) return;
+    this.db.transaction(() => this.writeRows(this.pending, nowMs))();
+    this.pending.clear();
+    this.lastFlushMs = nowMs;
+  }
+
+  private writeRows(rows: Map<string, RollupRow>, nowMs: number): void {
     let calls = 0;
-    for (const row of this.pending.values()) {
+    for (const row of rows.values()) {
       calls += row.calls;
       const values = { ...row, histogram: encodeHistogram(row.histogram) };
       this.upsert.run(values);
@@ -267,10 +343,10 @@ export class Rollups {
         this.upsertBlock.run({ ...values, block_ms: blockOf(row.hour_ms) });
       }
     }
-    this.pending.clear();
     this.addToCount(calls);
     this.makeBlocks(nowMs);
     this.recordSpan();
+    this.flushedAtMs = nowMs;
   }
 
   /** The state's count of requests, which store stats reads instead of counting every row. */
@@ -310,11 +386,6 @@ export class Rollups {
     this.setSpan.run('blocks_through_ms', through);
   }
 
-  /** Forgets what `add` counted (a transaction that rolled back). */
-  discard(): void {
-    this.pending.clear();
-  }
-
   /**
    * After a delete step that removed the oldest rows (of one proxy, or of
    * all): hours before the oldest row left are gone whole; the hour it falls
@@ -322,12 +393,19 @@ export class Rollups {
    */
   afterOldestDeleted(proxy: string | null, deleted: number): void {
     this.addToCount(-deleted);
+    // Rows after the last write are counted when it comes (by another
+    // process's writer, when store vacuum runs beside the daemon).
+    const maxId = rollupSpan(this.db)?.max_id ?? 0;
     const forProxy = proxy === null ? '' : 'AND proxy = @proxy';
     const oldest = this.db
       .prepare(`SELECT MIN(ts) FROM requests WHERE 1 ${forProxy}`)
       .pluck()
       .get({ proxy }) as number | null;
-    const params = { proxy, hour: oldest === null ? Number.MAX_SAFE_INTEGER : hourOf(oldest) };
+    const params = {
+      proxy,
+      max_id: maxId,
+      hour: oldest === null ? Number.MAX_SAFE_INTEGER : hourOf(oldest),
+    };
     this.db.prepare(`DELETE FROM ${ROLLUP_TABLE} WHERE hour_ms <= @hour ${forProxy}`).run(params);
     const block = oldest === null ? Number.MAX_SAFE_INTEGER : blockOf(oldest);
     this.db
@@ -337,7 +415,7 @@ export class Rollups {
       this.db
         .prepare(
           `INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT}
-           WHERE ts >= @hour AND ts < @hour + ${HOUR_MS} ${forProxy} ${ROLLUP_GROUP}`,
+           WHERE ts >= @hour AND ts < @hour + ${HOUR_MS} AND id <= @max_id ${forProxy} ${ROLLUP_GROUP}`,
         )
         .run(params);
       if (block < this.blocksThrough) {
@@ -349,12 +427,25 @@ export class Rollups {
           .run({ ...params, block });
       }
     }
-    this.recordSpan();
+    this.recordSpan({ lowestOnly: true });
   }
 
-  private recordSpan(): void {
+  /**
+   * Records the ids the rollups now count: all rows' after a write of
+   * everything counted; after a delete, only the new lowest (rows after the
+   * last write are not counted yet).
+   */
+  private recordSpan(how: { lowestOnly?: boolean } = {}): void {
     const span = this.idSpan();
     this.setSpan.run('min_id', span.min_id);
-    this.setSpan.run('max_id', span.max_id);
+    if (!how.lowestOnly) {
+      this.setSpan.run('max_id', span.max_id);
+      return;
+    }
+    // A delete of the highest rows lowers the highest id counted with them.
+    const recorded = rollupSpan(this.db)?.max_id ?? null;
+    if (recorded !== null && (span.max_id === null || span.max_id < recorded)) {
+      this.setSpan.run('max_id', span.max_id);
+    }
   }
 }

@@ -129,9 +129,12 @@ export class TransactionWriter {
    * `tallyOperations`: fill `operations` in each outcome (for metrics); on
    * unless set false. `rollups`: the connection's (made here when not given).
    */
-  constructor(db: Db, options: { tallyOperations?: boolean; rollups?: Rollups } = {}) {
+  constructor(
+    db: Db,
+    options: { tallyOperations?: boolean; rollups?: Rollups; rollupFlushMs?: number } = {},
+  ) {
     this.tallyOperations = options.tallyOperations ?? true;
-    this.rollups = options.rollups ?? new Rollups(db);
+    this.rollups = options.rollups ?? new Rollups(db, options.rollupFlushMs);
     this.insertRequest = db.prepare(INSERT_REQUEST_SQL);
     // A request may come before its session's event: the row is then created
     // from the request, and the session event fills in the client later.
@@ -201,14 +204,24 @@ export class TransactionWriter {
     const started = process.hrtime.bigint();
     const outcome = emptyOutcome();
     this.operations.clear();
-    this.rollups.discard();
     this.started.clear();
-    this.transaction.immediate(batches, outcome);
+    try {
+      this.transaction.immediate(batches, outcome);
+    } catch (error) {
+      this.rollups.rolledBack();
+      throw error;
+    }
+    this.rollups.committed();
     outcome.operations = this.operations.take();
     outcome.sessions_started = [...this.started.values()];
     outcome.commit_us = Number((process.hrtime.bigint() - started) / 1000n);
     outcome.used_bytes = this.usedBytes();
     return outcome;
+  }
+
+  /** Writes the rollup counts that wait in memory (before deletes, and at close). */
+  flushRollups(): void {
+    this.rollups.flushPending();
   }
 
   /** Bytes of the pages that hold data (the file less its free pages); two cheap pragmas. */
@@ -227,7 +240,7 @@ export class TransactionWriter {
       first += batch.count;
     }
     for (const tally of tallies.values()) this.tallySession.run(tally);
-    this.rollups.flush();
+    this.rollups.endTransaction();
   }
 
   /** Writes one batch, whose events are at `first` onwards among the transaction's. */

@@ -119,6 +119,8 @@ function write(batches: ColumnBatch[], reopen: OpenTask | null): TransactionOutc
 function retain(task: RetainTask): RetentionStep {
   ensureOpen(task.reopen);
   try {
+    // Deletes recount hours from the rows: what waits in memory goes first.
+    (writer as TransactionWriter).flushRollups();
     return (retention as Retention).step(task.policy, task.now_ms);
   } catch (error) {
     closeConnection();
@@ -154,6 +156,11 @@ export default function run(
     case 'retain':
       return retain(task);
     case 'close':
+      try {
+        writer?.flushRollups();
+      } catch {
+        // Counts that could not be written are caught up at the next open.
+      }
       closeConnection();
       settings = null;
       return null;
