@@ -185,6 +185,10 @@ describe('the API', () => {
       ['schema/changes', ['schema', '--changes', ...db]],
       ['schema/unused', ['schema', '--unused', ...db]],
       ['series?since=1h&bucket=5m', ['series', '--since', '1h', '--bucket', '5m', ...db]],
+      [
+        'series?since=1h&error-code=-32603',
+        ['series', '--since', '1h', '--error-code', '-32603', ...db],
+      ],
     ];
     for (const [route, args] of pairs) {
       const api = await getJson(`${ui.url}/api/${route}`);
@@ -385,6 +389,7 @@ describe('the page in Chromium', () => {
   it('errors: codes and recent errors; the hostile message is text', async () => {
     const page = await openPage('errors');
     await page.locator('td[data-key="error_code"]').first().waitFor();
+    await page.locator('[data-chart="codes"] canvas').waitFor();
     await expect.poll(() => page.getByText(HOSTILE_MESSAGE).count()).toBeGreaterThan(0);
     expect(await page.locator('script:not([src])').count()).toBe(0);
     await screenshot(page, 'errors');

@@ -56,6 +56,7 @@ export function visitWindow(
     toMs: number | null;
     proxy?: string;
     tool?: string;
+    errorCode?: string;
     hoursOnly?: boolean;
   },
   visit: (counted: Counted) => void,
@@ -64,8 +65,12 @@ export function visitWindow(
   const blocksThrough = range.hoursOnly ? 0 : (span?.blocks_through_ms ?? 0);
   const firstHour = Math.ceil(range.fromMs / HOUR_MS) * HOUR_MS;
   const endHour = range.toMs === null ? null : Math.floor(range.toMs / HOUR_MS) * HOUR_MS;
-  const filters = `${range.proxy === undefined ? '' : 'AND proxy = @proxy'} ${range.tool === undefined ? '' : 'AND tool = @tool'}`;
-  const params = { proxy: range.proxy, tool: range.tool };
+  const filters = [
+    range.proxy === undefined ? '' : 'AND proxy = @proxy',
+    range.tool === undefined ? '' : 'AND tool = @tool',
+    range.errorCode === undefined ? '' : 'AND error_code = @error_code',
+  ].join(' ');
+  const params = { proxy: range.proxy, tool: range.tool, error_code: range.errorCode };
   const row = {} as Counted;
   const pass = (values: unknown[]) => {
     row.proxy = values[0] as string;

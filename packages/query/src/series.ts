@@ -34,6 +34,8 @@ export interface SeriesFilter {
   tool?: string;
   sinceMs: number;
   bucketMs: number;
+  /** Only requests that failed with this JSON-RPC error code. */
+  errorCode?: string;
   /** Read every row even of a wide window. */
   exact?: boolean;
 }
@@ -73,7 +75,8 @@ export function querySeries(db: Db, filter: SeriesFilter, nowMs: number): Series
   const where = new Where()
     .add('ts >= @since AND ts <= @now', { since: filter.sinceMs, now: nowMs })
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }))
-    .when(filter.tool, 'tool = @tool', (tool) => ({ tool }));
+    .when(filter.tool, 'tool = @tool', (tool) => ({ tool }))
+    .when(filter.errorCode, 'error_code = @error_code', (error_code) => ({ error_code }));
   const rows = db
     .prepare(`SELECT ts, latency_us, status FROM requests ${where.sql}`)
     .raw()
@@ -118,6 +121,7 @@ function seriesFromRollups(db: Db, filter: SeriesFilter, nowMs: number): SeriesR
     toMs: nowMs + 1,
     proxy: filter.proxy,
     tool: filter.tool,
+    errorCode: filter.errorCode,
     // A six-hour row's calls belong to one bucket only when buckets are whole blocks.
     hoursOnly: bucketMs % BLOCK_MS !== 0,
   };

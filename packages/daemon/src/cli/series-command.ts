@@ -8,7 +8,7 @@ import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flag
 import { formatLatency, formatLocalTime, timeZoneLabel } from './format.js';
 import { ask, printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
 
-export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket SIZE] [--tool NAME] [--exact] [--proxy NAME] [--json] [--db PATH]
+export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket SIZE] [--tool NAME] [--error-code CODE] [--exact] [--proxy NAME] [--json] [--db PATH]
 
 Traffic over time, one row per bucket, oldest first, empty buckets included:
 calls, errors, timeouts and p50/p95/p99 latency. The window defaults to 24h and
@@ -36,6 +36,7 @@ const SERIES_FLAGS: FlagSpec = {
   since: { type: 'string' },
   bucket: { type: 'string' },
   tool: { type: 'string' },
+  'error-code': { type: 'string' },
   exact: { type: 'boolean' },
 };
 
@@ -49,6 +50,7 @@ function seriesFilter(flags: ParsedFlags, nowMs: number) {
   return {
     proxy: stringFlag(flags, 'proxy'),
     tool: stringFlag(flags, 'tool'),
+    errorCode: stringFlag(flags, 'error-code'),
     sinceMs: since,
     bucketMs,
     exact: booleanFlag(flags, 'exact'),

@@ -122,6 +122,32 @@ export function latencyChart(target: HTMLElement, rows: TimeRow[], height = 220)
   );
 }
 
+/** Several counts per bucket as lines (calls per error code, say); `bucketStarts` in unix ms. */
+export function linesChart(
+  target: HTMLElement,
+  bucketStarts: number[],
+  lines: { label: string; values: number[] }[],
+  height = 220,
+): uPlot {
+  return mount(
+    {
+      width: 0,
+      height,
+      scales: { x: { time: true } },
+      series: [
+        {},
+        ...lines.map((line, i) => ({
+          label: line.label,
+          stroke: color(`--series-${(i % 5) + 1}`),
+        })),
+      ],
+      axes: [{ stroke: color('--muted') }, { stroke: color('--muted') }],
+    },
+    [bucketStarts.map((ms) => ms / 1000), ...lines.map((line) => line.values)],
+    target,
+  );
+}
+
 /** A small line of `values` scaled to its largest, for a table row. */
 export function sparkline(values: number[], width = 120, height = 24): HTMLCanvasElement {
   const canvas = document.createElement('canvas');
