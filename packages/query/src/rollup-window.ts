@@ -14,6 +14,7 @@ import {
   estimateAt,
   HOUR_MS,
   ROLLUP_TABLE,
+  type RollupCounts,
   rollupSpan,
 } from './rollup.js';
 import type { ToolStatsRow } from './tool-stats.js';
@@ -21,24 +22,11 @@ import type { ToolStatsRow } from './tool-stats.js';
 /** Windows longer than this are answered from the rollups (when usable); shorter ones exactly. */
 export const EXACT_WINDOW_MAX_MS = 6 * HOUR_MS;
 
-/** One rollup row or one request, as the window tallies it. */
-interface Counted {
-  proxy: string;
-  method: string;
-  tool: string;
-  status: string;
-  error_code: string;
-  calls: number;
-  latency_sum: number;
-  latency_min: number;
-  latency_max: number;
-  bytes_in: number;
-  bytes_out: number;
-  /** The request's time, or the rollup's last call (within its hour). */
-  last_ts: number;
+/** One rollup row or one request (its last_ts its time), as the window tallies it. */
+type Counted = RollupCounts & {
   /** The rollup's histogram blob; null for a single request (its latency is latency_min). */
   histogram: Uint8Array | null;
-}
+};
 
 const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, latency_sum, latency_min,
   latency_max, bytes_in, bytes_out, last_ts, histogram`;

@@ -52,6 +52,25 @@ CREATE TABLE IF NOT EXISTS ${ROLLUP_STATE_TABLE} (
 ) WITHOUT ROWID;
 `;
 
+/** A rollup row's key and counts, beside its time and its histogram. */
+export interface RollupCounts {
+  proxy: string;
+  method: string;
+  /** '' for requests without a tool. */
+  tool: string;
+  status: string;
+  /** '' for none. */
+  error_code: string;
+  calls: number;
+  latency_sum: number;
+  latency_min: number;
+  latency_max: number;
+  bytes_in: number;
+  bytes_out: number;
+  /** The last call counted. */
+  last_ts: number;
+}
+
 /** The hour a timestamp falls in, as the unix ms of its start. */
 export function hourOf(ts: number): number {
   return Math.floor(ts / HOUR_MS) * HOUR_MS;

@@ -25,26 +25,13 @@ import {
   ROLLUP_DDL,
   ROLLUP_STATE_TABLE,
   ROLLUP_TABLE,
+  type RollupCounts,
   rollupSpan,
 } from '@mcpr-store/query';
 import type { Db } from '../db/connection.js';
 
-interface RollupRow {
-  hour_ms: number;
-  proxy: string;
-  method: string;
-  tool: string;
-  status: string;
-  error_code: string;
-  calls: number;
-  latency_sum: number;
-  latency_min: number;
-  latency_max: number;
-  bytes_in: number;
-  bytes_out: number;
-  last_ts: number;
-  histogram: Map<number, number>;
-}
+/** A rollup row being counted: its hour, key and counts, its histogram as bucket counts. */
+type RollupRow = RollupCounts & { hour_ms: number; histogram: Map<number, number> };
 
 /** The columns a rebuild counts, grouped by the rollup's key. */
 const ROLLUP_SELECT = `

@@ -4,16 +4,9 @@
 
 import uPlot from 'uplot';
 import { formatLatency } from './format.js';
+import type { SeriesRow } from './types.js';
 
-export interface TimeRow {
-  bucket_start: number;
-  calls: number;
-  errors: number;
-  timeouts: number;
-  p50_us: number;
-  p95_us: number;
-  p99_us: number;
-}
+type TimeRow = SeriesRow;
 
 function color(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
