@@ -274,6 +274,43 @@ describe('mcpr-store CLI', () => {
     expect(chart.stdout).toMatch(/^SERIES — all proxies — last 1h, \d+ buckets of 60s\ncalls {3}/);
   });
 
+  it('wide windows come from the rollups unless --exact: the same counts, percentiles said to be estimated', async () => {
+    const now = Date.now();
+    const wide = buildStore(
+      Array.from({ length: 400 }, (_, i) => ({
+        kind: 'request',
+        request_id: `wide-${i}`,
+        ts: now - i * 6 * 60_000, // one every six minutes, 40 hours back
+        proxy: 'edge',
+        method: 'tools/call',
+        tool: i % 2 ? 'search' : 'fetch',
+        latency_us: 1000 + ((i * 7919) % 500_000),
+        status: i % 9 ? 'ok' : 'error',
+      })),
+    );
+    const json = async (args: string[]) => (await runCli([...args, '--db', wide, '--json'])).stdout;
+    const rolled = JSON.parse(await json(['status', '--since', '2d']));
+    const exact = JSON.parse(await json(['status', '--since', '2d', '--exact']));
+    expect(rolled.p95_us_estimated).toBe(true);
+    expect(exact.p95_us_estimated).toBe(false);
+    expect(rolled.total_requests).toBe(400);
+    expect(rolled.tools.map((t: { calls: number }) => t.calls)).toEqual(
+      exact.tools.map((t: { calls: number }) => t.calls),
+    );
+    const lines = (text: string) =>
+      text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+    const series = lines(await json(['series', '--since', '2d', '--bucket', '6h']));
+    const seriesExact = lines(await json(['series', '--since', '2d', '--bucket', '6h', '--exact']));
+    expect(series.every((r: { p95_us_estimated: boolean }) => r.p95_us_estimated)).toBe(true);
+    expect(seriesExact.some((r: { p95_us_estimated: boolean }) => r.p95_us_estimated)).toBe(false);
+    expect(series.map((r: { calls: number }) => r.calls)).toEqual(
+      seriesExact.map((r: { calls: number }) => r.calls),
+    );
+  });
+
   it('schema, schema --changes and schema --unused', async () => {
     // mcpr's JSON Lines: one snapshot a line.
     const snapshots = jsonLinesOf((await runCli(['schema', '--db', db, '--json'])).stdout);

@@ -50,6 +50,8 @@ export interface OpenResult {
   migrated_from: number;
   /** What the hourly rollups needed at open (see rollups.ts). */
   rollups: 'current' | 'caught_up' | 'rebuilt';
+  /** How long that took. */
+  rollups_ms: number;
 }
 
 let settings: OpenTask | null = null;
@@ -72,12 +74,19 @@ function open(task: OpenTask): OpenResult {
     if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
     const result = migrate(connection, task.app_version);
     const rollups = new Rollups(connection);
+    const catchUpStarted = performance.now();
     const rolled = rollups.catchUp();
+    const rollupsMs = Math.round(performance.now() - catchUpStarted);
     writer = new TransactionWriter(connection, { tallyOperations: task.tally_operations, rollups });
     retention = new Retention(connection, rollups);
     db = connection;
     settings = task;
-    return { schema_version: result.to, migrated_from: result.from, rollups: rolled };
+    return {
+      schema_version: result.to,
+      migrated_from: result.from,
+      rollups: rolled,
+      rollups_ms: rollupsMs,
+    };
   } catch (error) {
     connection.close();
     throw error;
