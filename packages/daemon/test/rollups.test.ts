@@ -14,6 +14,7 @@ import {
   openReadConnection,
   queryStatus,
   queryStoreStats,
+  ROLLUP_STATE_TABLE,
   ROLLUP_TABLE,
   rollupSpan,
   rollupsUsable,
@@ -267,6 +268,12 @@ describe('hourly rollups', () => {
       'DELETE FROM requests WHERE id IN (SELECT id FROM requests ORDER BY ts LIMIT 50)',
     ).run();
     expect(new Rollups(db).catchUp()).toBe('rebuilt');
+    expectCounted(db);
+    // Rollups of another histogram format are not read, and are rebuilt at open.
+    db.prepare(`UPDATE ${ROLLUP_STATE_TABLE} SET value = 1 WHERE name = 'format'`).run();
+    expect(rollupsUsable(db)).toBe(false);
+    expect(new Rollups(db).catchUp()).toBe('rebuilt');
+    expect(rollupsUsable(db)).toBe(true);
     expectCounted(db);
     // A store with no rollups at all (mcpr's) gets them at open.
     db.exec(`DROP TABLE ${ROLLUP_TABLE}`);

@@ -34,7 +34,7 @@ const ROLLUP_COLUMNS = `
   bytes_in    INTEGER NOT NULL,
   bytes_out   INTEGER NOT NULL,
   last_ts     INTEGER NOT NULL,
-  histogram   BLOB    NOT NULL,  -- (bucket, count) pairs, uint32 little-endian`;
+  histogram   BLOB    NOT NULL,  -- (bucket step, count) varint pairs: encodeHistogram`;
 const ROLLUP_KEY = 'proxy, method, tool, status, error_code';
 
 export const ROLLUP_DDL = `
@@ -81,36 +81,62 @@ export function blockOf(ts: number): number {
   return Math.floor(ts / BLOCK_MS) * BLOCK_MS;
 }
 
-/** A histogram as its blob: the non-empty buckets and their counts. */
-export function encodeHistogram(counts: Map<number, number>): Buffer {
-  const blob = Buffer.allocUnsafe(counts.size * 8);
-  let at = 0;
-  for (const [bucket, count] of [...counts].sort((a, b) => a[0] - b[0])) {
-    blob.writeUInt32LE(bucket, at);
-    blob.writeUInt32LE(count, at + 4);
-    at += 8;
-  }
-  return blob;
-}
+/**
+ * The histogram blob's format, recorded in the state: rollups written in
+ * another are rebuilt at open and not read until then.
+ */
+export const ROLLUP_FORMAT = 2;
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/**
+ * A histogram as its blob: for each non-empty bucket in order, the step
+ * from the previous bucket and the count, each an unsigned LEB128 varint.
+ * Both are small in practice, so a pair takes two or three bytes and a row
+ * stays inside its b-tree page (a row past about a kilobyte spills into
+ * overflow pages, and a wide window would read one more page a row).
+ */
+export function encodeHistogram(counts: Map<number, number>): Buffer {
+  // A varint of a count below 2^32 takes at most five bytes; a pair ten.
+  const blob = Buffer.allocUnsafe(counts.size * 10);
+  let at = 0;
+  const push = (value: number) => {
+    let rest = value;
+    while (rest >= 0x80) {
+      blob[at] = (rest & 0x7f) | 0x80;
+      at += 1;
+      rest = Math.floor(rest / 0x80);
+    }
+    blob[at] = rest;
+    at += 1;
+  };
+  let previous = 0;
+  for (const bucket of [...counts.keys()].sort((a, b) => a - b)) {
+    const count = counts.get(bucket) as number;
+    if (count === 0) continue;
+    push(bucket - previous);
+    push(count);
+    previous = bucket;
+  }
+  return Buffer.from(blob.subarray(0, at));
+}
 
 /** Adds a histogram blob's counts into `into` (a full bucket array or a sparse map). */
 export function addHistogram(blob: Uint8Array, into: Uint32Array | Map<number, number>): void {
-  const pairs = Math.floor(blob.byteLength / 8);
-  if (!(into instanceof Map) && LITTLE_ENDIAN && blob.byteOffset % 4 === 0) {
-    // The common case, read in place: a wide window merges hundreds of thousands.
-    const words = new Uint32Array(blob.buffer, blob.byteOffset, pairs * 2);
-    for (let i = 0; i < words.length; i += 2) {
-      const bucket = words[i] as number;
-      into[bucket] = (into[bucket] as number) + (words[i + 1] as number);
+  let at = 0;
+  let bucket = 0;
+  const next = () => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      const byte = blob[at] as number;
+      at += 1;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 0x80;
     }
-    return;
-  }
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  for (let at = 0; at < pairs * 8; at += 8) {
-    const bucket = view.getUint32(at, true);
-    const count = view.getUint32(at + 4, true);
+  };
+  while (at < blob.length) {
+    bucket += next();
+    const count = next();
     if (into instanceof Map) into.set(bucket, (into.get(bucket) ?? 0) + count);
     else into[bucket] = (into[bucket] as number) + count;
   }
@@ -137,6 +163,8 @@ export interface RollupSpan {
   blocks_through_ms: number;
   /** Requests the rollups count, all proxies together (null when not recorded). */
   request_count: number | null;
+  /** The histograms' format (ROLLUP_FORMAT when current). */
+  format: number | null;
 }
 
 /** What the rollups reflect, as the daemon recorded it; null when there are none. */
@@ -157,6 +185,7 @@ export function rollupSpan(db: Db): RollupSpan | null {
     max_id: span.get('max_id') ?? null,
     blocks_through_ms: span.get('blocks_through_ms') ?? 0,
     request_count: span.get('request_count') ?? null,
+    format: span.get('format') ?? null,
   };
 }
 
@@ -174,7 +203,7 @@ export function rollupsUsable(db: Db): boolean {
 /** The rollups' span when they count exactly the rows there are (see rollupsUsable), else null. */
 export function usableSpan(db: Db): RollupSpan | null {
   const span = rollupSpan(db);
-  if (span === null) return null;
+  if (span === null || span.format !== ROLLUP_FORMAT) return null;
   // Two statements: a lone MIN or MAX of the rowid is one seek; together they scan.
   const minId = db.prepare('SELECT MIN(id) FROM requests').pluck().get() as number | null;
   const maxId = db.prepare('SELECT MAX(id) FROM requests').pluck().get() as number | null;

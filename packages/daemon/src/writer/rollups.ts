@@ -23,6 +23,7 @@ import {
   LATENCY_BUCKETS,
   latencyBucket,
   ROLLUP_DDL,
+  ROLLUP_FORMAT,
   ROLLUP_STATE_TABLE,
   ROLLUP_TABLE,
   type RollupCounts,
@@ -160,7 +161,12 @@ export class Rollups {
       .get(ROLLUP_TABLE);
     db.exec(ROLLUP_DDL);
     // A state without its table (dropped by hand) describes nothing.
-    if (!existed) db.exec(`DELETE FROM ${ROLLUP_STATE_TABLE}`);
+    if (!existed) {
+      db.exec(`DELETE FROM ${ROLLUP_STATE_TABLE}`);
+      db.prepare(`INSERT INTO ${ROLLUP_STATE_TABLE} (name, value) VALUES ('format', ?)`).run(
+        ROLLUP_FORMAT,
+      );
+    }
     this.blocksThrough = rollupSpan(db)?.blocks_through_ms ?? 0;
     this.upsert = db.prepare(upsertSql(ROLLUP_TABLE, 'hour_ms'));
     this.upsertBlock = db.prepare(upsertSql(BLOCK_ROLLUP_TABLE, 'block_ms'));
@@ -186,7 +192,8 @@ export class Rollups {
   catchUp(): 'current' | 'caught_up' | 'rebuilt' {
     const span = rollupSpan(this.db);
     const actual = this.idSpan();
-    const sameSpan = span?.min_id === actual.min_id && span?.max_id === actual.max_id;
+    const sameFormat = span?.format === ROLLUP_FORMAT;
+    const sameSpan = sameFormat && span?.min_id === actual.min_id && span?.max_id === actual.max_id;
     if (sameSpan && this.countsAgree()) {
       this.db.transaction(() => {
         this.recount();
@@ -209,6 +216,7 @@ export class Rollups {
         this.db.exec(`INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT} ${ROLLUP_GROUP}`);
       }
       this.recount();
+      this.setSpan.run('format', ROLLUP_FORMAT);
       // The blocks again from the hours (the new rows may be in finished blocks).
       this.db.exec(`DELETE FROM ${BLOCK_ROLLUP_TABLE}`);
       this.blocksThrough = 0;
