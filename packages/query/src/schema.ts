@@ -209,7 +209,7 @@ function toolUsageFromRows(db: Db, proxies: string[], tools: string[], sinceMs: 
 function toolUsageFromRollups(db: Db, sinceMs: number): ToolUsage {
   const usage: ToolUsage = new Map();
   db.transaction(() =>
-    visitWindow(db, { fromMs: sinceMs, toMs: null }, (row) => {
+    visitWindow(db, { fromMs: sinceMs, toMs: null, countsOnly: true }, (row) => {
       if (row.tool === '') return;
       const key = JSON.stringify([row.proxy, row.tool]);
       const counted = usage.get(key) ?? { calls: 0, errors: 0, last_called_at: null };
