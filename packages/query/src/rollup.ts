@@ -5,9 +5,11 @@
 // every row. The tables are ours (mcpr_store_*), outside mcpr's schema and
 // its migration steps; mcpr's tools never need them, and a store written by
 // anything else is answered from the rows until the daemon rebuilds them.
-// The daemon keeps them in the same transaction as the rows they count; the
-// state table records the span of request ids they reflect, so a reader can
-// tell whether they still match the rows (see rollupsUsable).
+// The daemon writes them about once a second (the daemon's rollups.ts), and
+// six-hour rows from the hourly ones once each block is over; the state
+// table records the span of request ids they count, so a reader can tell
+// whether they match the rows and counts the newer rows itself (see
+// usableSpan and rollup-window.ts).
 
 import type { Db } from './connection.js';
 import { bucketStartUs, LATENCY_BUCKETS } from './label-tally.js';

@@ -1,12 +1,13 @@
 // Keeps the hourly rollups (@mcpr-store/query's rollup.ts) equal to the
-// requests they count. Inserts are tallied in memory and written once per
-// key and transaction, in the same transaction as the rows; deletes (age,
-// size bound, store vacuum) go oldest first, so after each delete step the
-// hours before the oldest row left are dropped whole and the one hour it
-// falls in is counted again from its rows. The state table records the
-// span of ids counted, so readers and the next start can tell whether the
-// rollups still match (rows written or deleted by other software); at open
-// they catch up on new rows or, after deletes they did not see, are rebuilt.
+// requests they count. Inserts are tallied in memory and written about once
+// a second, in the ingest transaction that commits then (and before each
+// delete step, and at close); the state records the span of ids counted, so
+// readers add the rows after it from the rows, and the next start can tell
+// whether the rollups still match (rows written or deleted by other
+// software): it catches up on new rows, or rebuilds after deletes it did not
+// see. Deletes (age, size bound, store vacuum) go oldest first, so after
+// each delete step the hours before the oldest row left are dropped whole
+// and the one hour it falls in is counted again from its rows.
 // Once a six-hour block is over, its hourly rows are summed into one row per
 // key of the coarser table, which wide windows read instead; an event late
 // for a block already made is counted in both, and deletes remake the block
@@ -53,9 +54,21 @@ const BLOCK_SELECT = `
 /** How long the writer keeps counts in memory before writing them (see the constructor). */
 export const ROLLUP_FLUSH_MS = 1000;
 
+/** A rollup row's hour and key as one string. */
+function keyOf(
+  hour: number,
+  proxy: string,
+  method: string,
+  tool: string,
+  status: string,
+  errorCode: string,
+): string {
+  return `${hour}\u0000${proxy}\u0000${method}\u0000${tool}\u0000${status}\u0000${errorCode}`;
+}
+
 /** Adds `row` into the row of its key in `rows`. */
 function mergeInto(rows: Map<string, RollupRow>, row: RollupRow): void {
-  const key = `${row.hour_ms}\u0000${row.proxy}\u0000${row.method}\u0000${row.tool}\u0000${row.status}\u0000${row.error_code}`;
+  const key = keyOf(row.hour_ms, row.proxy, row.method, row.tool, row.status, row.error_code);
   const into = rows.get(key);
   if (!into) {
     rows.set(key, { ...row, histogram: new Map(row.histogram) });
@@ -253,7 +266,7 @@ export class Rollups {
     bytesOut: number | null,
   ): void {
     const hour = hourOf(ts);
-    const key = `${hour}\u0000${proxy}\u0000${method}\u0000${tool ?? ''}\u0000${status}\u0000${errorCode ?? ''}`;
+    const key = keyOf(hour, proxy, method, tool ?? '', status, errorCode ?? '');
     let row = this.transactionRows.get(key);
     if (!row) {
       row = {
