@@ -6,6 +6,7 @@ import {
   type DaemonProcess,
   RawClient,
   REPO_ROOT,
+  rollupsAgainstRows,
   startDaemon,
   tempDir,
 } from '@mcpr-store/test-utils';
@@ -134,6 +135,11 @@ describe('StoreClient under daemon faults', () => {
       results.reduce((sum, run) => sum + (run.stats.reconnects ?? 0), 0),
     ).toBeGreaterThanOrEqual(1);
     verifyExactlyOnce(second.dbPath, prefixes, count);
+    // The rollups lost their last second to the kill; the restart caught them up.
+    await second.stop();
+    const { rolled, counted } = rollupsAgainstRows(second.dbPath);
+    expect(counted.length).toBeGreaterThan(0);
+    expect(rolled).toEqual(counted);
   });
 
   it('keeps memory bounded, counts drops and exits on time when the daemon never comes', async () => {

@@ -11,6 +11,7 @@ import {
   type DaemonProcess,
   fixtureRequest,
   queryStore,
+  rollupsAgainstRows,
   runCli,
   startDaemon,
   tempDir,
@@ -179,6 +180,10 @@ describe('retention', () => {
     const reached = sizes.findIndex((size) => size >= bound);
     expect(reached).toBeGreaterThanOrEqual(0);
     for (const size of sizes.slice(reached)) expect(size).toBeLessThan(bound * 1.5);
+    // The size bound's deletes kept the rollups exact.
+    await d.stop();
+    const { rolled, counted } = rollupsAgainstRows(dbPath);
+    expect(rolled).toEqual(counted);
   });
 
   it('kill -9 in the middle of deleting loses nothing in the window and leaves a sound file', async () => {
@@ -228,6 +233,11 @@ describe('retention', () => {
       query(dbPath, "SELECT COUNT(*) AS n FROM requests WHERE request_id LIKE 'new-%'"),
     ).toEqual([{ n: 100 }]);
     expect((await health(again)).status).toBe('ok');
+    // The rollups count exactly what is left once the daemon stops cleanly.
+    await again.stop();
+    const { rolled, counted } = rollupsAgainstRows(dbPath);
+    expect(counted.length).toBeGreaterThan(0);
+    expect(rolled).toEqual(counted);
   });
 
   it('refuses bad retention flags with exit 2, naming the flag, creating nothing', async () => {

@@ -89,3 +89,28 @@ export function queryStore<T>(dbPath: string, sql: string): T[] {
     db.close();
   }
 }
+
+/**
+ * The hourly rollups' counts (histograms aside) against a count of the rows
+ * themselves, as two sorted lists of rows; equal when the rollups count
+ * exactly the rows there are (after a clean stop: a running daemon writes
+ * its newest counts once a second).
+ */
+export function rollupsAgainstRows(dbPath: string): { rolled: unknown[]; counted: unknown[] } {
+  const columns = 'hour_ms, proxy, method, tool, status, error_code';
+  const rolled = queryStore(
+    dbPath,
+    `SELECT ${columns}, calls, latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts
+     FROM mcpr_store_rollup_hourly ORDER BY ${columns}`,
+  );
+  const counted = queryStore(
+    dbPath,
+    `SELECT (ts / 3600000) * 3600000 AS hour_ms, proxy, method, COALESCE(tool, '') AS tool, status,
+            COALESCE(error_code, '') AS error_code, COUNT(*) AS calls, SUM(latency_us) AS latency_sum,
+            MIN(latency_us) AS latency_min, MAX(latency_us) AS latency_max,
+            COALESCE(SUM(bytes_in), 0) AS bytes_in, COALESCE(SUM(bytes_out), 0) AS bytes_out,
+            MAX(ts) AS last_ts
+     FROM requests GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY ${columns}`,
+  );
+  return { rolled, counted };
+}
