@@ -48,6 +48,8 @@ export interface StatusReport {
   error_pct_prev?: number;
   /** Ours, with `compare`: the previous window's p95 over all its requests (null when none). */
   p95_us_prev?: number | null;
+  /** Ours, with `compare`: sessions started in the previous window (capped as total_sessions). */
+  total_sessions_prev?: number;
   /** Ours: the window's start and length, and its rate. */
   since_ms: number;
   window_ms: number;
@@ -151,6 +153,19 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
     comparison.total_requests_prev = prevRequests;
     comparison.error_pct_prev = prevRequests === 0 ? 0 : (100 * prevErrors) / prevRequests;
     comparison.p95_us_prev = p95UsPrev;
+    comparison.total_sessions_prev = (
+      db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sessions ${and}
+             started_at >= @prev_since AND started_at < @since LIMIT @cap)`,
+        )
+        .get({
+          ...byProxy.params,
+          prev_since: filter.sinceMs - windowLengthMs,
+          since: filter.sinceMs,
+          cap: STATUS_SESSIONS_CAP,
+        }) as { n: number }
+    ).n;
   }
   return {
     proxy: filter.proxy ?? null,

@@ -89,9 +89,12 @@ describe('status insights', () => {
     expect(invented).toMatchObject({ calls_prev: null, error_pct_prev: null, p95_us_prev: null });
     // Over all 8 requests (1 ms x5, 2, 3, 4 ms) the 8th is p95; the hour before, the 2nd of 2.
     expect(report).toMatchObject({ p95_us: 4000, p95_us_prev: 10_000 });
+    // The one session (alpha-1) started with its first request, the hour before.
+    expect(report).toMatchObject({ total_sessions: 0, total_sessions_prev: 1 });
     const plain = queryStatus(openStore(file()), { sinceMs: NOW - HOUR }, NOW);
     expect(plain).not.toHaveProperty('total_requests_prev');
     expect(plain).not.toHaveProperty('p95_us_prev');
+    expect(plain).not.toHaveProperty('total_sessions_prev');
   });
 
   it('gives the p95 over every request of the window by the nearest rank, null when empty', () => {

@@ -66,7 +66,7 @@ export function overview(root: HTMLElement, state: PageState): void {
       'Active sessions',
       s.active_sessions,
       formatCount(s.active_sessions),
-      `${formatCount(s.total_sessions)} started in the window`,
+      `${formatCount(s.total_sessions)} started ${change(s.total_sessions, s.total_sessions_prev)} vs the ${state.since} before`,
       false,
     ),
   ]);
