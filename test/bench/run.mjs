@@ -664,6 +664,11 @@ function printReport() {
         `${p.load_ms} ms`,
         `frame ${p.frame_ms_median} ms median, ${p.frame_ms_p95} ms p95 while scrolling; ${p.rows_in_dom} rows in the DOM`,
       );
+      row(
+        `  uPlot, ${p.chart_points} points x 3`,
+        `${p.chart_draw_ms} ms`,
+        `redraw ${p.chart_redraw_ms} ms`,
+      );
     }
   }
 

@@ -4,7 +4,8 @@
 // or after the answer they depend on), from the first request to the last
 // answer; median of repeated loads on a warm server. Then, in Chromium when
 // it is installed, the page itself with 50,000 log rows: how long they take
-// to arrive and draw, and how long a frame takes while the list scrolls.
+// to arrive and draw, and how long a frame takes while the list scrolls;
+// and uPlot alone drawing 100,000 points.
 //
 //   node test/bench/ui-timings.mjs --db PATH [--runs 5]
 
@@ -23,6 +24,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const WINDOW = '24h';
 /** As the page: error codes drawn over time. */
 const TOP_CODES = 5;
+/** Points in the chart library's own measurement (the issue's 100,000). */
+const CHART_POINTS = 100_000;
 /** Log rows loaded into the page at once. */
 const LOG_ROWS = 50_000;
 /** As the page: sparklines for this many of the busiest tools. */
@@ -139,15 +142,67 @@ async function pageTimings(base) {
       };
     });
     const rowsInDom = await page.locator('.log-row[data-request-id]').count();
+    const chart = await chartTimings(browser);
     return {
       rows,
       load_ms: Math.round(loadMs),
       frame_ms_median: Math.round(frames.median * 10) / 10,
       frame_ms_p95: Math.round(frames.p95 * 10) / 10,
       rows_in_dom: rowsInDom,
+      ...chart,
     };
   } finally {
     await browser.close();
+  }
+}
+
+/**
+ * uPlot, bundled as the page bundles it, drawing 100,000 points in three
+ * series on a blank page: the chart library's own cost, apart from the data.
+ */
+async function chartTimings(browser) {
+  const { build } = await import('esbuild');
+  const bundled = await build({
+    stdin: {
+      contents: `import uPlot from 'uplot'; window.uPlot = uPlot;`,
+      resolveDir: path.join(path.dirname(CLI), '..'),
+    },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    minify: true,
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  try {
+    await page.setContent('<div id="chart"></div>');
+    await page.addScriptTag({ content: bundled.outputFiles[0].text });
+    return await page.evaluate(async (points) => {
+      const xs = Array.from({ length: points }, (_, i) => 1_700_000_000 + i * 60);
+      const ys = (k) => xs.map((_, i) => Math.abs(Math.sin(i / (50 + k * 10))) * 1000 + k);
+      const data = [xs, ys(0), ys(1), ys(2)];
+      const next = [xs, ys(3), ys(4), ys(5)];
+      // Until the frame after: uPlot may finish drawing in the next frame.
+      const painted = () =>
+        new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+      const started = performance.now();
+      const chart = new window.uPlot(
+        { width: 1200, height: 300, scales: { x: { time: true } }, series: [{}, {}, {}, {}] },
+        data,
+        document.getElementById('chart'),
+      );
+      await painted();
+      const drawMs = performance.now() - started;
+      const again = performance.now();
+      chart.setData(next);
+      await painted();
+      return {
+        chart_points: points,
+        chart_draw_ms: Math.round(drawMs),
+        chart_redraw_ms: Math.round(performance.now() - again),
+      };
+    }, CHART_POINTS);
+  } finally {
+    await page.close();
   }
 }
 
