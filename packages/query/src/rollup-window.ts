@@ -83,27 +83,29 @@ export function visitWindow(
   };
   const REQUEST_AS_COUNTED = `proxy, method, COALESCE(tool, ''), status, COALESCE(error_code, ''), 1,
     latency_us, latency_us, latency_us, COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL`;
+  const each = (sql: string, bound: Record<string, unknown>) => {
+    for (const values of db
+      .prepare(sql)
+      .raw()
+      .iterate({ ...params, ...bound })) {
+      pass(values as unknown[]);
+    }
+  };
   const raw = (from: number, to: number) => {
     if (to <= from) return;
-    const rows = db
-      .prepare(
-        `SELECT ${REQUEST_AS_COUNTED}
-         FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${filters}`,
-      )
-      .raw();
-    for (const values of rows.iterate({ ...params, from, to })) pass(values as unknown[]);
+    each(
+      `SELECT ${REQUEST_AS_COUNTED}
+       FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${filters}`,
+      { from, to },
+    );
   };
   // The writer's newest rows, not yet in the rollups, inside the whole hours.
   const unwritten = (from: number, to: number | null) => {
-    const rows = db
-      .prepare(
-        `SELECT ${REQUEST_AS_COUNTED} FROM requests NOT INDEXED
-         WHERE id > @after AND ts >= @from ${to === null ? '' : 'AND ts < @to'} ${filters}`,
-      )
-      .raw();
-    for (const values of rows.iterate({ ...params, after: span?.max_id ?? 0, from, to })) {
-      pass(values as unknown[]);
-    }
+    each(
+      `SELECT ${REQUEST_AS_COUNTED} FROM requests NOT INDEXED
+       WHERE id > @after AND ts >= @from ${to === null ? '' : 'AND ts < @to'} ${filters}`,
+      { after: span?.max_id ?? 0, from, to },
+    );
   };
   const rolled = (table: string, column: string, from: number, to: number | null) => {
     if (to !== null && to <= from) return;
@@ -112,13 +114,14 @@ export function visitWindow(
     // rows, and far fewer cross into JavaScript (each costs more there than
     // SQLite takes to sum it). Histograms cannot be summed so cheaply: a
     // JavaScript aggregate costs what the rows do.
-    const sql = range.countsOnly
-      ? `SELECT proxy, method, tool, status, error_code, SUM(calls), SUM(latency_sum),
-                MIN(latency_min), MAX(latency_max), SUM(bytes_in), SUM(bytes_out), MAX(last_ts), NULL
-         FROM ${table} ${where} GROUP BY proxy, method, tool, status, error_code`
-      : `SELECT ${COUNTED_COLUMNS} FROM ${table} ${where}`;
-    const rows = db.prepare(sql).raw();
-    for (const values of rows.iterate({ ...params, from, to })) pass(values as unknown[]);
+    each(
+      range.countsOnly
+        ? `SELECT proxy, method, tool, status, error_code, SUM(calls), SUM(latency_sum),
+                  MIN(latency_min), MAX(latency_max), SUM(bytes_in), SUM(bytes_out), MAX(last_ts), NULL
+           FROM ${table} ${where} GROUP BY proxy, method, tool, status, error_code`
+        : `SELECT ${COUNTED_COLUMNS} FROM ${table} ${where}`,
+      { from, to },
+    );
   };
   if (endHour !== null && endHour <= firstHour) {
     // No whole hour inside: every row of the window is read.

@@ -2,6 +2,17 @@
 // in KB/MB, times as local time with "3m ago", aligned tables, and colour
 // only for a terminal that wants it (stdout is a TTY and NO_COLOR is unset).
 
+export {
+  change,
+  formatBytes,
+  formatLatency,
+  formatLocalTime,
+  formatPct,
+  timeZoneLabel,
+} from './quantities.js';
+
+import { formatLocalTime } from './quantities.js';
+
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI colour codes is the point.
 const ANSI = /\x1b\[[0-9;]*m/g;
 
@@ -20,21 +31,6 @@ export function formatStatus(status: string, colour: boolean): string {
   return status;
 }
 
-export function formatLatency(us: number | null | undefined): string {
-  if (us === null || us === undefined) return '-';
-  if (us < 1000) return `${Math.round(us)}µs`;
-  if (us < 1_000_000) return `${(us / 1000).toFixed(us < 10_000 ? 2 : 1)}ms`;
-  return `${(us / 1_000_000).toFixed(2)}s`;
-}
-
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '-';
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  if (bytes < 1024 * 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-  return `${(bytes / (1024 * 1024 * 1024)).toFixed(2)} GB`;
-}
-
 export function formatAgo(ms: number, nowMs: number): string {
   const seconds = Math.round((nowMs - ms) / 1000);
   if (seconds < 0) return 'in the future';
@@ -44,32 +40,9 @@ export function formatAgo(ms: number, nowMs: number): string {
   return `${Math.floor(seconds / 86_400)}d ago`;
 }
 
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-/** The local zone's offset from UTC now, as `UTC`, `UTC+01:00` or `UTC-05:30`: named once in a header. */
-export function timeZoneLabel(atMs = Date.now()): string {
-  const offsetMin = -new Date(atMs).getTimezoneOffset();
-  if (offsetMin === 0) return 'UTC';
-  const sign = offsetMin > 0 ? '+' : '-';
-  const abs = Math.abs(offsetMin);
-  return `UTC${sign}${pad2(Math.floor(abs / 60))}:${pad2(abs % 60)}`;
-}
-
-/** Local time, `YYYY-MM-DD HH:MM:SS` (the zone is named once, by timeZoneLabel). */
-export function formatLocalTime(ms: number): string {
-  const d = new Date(ms);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
-}
-
 export function formatTime(ms: number | null | undefined, nowMs: number): string {
   if (ms === null || ms === undefined) return '-';
   return `${formatLocalTime(ms)} (${formatAgo(ms, nowMs)})`;
-}
-
-export function formatPct(pct: number): string {
-  return `${pct.toFixed(1)}%`;
 }
 
 export interface Column {

@@ -5,7 +5,7 @@ import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
 import { queryStatus, type StatusReport } from '@mcpr-store/query';
 import { askDaemon } from './daemon-answer.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
-import { formatBytes, formatLatency, formatPct, renderTable } from './format.js';
+import { change, formatBytes, formatLatency, formatPct, renderTable } from './format.js';
 import {
   type AnswerContext,
   ask,
@@ -33,13 +33,6 @@ Examples:
   mcpr-store status --since 24h --proxy edge
   mcpr-store status --since 7d --json | jq '.tools[0]'
 `;
-
-/** `+12%`, `-3%`: the change from `before` to `now`. */
-function change(now: number, before: number): string {
-  if (before === 0) return now === 0 ? '0%' : 'new';
-  const pct = Math.round((100 * (now - before)) / before);
-  return `${pct >= 0 ? '+' : ''}${pct}%`;
-}
 
 /** `p95 2.1x`, marked `!` when the latency rose by half or more. */
 function markRegression(ratio: number): string {
