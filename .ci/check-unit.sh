@@ -24,7 +24,11 @@ mkdir "$WORK/mcpr-store.service.d"
 cp deploy/systemd/network.conf "$WORK/mcpr-store.service.d/"
 DROPIN_LOG="$(systemd-analyze verify "$WORK/mcpr-store.service" 2>&1)"
 if [ -n "$DROPIN_LOG" ]; then echo "$DROPIN_LOG"; exit 1; fi
-systemd-analyze security --offline=true "$WORK/mcpr-store.service" \
-  | grep -q '✗ RestrictAddressFamilies=~AF_(INET|INET6)' \
+# The report is read whole before grep: `grep -q` stops at the first match,
+# and a writer still writing then dies of SIGPIPE, which pipefail would
+# report as a failure.
+SECURITY_REPORT="$(systemd-analyze security --offline=true "$WORK/mcpr-store.service")"
+# systemd marks an open door with ✗, or with - outside a UTF-8 locale.
+grep -Eq '^(✗|-) RestrictAddressFamilies=~AF_\(INET\|INET6\)' <<<"$SECURITY_REPORT" \
   || { echo "network.conf did not widen RestrictAddressFamilies"; exit 1; }
 echo "unit: verify and security clean; network drop-in applies"
