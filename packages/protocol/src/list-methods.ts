@@ -1,7 +1,7 @@
 // The MCP discovery methods that return a list: where their items live in
 // the result, and the prefix of the change rows mcpr writes for them. One
 // table for the client (merging pages), the writer (diffing snapshots) and
-// the CLI (schema status and summaries).
+// the CLI (schema status and summaries) and the web page (its schema screen).
 
 export interface ListMethod {
   /** Key of the item array in the method's `result`. */

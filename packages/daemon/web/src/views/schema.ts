@@ -1,6 +1,7 @@
 // Schema: per upstream server, what was captured (and so how complete the
 // picture is), the items it lists, and the timeline of its changes.
 
+import { listMethod } from '@mcpr-store/protocol/list-methods';
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { formatTime } from '../format.js';
@@ -9,14 +10,6 @@ import { sortableTable } from '../table.js';
 import type { ChangeRow, Snapshot } from '../types.js';
 import { into, message, section } from './parts.js';
 
-/** The list methods whose results name items, and the key they list them under. */
-const LIST_KEYS: Record<string, string> = {
-  'tools/list': 'tools',
-  'resources/list': 'resources',
-  'resources/templates/list': 'resourceTemplates',
-  'prompts/list': 'prompts',
-};
-
 interface Item {
   method: string;
   name: string;
@@ -24,7 +17,7 @@ interface Item {
 }
 
 function itemsOf(snapshot: Snapshot): Item[] {
-  const key = LIST_KEYS[snapshot.method];
+  const key = listMethod(snapshot.method)?.key;
   if (!key) return [];
   try {
     const listed = (JSON.parse(snapshot.payload) as Record<string, unknown>)[key];
@@ -67,7 +60,7 @@ export function schema(root: HTMLElement, state: PageState): void {
       const first = group[0] as Snapshot;
       const methods = group.map((s) => s.method);
       const hasInit = methods.includes('initialize');
-      const hasList = methods.some((m) => m in LIST_KEYS);
+      const hasList = methods.some((m) => listMethod(m) !== undefined);
       const capture = hasInit && hasList ? 'complete' : 'partial';
       const items = group.flatMap(itemsOf);
       return section(
