@@ -10,6 +10,7 @@ export {
   HEALTH_STATUSES,
   type HealthReport,
   type HealthStatus,
+  type ReplicationStatus,
   type RunningProxyInfo,
 } from './health.js';
 export * from './limits.js';

@@ -74,6 +74,30 @@ export interface HealthReport {
   };
   /** The proxies connected now, one entry per connection that named its proxy in `hello`. */
   running_proxies: RunningProxyInfo[];
+  /** Copying committed rows to PostgreSQL (`--replicate-to`); null when off. */
+  replication: ReplicationStatus | null;
+}
+
+/** Health's `replication`: how far PostgreSQL is behind this store. */
+export interface ReplicationStatus {
+  /** The target, without its password. */
+  target: string;
+  /** Requests committed here and not yet committed in PostgreSQL. */
+  lag_rows: number;
+  /** Age of the oldest request not yet shipped; 0 when none waits. */
+  lag_ms: number;
+  /** When PostgreSQL last committed a shipment; null before the first. */
+  last_shipped_at: number | null;
+  /** The last failure (unreachable, refused, ...), kept after recovery; null before any. */
+  last_error: { at: number; message: string } | null;
+  /** Ours: true while the last attempt to reach PostgreSQL succeeded. */
+  connected: boolean;
+  /** Ours: failed attempts since the daemon started. */
+  failures: number;
+  /** Ours: rows PostgreSQL committed since the daemon started, by table. */
+  shipped: { requests: number; sessions: number; server_schema: number; schema_changes: number };
+  /** Ours: true while retention keeps rows it would delete because they are not shipped yet. */
+  holding_retention: boolean;
 }
 
 /** A proxy connected to the daemon, as its client described itself in `hello` (unknown fields null). */

@@ -8,6 +8,8 @@ export * from './errors.js';
 export { fileSize } from './file-size.js';
 export * from './insights.js';
 export { bucketStartUs, LATENCY_BUCKETS, latencyBucket } from './label-tally.js';
+export * from './postgres-errors.js';
+export * from './postgres-url.js';
 export * from './requests.js';
 export * from './rollup.js';
 export { EXACT_WINDOW_MAX_MS } from './rollup-window.js';

@@ -35,6 +35,8 @@ export interface DaemonStartOptions {
   waitReady?: boolean;
   /** The `mcpr-store` launcher to run (default: this checkout's). */
   cli?: string;
+  /** Variables added to the daemon's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 function canConnect(socketPath: string): Promise<boolean> {
@@ -55,7 +57,7 @@ export async function startDaemon(options: DaemonStartOptions = {}): Promise<Dae
   const proc = spawn(
     process.execPath,
     [options.cli ?? CLI, 'daemon', '--db', dbPath, '--socket', socketPath, ...(options.args ?? [])],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...options.env } },
   );
   let stderr = '';
   proc.stderr?.on('data', (chunk: Buffer) => {

@@ -7,6 +7,7 @@ export * from './daemon-process.js';
 export * from './events.js';
 export * from './fixture-db.js';
 export * from './net.js';
+export * from './postgres-server.mjs';
 export * from './raw-client.js';
 export * from './seed.js';
 export * from './store-rows.js';

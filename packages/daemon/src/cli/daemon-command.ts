@@ -3,6 +3,7 @@
 // 0. A second signal exits at once. A daemon that cannot start says why on
 // one line and exits 1.
 
+import { postgresUrlProblem, redactPostgresUrl } from '@mcpr-store/query';
 import { type ListenAddress, parseListenAddress } from '../listen-address.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
@@ -39,6 +40,10 @@ Runs the store in the foreground until SIGTERM or SIGINT.
                             a bare PORT is on 127.0.0.1; any other host only when named;
                             under systemd, see the unit's drop-in for AF_INET)
   --metrics-max-tools N     tool names labelled per proxy; the rest count as _other (default 200)
+  --replicate-to URL        copy every committed row to PostgreSQL (postgres://USER@HOST:PORT/DB;
+                            default $MCPR_REPLICATE_URL, else off). Give the password in
+                            PGPASSWORD or ~/.pgpass rather than the URL; under systemd, see
+                            the unit's drop-in for AF_INET
   --shutdown-timeout-ms N   on stop, wait this long for held batches to commit (default ${DEFAULT_OPTIONS.shutdownTimeoutMs})
   --log-level LEVEL         debug, info, warn or error (default info)
 
@@ -60,6 +65,24 @@ function retainFlag(text: string | undefined): number {
   if (text === undefined) return DEFAULT_OPTIONS.retainMs;
   if (/^\s*0+\s*$/.test(text)) return 0;
   return parseWindowMs(text, '--retain');
+}
+
+/** `--replicate-to`, else MCPR_REPLICATE_URL; null when neither (replication is off). */
+function replicateFlag(text: string | undefined): string | null {
+  const url = text ?? process.env.MCPR_REPLICATE_URL;
+  if (url === undefined || url === '') return null;
+  const problem = postgresUrlProblem(url);
+  const source = text === undefined ? 'MCPR_REPLICATE_URL' : '--replicate-to';
+  if (problem) throw new UsageError(`${source}: ${problem} (got ${redactPostgresUrl(url)})`);
+  // A password in the flag would show in `ps` for as long as the daemon runs.
+  if (text !== undefined && new URL(text).password !== '') {
+    process.title = process.argv
+      .map((arg) =>
+        arg === text ? redactPostgresUrl(arg) : arg.replace(text, redactPostgresUrl(text)),
+      )
+      .join(' ');
+  }
+  return url;
 }
 
 /** Flags renamed, with the old name still accepted: [flag, old name]. */
@@ -104,6 +127,7 @@ function readOptions(argv: string[]): DaemonOptions | null {
     'retention-interval-ms': { type: 'string' },
     'metrics-listen': { type: 'string' },
     'metrics-max-tools': { type: 'string' },
+    'replicate-to': { type: 'string' },
     'shutdown-timeout-ms': { type: 'string' },
     'log-level': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -156,6 +180,7 @@ function readOptions(argv: string[]): DaemonOptions | null {
     retainBytes: sizeFlag(flags, 'retain-bytes', DEFAULT_OPTIONS.retainBytes, 0),
     metricsListen: listenFlag(stringFlag(flags, 'metrics-listen')),
     metricsMaxTools: integerFlag(flags, 'metrics-max-tools', DEFAULT_OPTIONS.metricsMaxTools, 0),
+    replicateTo: replicateFlag(stringFlag(flags, 'replicate-to')),
     retentionIntervalMs: integerFlag(
       flags,
       'retention-interval-ms',

@@ -3,6 +3,7 @@
 // naming the option at once, not a daemon that misbehaves an hour later.
 // The CLI checks its flags first and says which flag; this is the last line.
 
+import { postgresUrlProblem, redactPostgresUrl } from '@mcpr-store/query';
 import type { DaemonOptions } from './daemon.js';
 
 /** [option, smallest allowed value] for every whole-number option. */
@@ -44,6 +45,17 @@ export function checkDaemonOptions(options: DaemonOptions): void {
       `Daemon option retainBytes (${options.retainBytes}) must be below maxDbBytes (${options.maxDbBytes}): ` +
         'the store sheds its oldest rows before it reaches the hard cap',
     );
+  }
+  if (options.replicateTo !== null) {
+    const problem =
+      typeof options.replicateTo === 'string'
+        ? postgresUrlProblem(options.replicateTo)
+        : 'not a string';
+    if (problem) {
+      throw new TypeError(
+        `Daemon option replicateTo (${redactPostgresUrl(String(options.replicateTo))}): ${problem}`,
+      );
+    }
   }
   if (typeof options.logger?.info !== 'function') {
     throw new TypeError('Daemon option logger: expected a logger (createLogger)');

@@ -14,11 +14,12 @@ import {
   MAX_BATCH_EVENTS,
   PROTOCOL_VERSION,
 } from '@mcpr-store/protocol';
-import { describeOpenFailure, fileSize } from '@mcpr-store/query';
+import { describeOpenFailure, fileSize, redactPostgresUrl } from '@mcpr-store/query';
 import { admitBatch } from '../ingest/client-batch.js';
 import { TransactionQueue } from '../ingest/transaction-queue.js';
 import { httpUrl, type ListenAddress } from '../listen-address.js';
 import type { Logger } from '../log.js';
+import { Replicator } from '../replication/replicator.js';
 import { DAEMON_VERSION } from '../version.js';
 import { RetentionSchedule } from '../writer/retention-schedule.js';
 import { WriterThread } from '../writer/writer-thread.js';
@@ -61,6 +62,8 @@ export interface DaemonOptions {
   metricsListen: ListenAddress | null;
   /** Tool names per proxy labelled in metrics; the rest count as `_other`. */
   metricsMaxTools: number;
+  /** Copy every committed row to this PostgreSQL URL; null for nowhere (the default). */
+  replicateTo: string | null;
   /** How long stop() waits for held client batches to commit before giving up on them. */
   shutdownTimeoutMs: number;
   logger: Logger;
@@ -81,6 +84,7 @@ export const DEFAULT_OPTIONS = {
   retentionIntervalMs: 60_000,
   metricsListen: null,
   metricsMaxTools: 200,
+  replicateTo: null,
   shutdownTimeoutMs: 15_000,
 } satisfies Partial<DaemonOptions>;
 
@@ -106,6 +110,7 @@ export class Daemon {
   private readonly retention: RetentionSchedule;
   private readonly metrics: DaemonMetrics;
   private metricsServer: http.Server | null = null;
+  private replicator: Replicator | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -140,6 +145,7 @@ export class Daemon {
           this.stats.rejected += outcome.rejected.length;
           this.retention.committed(outcome.used_bytes);
           this.metrics.committed_transaction(outcome);
+          this.replicator?.committed(outcome);
         },
         onWriteFailed: (error, retryInMs) => {
           this.stats.lastError = { at: Date.now(), message: error.message };
@@ -157,6 +163,7 @@ export class Daemon {
       writesFailing: () => this.queue.writeFailing,
       maxToolsPerProxy: options.metricsMaxTools,
       maxDbBytes: options.maxDbBytes,
+      replicating: options.replicateTo !== null,
     });
     this.retention = new RetentionSchedule(
       writer,
@@ -209,6 +216,16 @@ export class Daemon {
       }
       daemon = new Daemon(options, writer, lock);
       daemon.schemaVersion = opened.schema_version;
+      if (options.replicateTo) {
+        const retention = daemon.retention;
+        retention.keepUnshipped();
+        daemon.replicator = await Replicator.start(writer, {
+          url: options.replicateTo,
+          dbPath: options.dbPath,
+          log,
+          retentionHeld: () => retention.heldForReplication,
+        });
+      }
       if (options.metricsListen) {
         daemon.metricsServer = await listenForMetrics(options.metricsListen, daemon.metrics, log);
         const bound = daemon.metricsServer.address() as AddressInfo;
@@ -221,6 +238,7 @@ export class Daemon {
       await listenOnSocket(daemon.server, options.socketPath, options.socketMode);
     } catch (error) {
       daemon?.metricsServer?.close();
+      await daemon?.replicator?.stop();
       await writer.close().catch(() => {});
       lock.release();
       created.remove();
@@ -242,6 +260,7 @@ export class Daemon {
           ? 'keeps everything'
           : `deletes requests older than ${options.retainMs / 86_400_000} days` +
             (options.retainBytes > 0 ? ` and the oldest past ${options.retainBytes} bytes` : ''),
+      replicate_to: options.replicateTo ? redactPostgresUrl(options.replicateTo) : null,
     });
     return daemon;
   }
@@ -305,6 +324,15 @@ export class Daemon {
         `clients dropped events in the last 5 minutes (${this.stats.droppedByClients} in total)`,
       );
     }
+    const replication = this.replicator?.status() ?? null;
+    if (replication && !replication.connected && replication.last_error) {
+      degraded.push(`replication to PostgreSQL failing: ${replication.last_error.message}`);
+    }
+    if (replication?.holding_retention) {
+      degraded.push(
+        `retention is keeping rows its policy would delete: ${replication.lag_rows} requests not shipped to PostgreSQL yet`,
+      );
+    }
     const status = failing.length > 0 ? 'failing' : degraded.length > 0 ? 'degraded' : 'ok';
     return {
       status,
@@ -339,6 +367,7 @@ export class Daemon {
       running_proxies: [...this.connections].flatMap((c) =>
         c.runningProxy ? [c.runningProxy] : [],
       ),
+      replication,
     };
   }
 
@@ -375,6 +404,7 @@ export class Daemon {
     }
     this.queue.stop();
     await this.retention.stop();
+    await this.replicator?.stop();
     this.metricsServer?.close();
     for (const connection of this.connections) {
       connection.fail(

@@ -38,6 +38,8 @@ export interface MetricsSource {
   maxToolsPerProxy: number;
   /** The --max-db-bytes cap (0: none). */
   maxDbBytes: number;
+  /** Replication is on: its metrics are served. */
+  replicating: boolean;
 }
 
 export class DaemonMetrics {
@@ -175,12 +177,69 @@ export class DaemonMetrics {
       (h) => h.retention.deleted_requests,
       'counter',
     );
+    if (source.replicating) this.registerReplication(fromHealth, health);
     new Gauge({
       name: 'mcpr_store_build_info',
       help: 'The daemon version, as a label; always 1.',
       labelNames: ['version'],
       registers,
     }).set({ version: DAEMON_VERSION }, 1);
+  }
+
+  /** `mcpr_store_replication_*`: health's `replication`, for alerts on lag and failures. */
+  private registerReplication(
+    fromHealth: (
+      name: string,
+      help: string,
+      read: (h: HealthReport) => number,
+      kind?: 'gauge' | 'counter',
+    ) => void,
+    health: () => HealthReport,
+  ): void {
+    const replication = (h: HealthReport) => h.replication;
+    fromHealth(
+      'mcpr_store_replication_lag_rows',
+      'Requests committed here and not yet committed in PostgreSQL.',
+      (h) => replication(h)?.lag_rows ?? 0,
+    );
+    fromHealth(
+      'mcpr_store_replication_lag_seconds',
+      'Age of the oldest request not yet shipped to PostgreSQL (0 when none waits).',
+      (h) => (replication(h)?.lag_ms ?? 0) / 1000,
+    );
+    fromHealth(
+      'mcpr_store_replication_last_shipped_timestamp_seconds',
+      'Unix time PostgreSQL last committed a shipment (0 before the first).',
+      (h) => (replication(h)?.last_shipped_at ?? 0) / 1000,
+    );
+    fromHealth(
+      'mcpr_store_replication_up',
+      '1 while the last attempt to reach PostgreSQL succeeded.',
+      (h) => (replication(h)?.connected ? 1 : 0),
+    );
+    fromHealth(
+      'mcpr_store_replication_failures_total',
+      'Failed attempts to ship to PostgreSQL (each retried).',
+      (h) => replication(h)?.failures ?? 0,
+      'counter',
+    );
+    fromHealth(
+      'mcpr_store_replication_holding_retention',
+      '1 while retention keeps rows its policy would delete because they are not shipped yet.',
+      (h) => (replication(h)?.holding_retention ? 1 : 0),
+    );
+    new Counter({
+      name: 'mcpr_store_replication_shipped_rows_total',
+      help: 'Rows PostgreSQL committed, by table.',
+      labelNames: ['table'],
+      registers: [this.registry],
+      collect(this: Counter<'table'>) {
+        const shipped = replication(health())?.shipped;
+        this.reset();
+        if (!shipped) return;
+        for (const [table, rows] of Object.entries(shipped)) this.inc({ table }, rows);
+      },
+    });
   }
 
   /** A client batch was admitted. */

@@ -18,6 +18,10 @@ export class RetentionSchedule {
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly status: RetentionStatus;
+  /** Replication is on: steps keep every request not shipped yet. */
+  private shippedOnly = false;
+  /** The last step kept rows the policy would delete, for replication. */
+  private held = false;
 
   constructor(
     private readonly writer: WriterThread,
@@ -39,6 +43,16 @@ export class RetentionSchedule {
 
   get enabled(): boolean {
     return this.policy.retain_ms > 0 || this.policy.retain_bytes > 0;
+  }
+
+  /** From now on, keep every request replication has not shipped. */
+  keepUnshipped(): void {
+    this.shippedOnly = true;
+  }
+
+  /** True while retention keeps rows it would delete because they are not shipped yet. */
+  get heldForReplication(): boolean {
+    return this.held;
   }
 
   snapshot(): RetentionStatus {
@@ -81,13 +95,26 @@ export class RetentionSchedule {
     this.timer.unref();
   }
 
+  private noteHeld(held: boolean): void {
+    if (held && !this.held) {
+      this.log.warn(
+        'retention is keeping rows its policy would delete: they are not shipped to PostgreSQL yet',
+        { retain_ms: this.policy.retain_ms, retain_bytes: this.policy.retain_bytes },
+      );
+    } else if (!held && this.held) {
+      this.log.info('retention no longer held back by replication');
+    }
+    this.held = held;
+  }
+
   private async round(): Promise<void> {
     let requests = 0;
     let sessions = 0;
     try {
       for (;;) {
         if (this.stopped) break;
-        const step = await this.writer.retain(this.policy, Date.now());
+        const step = await this.writer.retain(this.policy, Date.now(), this.shippedOnly);
+        this.noteHeld(step.held_for_replication);
         requests += step.deleted_requests;
         sessions += step.deleted_sessions;
         this.status.deleted_requests += step.deleted_requests;

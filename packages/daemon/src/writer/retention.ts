@@ -10,9 +10,14 @@
 // (server_schema) never do. Freed pages stay in SQLite's free list and are
 // reused by the next inserts, so a store that reached its bound stops
 // growing; `store vacuum` is what gives space back to the file system.
+// While the daemon replicates, no request PostgreSQL has not committed
+// goes, whatever the policy says: deletes stop short of the oldest
+// unshipped request's time (unshipped-floor.ts), so what goes is still the
+// oldest rows, which the rollups' bookkeeping relies on.
 
 import type { Db } from '../db/connection.js';
 import type { Rollups } from './rollups.js';
+import { UnshippedFloor } from './unshipped-floor.js';
 
 /** Requests deleted in one step by age: a short transaction beside ingest's. */
 export const RETENTION_STEP_ROWS = 2000;
@@ -42,6 +47,8 @@ export interface RetentionStep {
   oldest_ts: number | null;
   /** Pages in use, in bytes, after the step. */
   used_bytes: number;
+  /** The policy would delete requests not shipped to PostgreSQL yet: they were kept. */
+  held_for_replication: boolean;
 }
 
 /**
@@ -122,13 +129,21 @@ export class Retention {
     this.byAge = new AgeDeletes(db, rollups);
     this.oldestRequests = db.prepare(
       `DELETE FROM requests WHERE id IN (
-         SELECT id FROM requests INDEXED BY idx_requests_ts ORDER BY ts LIMIT @rows)`,
+         SELECT id FROM requests INDEXED BY idx_requests_ts WHERE ts < @floor ORDER BY ts LIMIT @rows)`,
     );
+    this.keptBefore = db
+      .prepare(
+        'SELECT EXISTS (SELECT 1 FROM requests INDEXED BY idx_requests_ts WHERE ts >= @floor AND ts < @cutoff)',
+      )
+      .pluck();
+    this.unshipped = new UnshippedFloor(db);
     this.oldest = db.prepare('SELECT MIN(ts) AS ts FROM requests').pluck();
     this.idSpan = db.prepare('SELECT MAX(id) - MIN(id) + 1 AS n FROM requests').pluck();
   }
 
   private readonly idSpan;
+  private readonly keptBefore;
+  private readonly unshipped: UnshippedFloor;
 
   /**
    * Requests to delete to bring the pages in use down to the target share
@@ -152,21 +167,29 @@ export class Retention {
     return (pages - free) * pageBytes;
   }
 
-  /** One step of the policy at `nowMs`, in one short transaction. */
-  step(policy: RetentionPolicy, nowMs: number): RetentionStep {
+  /**
+   * One step of the policy at `nowMs`, in one short transaction.
+   * `shippedOnly`: replication is on; keep every request not shipped yet.
+   */
+  step(policy: RetentionPolicy, nowMs: number, shippedOnly = false): RetentionStep {
     const cutoff = policy.retain_ms > 0 ? nowMs - policy.retain_ms : Number.NEGATIVE_INFINITY;
     return this.db
       .transaction(() => {
+        // Nothing at or after `floor` may go.
+        const floor = shippedOnly ? this.unshipped.floorTs() : Number.MAX_SAFE_INTEGER;
         let deletedRequests = 0;
         let full = false;
+        let held = false;
         if (Number.isFinite(cutoff)) {
-          deletedRequests += this.byAge.requests(cutoff, RETENTION_STEP_ROWS);
+          deletedRequests += this.byAge.requests(Math.min(cutoff, floor), RETENTION_STEP_ROWS);
           full = deletedRequests >= RETENTION_STEP_ROWS;
+          if (!full && floor < cutoff) held = this.keptBefore.get({ floor, cutoff }) === 1;
         }
         const over = this.rowsOver(policy, this.usedBytes());
         if (over > 0) {
-          const deleted = this.oldestRequests.run({ rows: over }).changes;
+          const deleted = this.oldestRequests.run({ rows: over, floor }).changes;
           if (deleted > 0) this.rollups.afterOldestDeleted(null, deleted);
+          if (deleted < over && shippedOnly) held = true;
           deletedRequests += deleted;
         }
         // Sessions and changes once this round's requests are gone: their
@@ -187,6 +210,7 @@ export class Retention {
             (policy.retain_bytes > 0 && usedBytes > policy.retain_bytes && deletedRequests > 0),
           oldest_ts: this.oldest.get() as number | null,
           used_bytes: usedBytes,
+          held_for_replication: held,
         };
       })
       .immediate();

@@ -59,6 +59,11 @@ export interface TransactionOutcome {
   operations: OperationTallies;
   /** Sessions whose first `session` event this transaction stored, by proxy and platform. */
   sessions_started: { proxy: string; client_platform: string; count: number }[];
+  /**
+   * Sessions a `session` or `session_closed` event of this transaction
+   * changed (for replication; requests' sessions travel with the requests).
+   */
+  sessions_changed: string[];
 }
 
 /** An outcome with nothing written yet: the start of every transaction's, and the whole of one with no events. */
@@ -72,6 +77,7 @@ export function emptyOutcome(): TransactionOutcome {
     committed_by_kind: {},
     operations: NO_OPERATIONS,
     sessions_started: [],
+    sessions_changed: [],
   };
 }
 
@@ -116,6 +122,8 @@ export class TransactionWriter {
     string,
     { proxy: string; client_platform: string; count: number }
   >();
+  /** Sessions changed by session events in this transaction. */
+  private readonly changedSessions = new Set<string>();
   private readonly sessionIsBare;
   private readonly pageCount;
   private readonly freePages;
@@ -205,6 +213,7 @@ export class TransactionWriter {
     const outcome = emptyOutcome();
     this.operations.clear();
     this.started.clear();
+    this.changedSessions.clear();
     try {
       this.transaction.immediate(batches, outcome);
     } catch (error) {
@@ -214,6 +223,7 @@ export class TransactionWriter {
     this.rollups.committed();
     outcome.operations = this.operations.take();
     outcome.sessions_started = [...this.started.values()];
+    outcome.sessions_changed = [...this.changedSessions];
     outcome.commit_us = Number((process.hrtime.bigint() - started) / 1000n);
     outcome.used_bytes = this.usedBytes();
     return outcome;
@@ -345,6 +355,7 @@ export class TransactionWriter {
   private writeSession(event: SessionEvent): void {
     const bare = this.sessionIsBare.get(event.session_id);
     this.upsertSession.run(event);
+    this.changedSessions.add(event.session_id);
     if (bare === undefined || bare === 1) {
       const platform = event.client_platform ?? '';
       const key = `${event.proxy}\u0000${platform}`;
@@ -357,6 +368,7 @@ export class TransactionWriter {
   private writeSessionClosed(event: SessionClosedEvent): void {
     if (event.proxy === null) this.closeKnownSession.run(event);
     else this.closeSession.run(event);
+    this.changedSessions.add(event.session_id);
   }
 
   private writeSchemaVersion(event: SchemaVersionEvent): void {

@@ -10,6 +10,12 @@ import { applyWriterPragmas, type Db, openWriteConnection } from '../db/connecti
 import { migrate, readSchemaVersion, SchemaTooNewError } from '../db/migrate.js';
 import { SCHEMA_VERSION } from '../db/schema-sql.js';
 import type { ColumnBatch } from './column-batch.js';
+import {
+  type ReplicationCursor,
+  type ReplicationStart,
+  recordCursor,
+  startReplication,
+} from './replication-meta.js';
 import { Retention, type RetentionPolicy, type RetentionStep } from './retention.js';
 import { Rollups } from './rollups.js';
 import { type TransactionOutcome, TransactionWriter } from './transaction-writer.js';
@@ -37,13 +43,34 @@ export interface RetainTask {
   op: 'retain';
   policy: RetentionPolicy;
   now_ms: number;
+  /** Replication is on: keep every request not shipped yet. */
+  shipped_only: boolean;
   /** As WriteTask.reopen. */
+  reopen: OpenTask | null;
+}
+/** Replication starts: this store's origin and cursor for the target. */
+export interface ReplicationStartTask {
+  op: 'replication_start';
+  /** The target URL without its password. */
+  target: string;
+  reopen: OpenTask | null;
+}
+/** PostgreSQL committed up to this cursor. */
+export interface ReplicationCursorTask {
+  op: 'replication_cursor';
+  cursor: ReplicationCursor;
   reopen: OpenTask | null;
 }
 export interface CloseTask {
   op: 'close';
 }
-export type WriterTask = OpenTask | WriteTask | RetainTask | CloseTask;
+export type WriterTask =
+  | OpenTask
+  | WriteTask
+  | RetainTask
+  | ReplicationStartTask
+  | ReplicationCursorTask
+  | CloseTask;
 
 export interface OpenResult {
   schema_version: number;
@@ -130,7 +157,18 @@ function retain(task: RetainTask): RetentionStep {
   try {
     // Deletes recount hours from the rows: what waits in memory goes first.
     (writer as TransactionWriter).flushRollups();
-    return (retention as Retention).step(task.policy, task.now_ms);
+    return (retention as Retention).step(task.policy, task.now_ms, task.shipped_only);
+  } catch (error) {
+    closeConnection();
+    throw portable(error);
+  }
+}
+
+/** Runs `work` on the open connection; a fault closes it (reopened at the next task). */
+function withConnection<T>(reopen: OpenTask | null, work: (connection: Db) => T): T {
+  ensureOpen(reopen);
+  try {
+    return work(db as Db);
   } catch (error) {
     closeConnection();
     throw portable(error);
@@ -151,7 +189,7 @@ function portable(error: unknown): Error {
 
 export default function run(
   task: WriterTask,
-): OpenResult | TransactionOutcome | RetentionStep | null {
+): OpenResult | TransactionOutcome | RetentionStep | ReplicationStart | null {
   switch (task.op) {
     case 'open':
       closeConnection();
@@ -164,6 +202,11 @@ export default function run(
       return write(task.batches, task.reopen);
     case 'retain':
       return retain(task);
+    case 'replication_start':
+      return withConnection(task.reopen, (connection) => startReplication(connection, task.target));
+    case 'replication_cursor':
+      withConnection(task.reopen, (connection) => recordCursor(connection, task.cursor));
+      return null;
     case 'close':
       try {
         writer?.flushRollups();

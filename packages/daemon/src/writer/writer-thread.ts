@@ -9,6 +9,7 @@
 
 import { Piscina } from 'piscina';
 import type { ColumnBatch } from './column-batch.js';
+import type { ReplicationCursor, ReplicationStart } from './replication-meta.js';
 import type { RetentionPolicy, RetentionStep } from './retention.js';
 import type { TransactionOutcome } from './transaction-writer.js';
 import type { OpenResult, OpenTask, WriterTask } from './worker.js';
@@ -49,14 +50,32 @@ export class WriterThread {
     }) as Promise<TransactionOutcome>;
   }
 
-  /** One step of the retention policy, in the writer's turn between transactions. */
-  retain(policy: RetentionPolicy, nowMs: number): Promise<RetentionStep> {
+  /**
+   * One step of the retention policy, in the writer's turn between
+   * transactions; `shippedOnly` keeps what replication has not shipped.
+   */
+  retain(policy: RetentionPolicy, nowMs: number, shippedOnly: boolean): Promise<RetentionStep> {
     return this.pool.run({
       op: 'retain',
       policy,
       now_ms: nowMs,
+      shipped_only: shippedOnly,
       reopen: this.opened,
     }) as Promise<RetentionStep>;
+  }
+
+  /** This store's origin and replication cursor for `target` (a URL without password). */
+  startReplication(target: string): Promise<ReplicationStart> {
+    return this.pool.run({
+      op: 'replication_start',
+      target,
+      reopen: this.opened,
+    }) as Promise<ReplicationStart>;
+  }
+
+  /** Records what PostgreSQL committed. */
+  async recordReplicationCursor(cursor: ReplicationCursor): Promise<void> {
+    await this.pool.run({ op: 'replication_cursor', cursor, reopen: this.opened });
   }
 
   /** Closes the database, then ends the thread. */
