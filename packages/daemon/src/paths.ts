@@ -5,13 +5,16 @@
 import os from 'node:os';
 import path from 'node:path';
 import { defaultSocketPath } from '@mcpr-store/protocol/fields';
+import { isPostgresUrl } from '@mcpr-store/query/postgres-url';
 
 export function defaultDbPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.MCPR_DB || path.join(os.homedir(), '.mcpr', 'store.db');
 }
 
+/** The database: a file's absolute path, or a `postgres://` URL as given (query commands read those). */
 export function resolveDbPath(flag: string | undefined): string {
-  return path.resolve(flag ?? defaultDbPath());
+  const chosen = flag ?? defaultDbPath();
+  return isPostgresUrl(chosen) ? chosen : path.resolve(chosen);
 }
 
 export function resolveSocketPath(flag: string | undefined): string {

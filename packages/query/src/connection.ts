@@ -6,6 +6,10 @@
 
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { PostgresStore } from './postgres-store.js';
+import { isPostgresUrl, postgresUrlProblem, redactPostgresUrl } from './postgres-url.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
 
 export type Db = Database.Database;
 
@@ -69,4 +73,17 @@ export function openReadConnection(dbPath: string): Db {
     db?.close();
     throw new DatabaseUnreadableError(dbPath, describeOpenFailure(dbPath, error));
   }
+}
+
+/**
+ * The store `location` names, opened to read: PostgreSQL for a
+ * `postgres://` URL, else the SQLite file (read-only; never created).
+ */
+export function openStore(location: string): Store {
+  if (isPostgresUrl(location)) {
+    const problem = postgresUrlProblem(location);
+    if (problem) throw new DatabaseUnreadableError(redactPostgresUrl(location), problem);
+    return new PostgresStore(location);
+  }
+  return new SqliteStore(openReadConnection(location));
 }

@@ -3,8 +3,8 @@
 // called that the proxy's server never listed (a model inventing tool
 // names), each read from the window's rows through the ts index.
 
-import type { Db } from './connection.js';
 import { listedTools } from './schema.js';
+import { indexedBy, type Source, storeOf } from './store.js';
 import type { Where } from './where.js';
 
 export interface ErrorCodeRow {
@@ -16,14 +16,14 @@ export interface ErrorCodeRow {
  * Error codes in the window, most first. Read through the (status, ts)
  * index: only the failed requests' rows are looked up, not the window's.
  */
-export function errorCodes(db: Db, where: Where): ErrorCodeRow[] {
-  return db
-    .prepare(
-      `SELECT error_code, COUNT(*) AS calls FROM requests INDEXED BY idx_requests_status
-       ${where.sql} AND status IN ('error', 'timeout') AND error_code IS NOT NULL
-       GROUP BY error_code ORDER BY calls DESC, error_code`,
-    )
-    .all(where.params) as ErrorCodeRow[];
+export function errorCodes(source: Source, where: Where): ErrorCodeRow[] {
+  const store = storeOf(source);
+  return store.all<ErrorCodeRow>(
+    `SELECT error_code, COUNT(*) AS calls FROM requests ${indexedBy(store, 'idx_requests_status')}
+     ${where.sql} AND status IN ('error', 'timeout') AND error_code IS NOT NULL
+     GROUP BY error_code ORDER BY calls DESC, error_code`,
+    where.params,
+  );
 }
 
 export interface UnknownToolRow {
@@ -43,12 +43,12 @@ export interface UnknownToolRow {
  * listing proxy lacks are then counted, each through the same index, so a
  * wide window costs the unknown tools' rows, not the window's.
  */
-export function unknownTools(db: Db, where: Where, proxy?: string): UnknownToolRow[] {
-  const lists = db
-    .prepare(
-      `SELECT proxy, payload FROM server_schema WHERE method = 'tools/list'${proxy === undefined ? '' : ' AND proxy = @proxy'}`,
-    )
-    .all(proxy === undefined ? {} : { proxy }) as { proxy: string; payload: string }[];
+export function unknownTools(source: Source, where: Where, proxy?: string): UnknownToolRow[] {
+  const store = storeOf(source);
+  const lists = store.all<{ proxy: string; payload: string }>(
+    `SELECT proxy, payload FROM server_schema WHERE method = 'tools/list'${proxy === undefined ? '' : ' AND proxy = @proxy'}`,
+    proxy === undefined ? {} : { proxy },
+  );
   if (lists.length === 0) return [];
   const known = new Map<string, Set<string>>();
   for (const list of lists) {
@@ -56,31 +56,29 @@ export function unknownTools(db: Db, where: Where, proxy?: string): UnknownToolR
     for (const tool of listedTools(list.payload)) names.add(tool.name);
     known.set(list.proxy, names);
   }
-  const nextTool = db
-    .prepare('SELECT MIN(tool) FROM requests INDEXED BY idx_requests_tool WHERE tool > ?')
-    .pluck();
+  const byTool = indexedBy(store, 'idx_requests_tool');
   const candidates: string[] = [];
-  let tool = db
-    .prepare('SELECT MIN(tool) FROM requests INDEXED BY idx_requests_tool WHERE tool IS NOT NULL')
-    .pluck()
-    .get() as string | null;
+  let tool =
+    store.get<{ tool: string | null }>(
+      `SELECT MIN(tool) AS tool FROM requests ${byTool} WHERE tool IS NOT NULL`,
+    )?.tool ?? null;
   while (tool !== null) {
     const name = tool;
     if ([...known.values()].some((names) => !names.has(name))) candidates.push(name);
-    tool = nextTool.get(name) as string | null;
+    tool =
+      store.get<{ tool: string | null }>(
+        `SELECT MIN(tool) AS tool FROM requests ${byTool} WHERE tool > @after`,
+        { after: name },
+      )?.tool ?? null;
   }
-  const callsOf = db.prepare(
-    `SELECT proxy, COUNT(*) AS calls, MAX(ts) AS last_called_at
-     FROM requests INDEXED BY idx_requests_tool
-     ${where.sql} AND tool = @tool GROUP BY proxy`,
-  );
   const rows: UnknownToolRow[] = [];
   for (const candidate of candidates) {
-    const perProxy = callsOf.all({ ...where.params, tool: candidate }) as {
-      proxy: string;
-      calls: number;
-      last_called_at: number;
-    }[];
+    const perProxy = store.all<{ proxy: string; calls: number; last_called_at: number }>(
+      `SELECT proxy, COUNT(*) AS calls, MAX(ts) AS last_called_at
+       FROM requests ${byTool}
+       ${where.sql} AND tool = @tool GROUP BY proxy ORDER BY proxy`,
+      { ...where.params, tool: candidate },
+    );
     for (const row of perProxy) {
       if (known.get(row.proxy)?.has(candidate) !== false) continue;
       rows.push({

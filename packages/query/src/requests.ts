@@ -5,7 +5,7 @@
 // the session index serves, instead of a LIKE it could not.
 
 import { REQUEST_FIELD_NAMES } from '@mcpr-store/protocol/fields';
-import type { Db } from './connection.js';
+import { type Source, storeOf } from './store.js';
 import { Where } from './where.js';
 
 /** One row of `logs` and `slow`: the request's fields (REQUEST_FIELDS), in the order they print. */
@@ -66,11 +66,12 @@ function whereClause(filter: LogsFilter & { minLatencyUs?: number }): Where {
 }
 
 /** Newest first, at most `limit` rows. */
-export function queryLogs(db: Db, filter: LogsFilter, limit: number): RequestRowWithId[] {
+export function queryLogs(source: Source, filter: LogsFilter, limit: number): RequestRowWithId[] {
   const where = whereClause(filter);
-  return db
-    .prepare(`SELECT ${COLUMNS} FROM requests ${where.sql} ORDER BY ts DESC, id DESC LIMIT @limit`)
-    .all({ ...where.params, limit }) as RequestRowWithId[];
+  return storeOf(source).all<RequestRowWithId>(
+    `SELECT ${COLUMNS} FROM requests ${where.sql} ORDER BY ts DESC, id DESC LIMIT @limit`,
+    { ...where.params, limit },
+  );
 }
 
 export interface SlowFilter {
@@ -82,41 +83,43 @@ export interface SlowFilter {
 }
 
 /** Requests at or above the threshold, slowest first. */
-export function querySlow(db: Db, filter: SlowFilter, limit: number): RequestRowWithId[] {
+export function querySlow(source: Source, filter: SlowFilter, limit: number): RequestRowWithId[] {
   const where = whereClause({ ...filter, minLatencyUs: filter.thresholdUs });
-  return db
-    .prepare(
-      `SELECT ${COLUMNS} FROM requests ${where.sql} ORDER BY latency_us DESC, ts DESC LIMIT @limit`,
-    )
-    .all({ ...where.params, limit }) as RequestRowWithId[];
+  return storeOf(source).all<RequestRowWithId>(
+    `SELECT ${COLUMNS} FROM requests ${where.sql} ORDER BY latency_us DESC, ts DESC LIMIT @limit`,
+    { ...where.params, limit },
+  );
 }
 
 /** How many requests the slow filter finds in its window, and their mean latency. */
-export function countSlow(db: Db, filter: SlowFilter): { calls: number; avg_us: number } {
+export function countSlow(source: Source, filter: SlowFilter): { calls: number; avg_us: number } {
   const where = whereClause({ ...filter, minLatencyUs: filter.thresholdUs });
-  const row = db
-    .prepare(`SELECT COUNT(*) AS calls, AVG(latency_us) AS avg_us FROM requests ${where.sql}`)
-    .get(where.params) as { calls: number; avg_us: number | null };
+  // The mean as a double sum over a count, as SQLite's AVG computes it.
+  const row = storeOf(source).get<{ calls: number; avg_us: number | null }>(
+    `SELECT COUNT(*) AS calls, CAST(SUM(latency_us) AS DOUBLE PRECISION) / COUNT(*) AS avg_us
+     FROM requests ${where.sql}`,
+    where.params,
+  ) ?? { calls: 0, avg_us: null };
   return { calls: row.calls, avg_us: row.avg_us ?? 0 };
 }
 
 /** Rows added after `afterId` matching the filter, oldest first (follow mode). */
 export function queryNewRequests(
-  db: Db,
+  source: Source,
   filter: LogsFilter & { minLatencyUs?: number },
   afterId: number,
   limit = 10_000,
 ): RequestRowWithId[] {
   const where = whereClause({ ...filter, sinceMs: undefined, afterId });
-  return db
-    .prepare(`SELECT ${COLUMNS} FROM requests ${where.sql} ORDER BY id LIMIT @limit`)
-    .all({ ...where.params, limit }) as RequestRowWithId[];
+  return storeOf(source).all<RequestRowWithId>(
+    `SELECT ${COLUMNS} FROM requests ${where.sql} ORDER BY id LIMIT @limit`,
+    { ...where.params, limit },
+  );
 }
 
 /** The highest row id now; follow mode starts after it. */
-export function lastRequestId(db: Db): number {
-  const row = db.prepare('SELECT MAX(id) AS id FROM requests').get() as { id: number | null };
-  return row.id ?? 0;
+export function lastRequestId(source: Source): number {
+  return storeOf(source).get<{ id: number | null }>('SELECT MAX(id) AS id FROM requests')?.id ?? 0;
 }
 
 /** Drops the internal id before printing. */

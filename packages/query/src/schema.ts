@@ -8,6 +8,7 @@ import { listMethod } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
 import { rollupsUsable } from './rollup.js';
 import { EXACT_WINDOW_MAX_MS, visitWindow } from './rollup-window.js';
+import { indexedBy, oneIf, type Source, type Store, storeOf } from './store.js';
 import { Where } from './where.js';
 
 export interface SnapshotRow {
@@ -74,14 +75,16 @@ function describeUpstream(proxy: string, upstreamUrl: string, rows: SnapshotRow[
 }
 
 /** The latest snapshots of the proxy asked about (all when none), and a status per upstream. */
-export function querySchema(db: Db, filter: { proxy?: string; method?: string }): SchemaReport {
+export function querySchema(
+  source: Source,
+  filter: { proxy?: string; method?: string },
+): SchemaReport {
   const where = new Where().when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
-  const all = db
-    .prepare(
-      `SELECT proxy, upstream_url, method, payload, captured_at, schema_hash FROM server_schema ${where.sql}
-       ORDER BY proxy, upstream_url, method`,
-    )
-    .all(where.params) as SnapshotRow[];
+  const all = storeOf(source).all<SnapshotRow>(
+    `SELECT proxy, upstream_url, method, payload, captured_at, schema_hash FROM server_schema ${where.sql}
+     ORDER BY proxy, upstream_url, method`,
+    where.params,
+  );
   const groups = new Map<string, SnapshotRow[]>();
   for (const row of all) {
     const key = JSON.stringify([row.proxy, row.upstream_url]);
@@ -114,19 +117,18 @@ export interface ChangeRow {
 
 /** Newest first. */
 export function querySchemaChanges(
-  db: Db,
+  source: Source,
   filter: { proxy?: string; method?: string },
   limit: number,
 ): ChangeRow[] {
   const where = new Where()
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }))
     .when(filter.method, 'method = @method', (method) => ({ method }));
-  return db
-    .prepare(
-      `SELECT proxy, upstream_url, method, change_type, item_name, old_hash, new_hash, detected_at
-       FROM schema_changes ${where.sql} ORDER BY detected_at DESC, id DESC LIMIT @limit`,
-    )
-    .all({ ...where.params, limit }) as ChangeRow[];
+  return storeOf(source).all<ChangeRow>(
+    `SELECT proxy, upstream_url, method, change_type, item_name, old_hash, new_hash, detected_at
+     FROM schema_changes ${where.sql} ORDER BY detected_at DESC, id DESC LIMIT @limit`,
+    { ...where.params, limit },
+  );
 }
 
 /** A captured tool and its use in the window: mcpr's keys (tool_name .. last_called_at), then ours. */
@@ -148,25 +150,28 @@ export interface ToolUsageRow {
  * last call in the window; unused tools first, per proxy.
  */
 export function queryUnusedTools(
-  db: Db,
+  source: Source,
   filter: { proxy?: string; sinceMs: number; exact?: boolean },
 ): ToolUsageRow[] {
+  const store = storeOf(source);
+  const db = store.sqlite;
   const where = new Where()
     .add("method = 'tools/list'")
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
-  const lists = db
-    .prepare(
-      `SELECT proxy, upstream_url, payload FROM server_schema ${where.sql} ORDER BY proxy, upstream_url`,
-    )
-    .all(where.params) as { proxy: string; upstream_url: string; payload: string }[];
+  const lists = store.all<{ proxy: string; upstream_url: string; payload: string }>(
+    `SELECT proxy, upstream_url, payload FROM server_schema ${where.sql} ORDER BY proxy, upstream_url`,
+    where.params,
+  );
   const proxies = lists.map((l) => l.proxy);
   const names = lists.flatMap((l) => listedTools(l.payload).map((t) => t.name));
   // Counts are exact either way; a wide window is cheaper from the rollups.
   const wide = !filter.exact && Date.now() - filter.sinceMs > EXACT_WINDOW_MAX_MS;
   const usage =
-    wide && rollupsUsable(db)
-      ? toolUsageFromRollups(db, filter.sinceMs)
-      : toolUsageFromRows(db, proxies, names, filter.sinceMs);
+    db === null
+      ? toolUsageBySql(store, filter.sinceMs)
+      : wide && rollupsUsable(db)
+        ? toolUsageFromRollups(db, filter.sinceMs)
+        : toolUsageFromRows(db, proxies, names, filter.sinceMs);
   const rows: ToolUsageRow[] = [];
   for (const list of lists) {
     for (const { name, description } of listedTools(list.payload)) {
@@ -203,6 +208,25 @@ function toolUsageFromRows(db: Db, proxies: string[], tools: string[], sinceMs: 
     usage.set(key, { ...counted, last_called_at: last });
   }
   return usage;
+}
+
+/** The same grouped by the database (PostgreSQL groups by hashing, without sorting). */
+function toolUsageBySql(store: Store, sinceMs: number): ToolUsage {
+  const rows = store.all<{
+    proxy: string;
+    tool: string;
+    calls: number;
+    errors: number;
+    last_called_at: number;
+  }>(
+    `SELECT proxy, tool, COUNT(*) AS calls, SUM(${oneIf("status = 'error'")}) AS errors,
+            MAX(ts) AS last_called_at
+     FROM requests WHERE tool IS NOT NULL AND ts >= @since GROUP BY tool, proxy`,
+    { since: sinceMs },
+  );
+  return new Map(
+    rows.map(({ proxy, tool, ...counted }) => [JSON.stringify([proxy, tool]), counted]),
+  );
 }
 
 /** The same from the hourly rollups (and the rows of the part hour the window starts in). */
@@ -314,13 +338,13 @@ export function countToolCallsBySql(
   db: Db,
   sinceMs: number,
 ): Map<string, { calls: number; errors: number }> {
-  const rows = db
-    .prepare(
-      `SELECT proxy, tool, COUNT(*) AS calls, SUM(status = 'error') AS errors
-       FROM requests INDEXED BY idx_requests_tool
-       WHERE tool IS NOT NULL AND ts >= @since
-       GROUP BY tool, proxy`,
-    )
-    .all({ since: sinceMs }) as { proxy: string; tool: string; calls: number; errors: number }[];
+  const store = storeOf(db);
+  const rows = store.all<{ proxy: string; tool: string; calls: number; errors: number }>(
+    `SELECT proxy, tool, COUNT(*) AS calls, SUM(${oneIf("status = 'error'")}) AS errors
+     FROM requests ${indexedBy(store, 'idx_requests_tool')}
+     WHERE tool IS NOT NULL AND ts >= @since
+     GROUP BY tool, proxy`,
+    { since: sinceMs },
+  );
   return new Map(rows.map((row) => [JSON.stringify([row.proxy, row.tool]), row]));
 }

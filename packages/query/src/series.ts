@@ -1,7 +1,8 @@
 // Traffic over time: one row per bucket of the window, oldest first, empty
 // buckets included with zeros so a chart has no gaps. Percentiles follow
 // mcpr's rule within each bucket. The window's rows are read once through
-// the ts index and bucketed here.
+// the ts index and bucketed here; PostgreSQL buckets them itself, with its
+// ordered-set aggregates for the percentiles.
 
 import type { Db } from './connection.js';
 import { LabelTotals } from './label-tally.js';
@@ -12,6 +13,8 @@ import {
   estimatePercentile,
   visitWindow,
 } from './rollup-window.js';
+import { type Source, type Store, storeOf } from './store.js';
+import { pgPercentileFractions } from './tool-stats.js';
 import { Where } from './where.js';
 
 export interface SeriesRow {
@@ -62,7 +65,18 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1] as number;
 }
 
-export function querySeries(db: Db, filter: SeriesFilter, nowMs: number): SeriesRow[] {
+function seriesWhere(filter: SeriesFilter, nowMs: number): Where {
+  return new Where()
+    .add('ts >= @since AND ts <= @now', { since: filter.sinceMs, now: nowMs })
+    .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }))
+    .when(filter.tool, 'tool = @tool', (tool) => ({ tool }))
+    .when(filter.errorCode, 'error_code = @error_code', (error_code) => ({ error_code }));
+}
+
+export function querySeries(source: Source, filter: SeriesFilter, nowMs: number): SeriesRow[] {
+  const store = storeOf(source);
+  const db = store.sqlite;
+  if (db === null) return seriesInPostgres(store, filter, nowMs);
   const wide = nowMs - filter.sinceMs > EXACT_WINDOW_MAX_MS && filter.bucketMs % HOUR_MS === 0;
   if (!filter.exact && wide && rollupsUsable(db)) return seriesFromRollups(db, filter, nowMs);
   const bucketMs = filter.bucketMs;
@@ -72,11 +86,7 @@ export function querySeries(db: Db, filter: SeriesFilter, nowMs: number): Series
   const latencies: number[][] = Array.from({ length: count }, () => []);
   const errors = new Array<number>(count).fill(0);
   const timeouts = new Array<number>(count).fill(0);
-  const where = new Where()
-    .add('ts >= @since AND ts <= @now', { since: filter.sinceMs, now: nowMs })
-    .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }))
-    .when(filter.tool, 'tool = @tool', (tool) => ({ tool }))
-    .when(filter.errorCode, 'error_code = @error_code', (error_code) => ({ error_code }));
+  const where = seriesWhere(filter, nowMs);
   const rows = db
     .prepare(`SELECT ts, latency_us, status FROM requests ${where.sql}`)
     .raw()
@@ -98,6 +108,46 @@ export function querySeries(db: Db, filter: SeriesFilter, nowMs: number): Series
       p50_us: percentile(values, 50),
       p95_us: percentile(values, 95),
       p99_us: percentile(values, 99),
+      p95_us_estimated: false,
+    };
+  });
+}
+
+/** The same rows, bucketed and ranked by PostgreSQL; empty buckets filled in here. */
+function seriesInPostgres(store: Store, filter: SeriesFilter, nowMs: number): SeriesRow[] {
+  const bucketMs = filter.bucketMs;
+  const first = Math.floor(filter.sinceMs / bucketMs) * bucketMs;
+  const last = Math.floor(nowMs / bucketMs) * bucketMs;
+  const count = Math.max(0, Math.floor((last - first) / bucketMs) + 1);
+  const where = seriesWhere(filter, nowMs);
+  const found = store.all<{
+    at: number;
+    calls: number;
+    errors: number;
+    timeouts: number;
+    percentiles: string[];
+  }>(
+    `SELECT (ts - @first) / @bucket_ms AS at, COUNT(*) AS calls,
+            SUM(CASE WHEN status = 'error' THEN 1 ELSE 0 END) AS errors,
+            SUM(CASE WHEN status = 'timeout' THEN 1 ELSE 0 END) AS timeouts,
+            percentile_disc(${pgPercentileFractions([50, 95, 99])}) WITHIN GROUP (ORDER BY latency_us)
+              AS percentiles
+     FROM requests ${where.sql}
+     GROUP BY at`,
+    { ...where.params, first, bucket_ms: bucketMs },
+  );
+  const byBucket = new Map(found.map((row) => [row.at, row]));
+  return Array.from({ length: count }, (_, i) => {
+    const row = byBucket.get(i);
+    const [p50, p95, p99] = (row?.percentiles ?? [0, 0, 0]).map(Number);
+    return {
+      bucket_start: first + i * bucketMs,
+      calls: row?.calls ?? 0,
+      errors: row?.errors ?? 0,
+      timeouts: row?.timeouts ?? 0,
+      p50_us: p50 as number,
+      p95_us: p95 as number,
+      p99_us: p99 as number,
       p95_us_estimated: false,
     };
   });

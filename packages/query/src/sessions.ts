@@ -2,10 +2,10 @@
 // seen in the last five minutes (mcpr's rule); `session ID` takes any
 // unambiguous prefix, and an ambiguous one names the candidates.
 
-import type { Db } from './connection.js';
 import { QUERY_ERROR_CODES, QueryError } from './errors.js';
 import type { RequestRow } from './requests.js';
 import { REQUEST_COLUMNS } from './requests.js';
+import { percentOf, type Source, storeOf } from './store.js';
 import { Where } from './where.js';
 
 /** Seen within this long and not ended: active. */
@@ -44,7 +44,7 @@ export interface SessionsFilter {
 
 /** Most recently seen first. */
 export function querySessions(
-  db: Db,
+  source: Source,
   filter: SessionsFilter,
   limit: number,
   nowMs: number,
@@ -58,11 +58,10 @@ export function querySessions(
     )
     .when(filter.client, 'client_name = @client', (client) => ({ client }))
     .when(filter.sinceMs, 'started_at >= @since', (since) => ({ since }));
-  const rows = db
-    .prepare(
-      `SELECT ${SESSION_COLUMNS} FROM sessions ${where.sql} ORDER BY last_seen_at DESC, session_id LIMIT @limit`,
-    )
-    .all({ ...where.params, active_since: nowMs - ACTIVE_WINDOW_MS, limit }) as SessionRow[];
+  const rows = storeOf(source).all<SessionRow>(
+    `SELECT ${SESSION_COLUMNS} FROM sessions ${where.sql} ORDER BY last_seen_at DESC, session_id LIMIT @limit`,
+    { ...where.params, active_since: nowMs - ACTIVE_WINDOW_MS, limit },
+  );
   return rows.map(withBooleans);
 }
 
@@ -70,30 +69,30 @@ export type SessionDetail = SessionRow & { requests: RequestRow[] };
 
 /** One session by id or unambiguous prefix, with all its requests oldest first. */
 export function querySession(
-  db: Db,
+  source: Source,
   idOrPrefix: string,
   nowMs: number,
   proxy?: string,
 ): SessionDetail {
+  const store = storeOf(source);
+  const byProxy = new Where().when(proxy, 'proxy = @proxy', (p) => ({ proxy: p }));
+  const andProxy = byProxy.sql.replace(/^WHERE/, 'AND');
   const params: Record<string, unknown> = {
+    ...byProxy.params,
     lo: idOrPrefix,
-    hi: `${idOrPrefix}\u{10FFFF}`,
     active_since: nowMs - ACTIVE_WINDOW_MS,
-    proxy: proxy ?? null,
   };
-  const exact = db
-    .prepare(
-      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id = @lo AND (@proxy IS NULL OR proxy = @proxy)`,
-    )
-    .get(params) as SessionRow | undefined;
+  const exact = store.get<SessionRow>(
+    `SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id = @lo ${andProxy}`,
+    params,
+  );
   let session = exact;
   if (!session) {
-    const matches = db
-      .prepare(
-        `SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id >= @lo AND session_id < @hi
-         AND (@proxy IS NULL OR proxy = @proxy) ORDER BY session_id LIMIT 11`,
-      )
-      .all(params) as SessionRow[];
+    const matches = store.all<SessionRow>(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE session_id >= @lo AND session_id < @hi
+       ${andProxy} ORDER BY session_id LIMIT 11`,
+      { ...params, hi: `${idOrPrefix}\u{10FFFF}` },
+    );
     if (matches.length === 0)
       throw new QueryError(
         QUERY_ERROR_CODES.SESSION_NOT_FOUND,
@@ -109,9 +108,10 @@ export function querySession(
     }
     session = matches[0] as SessionRow;
   }
-  const requests = db
-    .prepare(`SELECT ${REQUEST_COLUMNS} FROM requests WHERE session_id = ? ORDER BY ts, id`)
-    .all(session.session_id) as RequestRow[];
+  const requests = store.all<RequestRow>(
+    `SELECT ${REQUEST_COLUMNS} FROM requests WHERE session_id = @session_id ORDER BY ts, id`,
+    { session_id: session.session_id },
+  );
   return { ...withBooleans(session), requests };
 }
 
@@ -131,23 +131,25 @@ export interface ClientRow {
  * Sessions started in the window, grouped by client name, version and
  * platform; most calls first. `error_pct` is unrounded, as in mcpr.
  */
-export function queryClients(db: Db, filter: { proxy?: string; sinceMs?: number }): ClientRow[] {
+export function queryClients(
+  source: Source,
+  filter: { proxy?: string; sinceMs?: number },
+): ClientRow[] {
   const where = new Where()
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }))
     .when(filter.sinceMs, 'started_at >= @since', (since) => ({ since }));
-  return db
-    .prepare(
-      `SELECT client_name, client_version, client_platform,
-              COUNT(*) AS sessions,
-              SUM(total_calls) AS total_calls,
-              SUM(total_errors) AS total_errors,
-              CASE WHEN SUM(total_calls) = 0 THEN 0.0
-                   ELSE 100.0 * SUM(total_errors) / SUM(total_calls) END AS error_pct,
-              MIN(started_at) AS first_seen,
-              MAX(last_seen_at) AS last_seen
-       FROM sessions ${where.sql}
-       GROUP BY client_name, client_version, client_platform
-       ORDER BY total_calls DESC, sessions DESC, client_name`,
-    )
-    .all(where.params) as ClientRow[];
+  return storeOf(source).all<ClientRow>(
+    `SELECT client_name, client_version, client_platform,
+            COUNT(*) AS sessions,
+            SUM(total_calls) AS total_calls,
+            SUM(total_errors) AS total_errors,
+            CASE WHEN SUM(total_calls) = 0 THEN CAST(0 AS DOUBLE PRECISION)
+                 ELSE ${percentOf('SUM(total_errors)', 'SUM(total_calls)')} END AS error_pct,
+            MIN(started_at) AS first_seen,
+            MAX(last_seen_at) AS last_seen
+     FROM sessions ${where.sql}
+     GROUP BY client_name, client_version, client_platform
+     ORDER BY total_calls DESC, sessions DESC, client_name NULLS FIRST`,
+    where.params,
+  );
 }

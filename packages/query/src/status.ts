@@ -17,6 +17,7 @@ import {
   visitWindow,
 } from './rollup-window.js';
 import { ACTIVE_WINDOW_MS } from './sessions.js';
+import { type Source, type Store, storeOf } from './store.js';
 import { type ToolStatsRow, toolStats } from './tool-stats.js';
 import { Where } from './where.js';
 
@@ -89,7 +90,9 @@ export interface StatusFilter {
   exact?: boolean;
 }
 
-export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): StatusReport {
+export function queryStatus(source: Source, filter: StatusFilter, nowMs: number): StatusReport {
+  const store = storeOf(source);
+  const db = store.sqlite;
   const where = new Where()
     .add('ts >= @since', { since: filter.sinceMs })
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
@@ -102,9 +105,9 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
       since: filter.sinceMs,
     })
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
-  const [current, before, estimated] = db.transaction(() => {
+  const [current, before, estimated] = store.snapshot(() => {
     // Wide windows from the hourly rollups (percentiles estimated), when they match the rows.
-    if (!filter.exact && windowLengthMs > EXACT_WINDOW_MAX_MS && rollupsUsable(db)) {
+    if (db && !filter.exact && windowLengthMs > EXACT_WINDOW_MAX_MS && rollupsUsable(db)) {
       const prevRange = { fromMs: filter.sinceMs - windowLengthMs, toMs: filter.sinceMs };
       return [
         rolledUpStats(db, { fromMs: filter.sinceMs, toMs: null, proxy: filter.proxy }),
@@ -113,11 +116,15 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
       ] as const;
     }
     const exactly = (w: Where): WindowStats => {
-      const tools = toolStats(db, w);
-      return { tools, p95_us: windowP95Us(db, w, callsOf(tools)), error_codes: errorCodes(db, w) };
+      const tools = toolStats(store, w);
+      return {
+        tools,
+        p95_us: windowP95Us(store, w, callsOf(tools)),
+        error_codes: errorCodes(store, w),
+      };
     };
     return [exactly(where), filter.compare ? exactly(previous) : null, false] as const;
-  })();
+  });
   const p95Us = current.p95_us;
   const p95UsPrev = before?.p95_us ?? null;
   const tools: StatusToolRow[] = current.tools;
@@ -125,19 +132,20 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
   const errors = tools.reduce((sum, row) => sum + row.errors, 0);
   const byProxy = new Where().when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
   const and = byProxy.sql ? `${byProxy.sql} AND` : 'WHERE';
-  const started = db
-    .prepare(
-      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sessions ${and} started_at >= @since LIMIT @cap)`,
-    )
-    .get({ ...byProxy.params, since: filter.sinceMs, cap: STATUS_SESSIONS_CAP }) as { n: number };
-  const seen = db
-    .prepare(`SELECT COUNT(*) AS n FROM sessions ${and} last_seen_at >= @since`)
-    .get({ ...byProxy.params, since: filter.sinceMs }) as { n: number };
-  const active = db
-    .prepare(
-      `SELECT COUNT(*) AS n FROM sessions ${and} ended_at IS NULL AND last_seen_at >= @active_since`,
-    )
-    .get({ ...byProxy.params, active_since: nowMs - ACTIVE_WINDOW_MS }) as { n: number };
+  const count = (sql: string, params: Record<string, unknown>): number =>
+    store.get<{ n: number }>(sql, params)?.n ?? 0;
+  const started = count(
+    `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sessions ${and} started_at >= @since LIMIT @cap) AS capped`,
+    { ...byProxy.params, since: filter.sinceMs, cap: STATUS_SESSIONS_CAP },
+  );
+  const seen = count(`SELECT COUNT(*) AS n FROM sessions ${and} last_seen_at >= @since`, {
+    ...byProxy.params,
+    since: filter.sinceMs,
+  });
+  const active = count(
+    `SELECT COUNT(*) AS n FROM sessions ${and} ended_at IS NULL AND last_seen_at >= @active_since`,
+    { ...byProxy.params, active_since: nowMs - ACTIVE_WINDOW_MS },
+  );
   const windowMs = windowLengthMs;
   const comparison: Partial<StatusReport> = {};
   if (before) {
@@ -153,37 +161,34 @@ export function queryStatus(db: Db, filter: StatusFilter, nowMs: number): Status
     comparison.total_requests_prev = prevRequests;
     comparison.error_pct_prev = prevRequests === 0 ? 0 : (100 * prevErrors) / prevRequests;
     comparison.p95_us_prev = p95UsPrev;
-    comparison.total_sessions_prev = (
-      db
-        .prepare(
-          `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sessions ${and}
-             started_at >= @prev_since AND started_at < @since LIMIT @cap)`,
-        )
-        .get({
-          ...byProxy.params,
-          prev_since: filter.sinceMs - windowLengthMs,
-          since: filter.sinceMs,
-          cap: STATUS_SESSIONS_CAP,
-        }) as { n: number }
-    ).n;
+    comparison.total_sessions_prev = count(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 FROM sessions ${and}
+         started_at >= @prev_since AND started_at < @since LIMIT @cap) AS capped`,
+      {
+        ...byProxy.params,
+        prev_since: filter.sinceMs - windowLengthMs,
+        since: filter.sinceMs,
+        cap: STATUS_SESSIONS_CAP,
+      },
+    );
   }
   return {
     proxy: filter.proxy ?? null,
     since: filter.since ?? `${nowMs - filter.sinceMs}ms`,
     total_requests: totalRequests,
     error_pct: totalRequests === 0 ? 0 : (100 * errors) / totalRequests,
-    active_sessions: active.n,
-    total_sessions: started.n,
+    active_sessions: active,
+    total_sessions: started,
     running_proxies: filter.runningProxies ?? [],
     tools,
     error_codes: current.error_codes,
-    unknown_tools: unknownTools(db, where, filter.proxy),
+    unknown_tools: unknownTools(store, where, filter.proxy),
     ...comparison,
     since_ms: filter.sinceMs,
     window_ms: windowMs,
     calls_per_minute: Math.round((100 * totalRequests * 60_000) / windowMs) / 100,
     total_errors: errors,
-    sessions_seen: seen.n,
+    sessions_seen: seen,
     p95_us: p95Us,
     p95_us_estimated: estimated,
   };
@@ -241,13 +246,12 @@ function callsOf(rows: ToolStatsRow[]): number {
  * rule; null when there are none. Sorted from the top, so SQLite keeps
  * only the slowest twentieth of the rows while it looks.
  */
-function windowP95Us(db: Db, where: Where, calls: number): number | null {
+function windowP95Us(store: Store, where: Where, calls: number): number | null {
   if (calls === 0) return null;
   const rank = Math.max(1, Math.floor((95 * calls + 99) / 100));
-  const row = db
-    .prepare(
-      `SELECT latency_us FROM requests ${where.sql} ORDER BY latency_us DESC LIMIT 1 OFFSET @offset`,
-    )
-    .get({ ...where.params, offset: calls - rank }) as { latency_us: number } | undefined;
+  const row = store.get<{ latency_us: number }>(
+    `SELECT latency_us FROM requests ${where.sql} ORDER BY latency_us DESC LIMIT 1 OFFSET @offset`,
+    { ...where.params, offset: calls - rank },
+  );
   return row?.latency_us ?? null;
 }

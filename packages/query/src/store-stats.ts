@@ -1,9 +1,11 @@
 // `store stats`: how much the store holds, over what span, and how big its
-// files are. Every count rides an index; nothing scans the table.
+// files are. Every count rides an index; nothing scans the table. On
+// PostgreSQL the sizes are those of schema mcpr's tables and indexes (its
+// WAL is the server's, shared, and reported as 0).
 
-import type { Db } from './connection.js';
 import { fileSize } from './file-size.js';
 import { ROLLUP_TABLE, usableSpan } from './rollup.js';
+import { type Source, type Store, storeOf } from './store.js';
 import { Where } from './where.js';
 
 export interface StoreStats {
@@ -24,15 +26,17 @@ export interface StoreStats {
 }
 
 /** Distinct proxies, in order, by skipping through the (proxy, ts) index: one seek per proxy. */
-function listProxies(db: Db): string[] {
-  const next = db.prepare('SELECT MIN(proxy) AS proxy FROM requests WHERE proxy > ?');
+function listProxies(store: Store): string[] {
   const proxies: string[] = [];
-  let current = (
-    db.prepare('SELECT MIN(proxy) AS proxy FROM requests').get() as { proxy: string | null }
-  ).proxy;
+  let current =
+    store.get<{ proxy: string | null }>('SELECT MIN(proxy) AS proxy FROM requests')?.proxy ?? null;
   while (current !== null) {
     proxies.push(current);
-    current = (next.get(current) as { proxy: string | null }).proxy;
+    current =
+      store.get<{ proxy: string | null }>(
+        'SELECT MIN(proxy) AS proxy FROM requests WHERE proxy > @after',
+        { after: current },
+      )?.proxy ?? null;
   }
   return proxies;
 }
@@ -41,13 +45,12 @@ function listProxies(db: Db): string[] {
  * Requests, counted without reading every row where the rollups match the
  * rows: the count the daemon keeps (all proxies), or the rollups' sum (one).
  */
-function requestCount(db: Db, proxy: string | undefined, where: Where): number {
-  const span = usableSpan(db);
-  if (span === null) {
-    return db
-      .prepare(`SELECT COUNT(*) FROM requests ${where.sql}`)
-      .pluck()
-      .get(where.params) as number;
+function requestCount(store: Store, proxy: string | undefined, where: Where): number {
+  const db = store.sqlite;
+  const span = db === null ? null : usableSpan(db);
+  if (db === null || span === null) {
+    return store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM requests ${where.sql}`, where.params)
+      ?.n as number;
   }
   // And the writer's newest rows, not yet in the rollups (through the rowid, whatever the filter).
   const and = where.sql ? `${where.sql} AND` : 'WHERE';
@@ -63,28 +66,41 @@ function requestCount(db: Db, proxy: string | undefined, where: Where): number {
   return rolled + unwritten;
 }
 
-export function queryStoreStats(db: Db, dbPath: string, proxy?: string): StoreStats {
+/** The bytes of schema mcpr's tables with their indexes and TOAST. */
+function postgresBytes(store: Store): number {
+  return (
+    store.get<{ bytes: number }>(
+      `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) AS bytes
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = 'mcpr' AND c.relkind = 'r'`,
+    )?.bytes ?? 0
+  );
+}
+
+export function queryStoreStats(source: Source, dbPath: string, proxy?: string): StoreStats {
+  const store = storeOf(source);
   const where = new Where().when(proxy, 'proxy = @proxy', (p) => ({ proxy: p }));
+  const extreme = (fn: 'MIN' | 'MAX') =>
+    store.get<{ ts: number | null }>(
+      `SELECT ${fn}(ts) AS ts FROM requests ${where.sql}`,
+      where.params,
+    )?.ts ?? null;
   // Each extreme alone, so SQLite seeks one end of an index; counted from the
   // rollups when they match the rows (a count of every row reads an index whole).
-  const [total, oldest, newest] = db.transaction((): [number, number | null, number | null] => [
-    requestCount(db, proxy, where),
-    db.prepare(`SELECT MIN(ts) FROM requests ${where.sql}`).pluck().get(where.params) as
-      | number
-      | null,
-    db.prepare(`SELECT MAX(ts) FROM requests ${where.sql}`).pluck().get(where.params) as
-      | number
-      | null,
-  ])();
+  const [total, oldest, newest] = store.snapshot((): [number, number | null, number | null] => [
+    requestCount(store, proxy, where),
+    extreme('MIN'),
+    extreme('MAX'),
+  ]);
   const requests = { n: total, oldest, newest };
-  const sessions = db
-    .prepare(`SELECT COUNT(*) AS n FROM sessions ${where.sql}`)
-    .get(where.params) as {
-    n: number;
-  };
-  const proxies = proxy === undefined ? listProxies(db) : requests.n > 0 ? [proxy] : [];
-  const dbBytes = fileSize(dbPath);
-  const walBytes = fileSize(`${dbPath}-wal`);
+  const sessions = store.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM sessions ${where.sql}`,
+    where.params,
+  ) as { n: number };
+  const proxies = proxy === undefined ? listProxies(store) : requests.n > 0 ? [proxy] : [];
+  const onFile = store.sqlite !== null;
+  const dbBytes = onFile ? fileSize(dbPath) : postgresBytes(store);
+  const walBytes = onFile ? fileSize(`${dbPath}-wal`) : 0;
   return {
     total_requests: requests.n,
     total_sessions: sessions.n,

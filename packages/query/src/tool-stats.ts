@@ -12,9 +12,12 @@
 //     rows outside the span of those buckets are skipped in SQL first.
 // The output is identical to the plain SQL's. Values the daemon never writes (text or real latencies,
 // from other software) go through plain SQL, which orders them its own way.
+// PostgreSQL groups by hashing and has ordered-set aggregates: there, one
+// statement does it all (toolStatsInPostgres).
 
 import type { Db } from './connection.js';
 import { bucketStartUs, LATENCY_BUCKETS, latencyBucket, tallyLabels } from './label-tally.js';
+import { oneIf, percentOf, type Source, type Store, storeOf } from './store.js';
 import type { Where } from './where.js';
 
 /** One label's statistics: mcpr's keys (label .. total_bytes_out) and ours beside them. */
@@ -217,7 +220,59 @@ function toolStatsInSql(db: Db, where: Where): ToolStatsRow[] {
   }));
 }
 
+/**
+ * The fractions that make PostgreSQL's percentile_disc pick mcpr's rank.
+ * It takes row ceil(f * n) with f * n in doubles, which for some fractions
+ * lands a row high where p * n / 100 is whole (0.07 * 100 is
+ * 7.000000000000001). Lowered by 1e-12, a fraction lands on the exact rank
+ * for any n below 10^9: p * n / 100 is whole or at least 0.01 above one.
+ */
+export function pgPercentileFractions(percentiles: readonly number[]): string {
+  return `ARRAY[${percentiles.map((p) => `${p / 100} - 1e-12`).join(', ')}]::float8[]`;
+}
+
+/** Every label's statistics in one PostgreSQL statement. */
+function toolStatsInPostgres(store: Store, where: Where): ToolStatsRow[] {
+  const rows = store.all<ToolStatsRow & { percentiles: number[] }>(
+    `SELECT ${LABEL} AS label,
+            COUNT(*) AS calls,
+            CAST(SUM(latency_us) AS DOUBLE PRECISION) / COUNT(*) AS avg_us,
+            MIN(latency_us) AS min_us,
+            MAX(latency_us) AS max_us,
+            SUM(${oneIf("status <> 'ok'")}) AS errors,
+            ${percentOf(`SUM(${oneIf("status <> 'ok'")})`, 'COUNT(*)')} AS error_pct,
+            COALESCE(SUM(bytes_in), 0) AS total_bytes_in,
+            COALESCE(SUM(bytes_out), 0) AS total_bytes_out,
+            percentile_disc(${pgPercentileFractions(PERCENTILES)}) WITHIN GROUP (ORDER BY latency_us)
+              AS percentiles
+     FROM requests ${where.sql}
+     GROUP BY label
+     ORDER BY calls DESC, label`,
+    where.params,
+  );
+  return rows.map(({ percentiles, ...row }) => {
+    const [p50, p90, p95, p99] = percentiles.map(Number);
+    return {
+      label: row.label,
+      calls: row.calls,
+      avg_us: row.avg_us,
+      min_us: row.min_us,
+      max_us: row.max_us,
+      errors: row.errors,
+      p50_us: p50 as number,
+      p90_us: p90 as number,
+      p95_us: p95 as number,
+      p99_us: p99 as number,
+      error_pct: row.error_pct,
+      total_bytes_in: row.total_bytes_in,
+      total_bytes_out: row.total_bytes_out,
+    };
+  });
+}
+
 /** Every label's statistics in the window `where` selects, busiest first. */
-export function toolStats(db: Db, where: Where): ToolStatsRow[] {
-  return toolStatsTallied(db, where) ?? toolStatsInSql(db, where);
+export function toolStats(source: Source, where: Where): ToolStatsRow[] {
+  const store = storeOf(source);
+  if (store.sqlite === null) return toolStatsInPostgres(store, where);
+  return toolStatsTallied(store.sqlite, where) ?? toolStatsInSql(store.sqlite, where);
 }

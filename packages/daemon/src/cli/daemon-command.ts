@@ -3,7 +3,7 @@
 // 0. A second signal exits at once. A daemon that cannot start says why on
 // one line and exits 1.
 
-import { postgresUrlProblem, redactPostgresUrl } from '@mcpr-store/query';
+import { isPostgresUrl, postgresUrlProblem, redactPostgresUrl } from '@mcpr-store/query';
 import { type ListenAddress, parseListenAddress } from '../listen-address.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log.js';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
@@ -152,6 +152,12 @@ function readOptions(argv: string[]): DaemonOptions | null {
     flags.values[flag] = flags.values[alias];
   }
   const logger = createLogger(level);
+  const dbFlag = stringFlag(flags, 'db');
+  if (isPostgresUrl(resolveDbPath(dbFlag))) {
+    throw new UsageError(
+      `${dbFlag === undefined ? 'MCPR_DB' : '--db'}: the daemon writes a SQLite file; to copy its rows to PostgreSQL, give --replicate-to URL`,
+    );
+  }
   const options = {
     dbPath: resolveDbPath(stringFlag(flags, 'db')),
     socketPath: resolveSocketPath(stringFlag(flags, 'socket')),

@@ -5,7 +5,6 @@
 
 import {
   countSlow,
-  type Db,
   type LogsFilter,
   lastRequestId,
   publicRow,
@@ -13,6 +12,7 @@ import {
   queryNewRequests,
   querySlow,
   type RequestRowWithId,
+  type Store,
 } from '@mcpr-store/query';
 import { parseThresholdUs } from './durations.js';
 import { booleanFlag, type FlagSpec, integerFlag, type ParsedFlags, stringFlag } from './flags.js';
@@ -36,7 +36,8 @@ Recent requests, newest first.
   --proxy NAME        only this proxy
   -f, --follow        keep printing new rows until Ctrl-C
   --json              one JSON object per line
-  --db PATH           database (default $MCPR_DB, else ~/.mcpr/store.db)
+  --db PATH|URL       database file, or postgres:// URL where daemons replicate
+                      (default $MCPR_DB, else ~/.mcpr/store.db)
 
 Times are local, in the zone the header names; --json prints Unix milliseconds.
 
@@ -71,7 +72,7 @@ function print(rows: RequestRowWithId[], json: boolean, withSize = false): void 
  * with the first rows, and its columns never narrow, so new rows line up.
  */
 function follow(
-  db: Db,
+  db: Store,
   filter: LogsFilter & { minLatencyUs?: number },
   rows: RequestRowWithId[],
   startAfterId: number,

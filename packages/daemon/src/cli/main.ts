@@ -28,7 +28,8 @@ Run "mcpr-store <command> --help" (or "mcpr-store help <command>") for a
 command's options and examples.
 
 Environment:
-  MCPR_DB              the database when --db is not given (default ~/.mcpr/store.db)
+  MCPR_DB              the database when --db is not given (default ~/.mcpr/store.db);
+                       query commands and ui also read a postgres:// URL (see daemon --replicate-to)
   MCPR_STORE_SOCKET    the daemon's socket when --socket is not given (default ~/.mcpr/store.sock)
   NO_COLOR             set to print no colour
   MCPR_DEBUG           set to print stack traces of unexpected errors

@@ -4,7 +4,7 @@
 // answer as JSON or for people. The questions themselves live in
 // @mcpr-store/query, answered once for the CLI and the web page.
 
-import { type Db, openReadConnection } from '@mcpr-store/query';
+import { openStore, type Store } from '@mcpr-store/query';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
 import { parseWindowMs } from './durations.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, parseFlags, stringFlag } from './flags.js';
@@ -30,7 +30,7 @@ export interface QueryAnswer<T = unknown> {
   /** Takes one positional argument (session ID). */
   positional?: true;
   /** The answer, or a promise of it for answers that ask the daemon too. */
-  answer: (flags: ParsedFlags, db: Db, context: AnswerContext) => T;
+  answer: (flags: ParsedFlags, db: Store, context: AnswerContext) => T;
 }
 
 /** The context of a command run from the CLI: now, and the paths its flags name. */
@@ -64,14 +64,17 @@ export function queryFlags(
   return flags;
 }
 
-/** The database the flags name, opened read-only; the caller closes it (follow mode keeps it). */
-export function openQueryDb(flags: ParsedFlags): { db: Db; dbPath: string } {
+/**
+ * The store the flags name (a SQLite file, or PostgreSQL for a postgres://
+ * URL), opened read-only; the caller closes it (follow mode keeps it).
+ */
+export function openQueryDb(flags: ParsedFlags): { db: Store; dbPath: string } {
   const dbPath = resolveDbPath(stringFlag(flags, 'db'));
-  return { db: openReadConnection(dbPath), dbPath };
+  return { db: openStore(dbPath), dbPath };
 }
 
 /** Asks one question of the database the flags name, and closes it whatever happens. */
-export function ask<T>(flags: ParsedFlags, question: (db: Db, dbPath: string) => T): T {
+export function ask<T>(flags: ParsedFlags, question: (db: Store, dbPath: string) => T): T {
   const { db, dbPath } = openQueryDb(flags);
   try {
     return question(db, dbPath);

@@ -1,7 +1,7 @@
 // `store stats` and `store vacuum`: how big the store is, and retention.
 
 import type { HealthReport } from '@mcpr-store/protocol/fields';
-import { type Db, queryStoreStats } from '@mcpr-store/query';
+import { isPostgresUrl, queryStoreStats, redactPostgresUrl, type Store } from '@mcpr-store/query';
 import { vacuumStore } from '../db/maintenance.js';
 import { resolveDbPath } from '../paths.js';
 import { askDaemon } from './daemon-answer.js';
@@ -53,7 +53,7 @@ export async function runStore(argv: string[]): Promise<number> {
 const STATS_FLAGS: FlagSpec = { socket: { type: 'string' } };
 
 /** Store stats, and the retention policy of the daemon writing this very file when it answers. */
-async function storeStats(flags: ParsedFlags, db: Db, { dbPath, socketPath }: AnswerContext) {
+async function storeStats(flags: ParsedFlags, db: Store, { dbPath, socketPath }: AnswerContext) {
   const stats = queryStoreStats(db, dbPath, stringFlag(flags, 'proxy'));
   const daemon = await askDaemon(socketPath, 'mcpr-store store stats');
   const retention = daemon?.db_path === dbPath ? (daemon.retention ?? null) : null;
@@ -76,7 +76,7 @@ async function runStats(argv: string[]): Promise<number> {
   const nowMs = Date.now();
   write(
     [
-      `database   ${dbPath}`,
+      `database   ${redactPostgresUrl(dbPath)}`,
       `requests   ${stats.total_requests}`,
       `sessions   ${stats.total_sessions}`,
       `proxies    ${stats.proxy_count}`,
@@ -165,6 +165,11 @@ async function runVacuum(argv: string[]): Promise<number> {
   const nowMs = Date.now();
   const cutoffMs = parseCutoffMs(before, nowMs);
   const dbPath = resolveDbPath(stringFlag(flags, 'db'));
+  if (isPostgresUrl(dbPath)) {
+    throw new UsageError(
+      "store vacuum: --db names PostgreSQL; vacuum deletes from a daemon's SQLite file (PostgreSQL keeps what it was sent)",
+    );
+  }
   const proxy = stringFlag(flags, 'proxy');
   const dryRun = booleanFlag(flags, 'dry-run');
   if (!dryRun && !booleanFlag(flags, 'yes')) {

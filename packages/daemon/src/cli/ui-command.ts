@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openReadConnection } from '@mcpr-store/query';
+import { openStore } from '@mcpr-store/query';
 import { httpUrl, isLoopback, parseListenAddress } from '../listen-address.js';
 import { createLogger } from '../log.js';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
@@ -24,7 +24,8 @@ GET /api/COMMAND?FLAG=VALUE, which answers what "mcpr-store COMMAND --json" prin
   --token TOKEN       required of every request (Authorization: Bearer TOKEN, or open
                       /?token=TOKEN once); needed for an address that is not loopback.
                       Default $MCPR_UI_TOKEN. At least 16 characters.
-  --db PATH           database (default $MCPR_DB, else ~/.mcpr/store.db)
+  --db PATH|URL       database file, or postgres:// URL where daemons replicate
+                      (default $MCPR_DB, else ~/.mcpr/store.db)
   --socket PATH       the daemon's socket, for its health (default $MCPR_STORE_SOCKET)
 
 Examples:
@@ -67,7 +68,7 @@ export async function runUi(argv: string[]): Promise<number> {
     );
   }
   const dbPath = resolveDbPath(stringFlag(flags, 'db'));
-  const db = openReadConnection(dbPath);
+  const db = openStore(dbPath);
   const server = createUiServer({
     db,
     dbPath,

@@ -4,7 +4,7 @@
 // CLI's flags without dashes, parsed as strictly as on the command line;
 // the database and the socket are the server's own, never a parameter.
 
-import type { Db } from '@mcpr-store/query';
+import type { Store } from '@mcpr-store/query';
 import { type FlagSpec, parseFlags } from '../cli/flags.js';
 import { HEALTH } from '../cli/health-command.js';
 import { LOGS, SLOW } from '../cli/logs-command.js';
@@ -87,7 +87,7 @@ export function resolveApiRequest(
 export async function answerApi(
   route: string,
   params: URLSearchParams,
-  db: Db,
+  db: Store,
   context: AnswerContext,
 ): Promise<unknown> {
   const { answer, command, argv } = resolveApiRequest(route, params);

@@ -11,13 +11,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { Db } from '@mcpr-store/query';
+import type { Store } from '@mcpr-store/query';
 import { isLoopback } from '../listen-address.js';
 import type { Logger } from '../log.js';
 import { ApiError, answerApi } from './api.js';
 
 export interface UiServerOptions {
-  db: Db;
+  db: Store;
   dbPath: string;
   socketPath: string;
   /** Required of every request when set. */
