@@ -86,7 +86,7 @@ export interface SlowFilter {
 export function querySlow(source: Source, filter: SlowFilter, limit: number): RequestRowWithId[] {
   const where = whereClause({ ...filter, minLatencyUs: filter.thresholdUs });
   return storeOf(source).all<RequestRowWithId>(
-    `SELECT ${COLUMNS} FROM requests ${where.sql} ORDER BY latency_us DESC, ts DESC LIMIT @limit`,
+    `SELECT ${COLUMNS} FROM requests ${where.sql} ORDER BY latency_us DESC, ts DESC, id DESC LIMIT @limit`,
     { ...where.params, limit },
   );
 }
