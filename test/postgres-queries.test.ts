@@ -340,7 +340,9 @@ describe('queries on PostgreSQL', () => {
           .split('\n')
           .map((line) => JSON.parse(line)),
       );
-      const status = await (await fetch(`${base}/api/status?since=1h&proxy=edge`)).json();
+      const status = (await (await fetch(`${base}/api/status?since=1h&proxy=edge`)).json()) as {
+        total_requests: number;
+      };
       expect(status.total_requests).toBe(
         queryStatus(pgStore, { sinceMs: NOW - 60 * MIN, proxy: 'edge' }, NOW).total_requests,
       );
