@@ -72,7 +72,7 @@ afterAll(async () => {
 describe('deploy/prometheus', () => {
   it('the example configuration and the alert rules pass promtool', () => {
     const config = run('promtool', ['check', 'config', 'deploy/prometheus/prometheus.yml']);
-    expect(config.output).toContain('SUCCESS: 9 rules found');
+    expect(config.output).toContain('SUCCESS: 11 rules found');
     expect(config.code).toBe(0);
   });
 
@@ -83,7 +83,7 @@ describe('deploy/prometheus', () => {
     const alerts = [...fs.readFileSync(ALERTS, 'utf8').matchAll(/- alert: (\w+)/g)].map(
       (m) => m[1],
     );
-    expect(alerts).toHaveLength(9);
+    expect(alerts).toHaveLength(11);
     const testText = fs.readFileSync(path.join(DEPLOY, 'prometheus/alerts.test.yml'), 'utf8');
     for (const alert of alerts) {
       expect(testText, alert).toMatch(new RegExp(`exp_labels:\\s*\\{\\s*alertname: ${alert},`));
@@ -265,7 +265,7 @@ describe('a real Prometheus on the shipped configuration', () => {
 
       type Rules = { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
       const rules = (await api<Rules>('rules'))?.groups.flatMap((g) => g.rules) ?? [];
-      expect(rules).toHaveLength(9);
+      expect(rules).toHaveLength(11);
       for (const rule of rules)
         expect([rule.name, rule.health, rule.lastError ?? '']).toEqual([rule.name, 'ok', '']);
 

@@ -270,6 +270,31 @@ describe('replication to PostgreSQL', () => {
     expect(Number(sessions?.calls)).toBe(30_000);
   }, 120_000);
 
+  it('stores a request another store already shipped once, and the rest of its shipment', async () => {
+    const url = await freshDatabase();
+    const first = await startDaemon({ args: ['--replicate-to', url] });
+    daemons.push(first);
+    await sendRequests(first.socketPath, 500, 'shared');
+    await healthUntil(first, caughtUp);
+    // A second host received the same 500 requests and 300 of its own, in one shipment.
+    const second = await startDaemon({ args: ['--replicate-to', url] });
+    daemons.push(second);
+    await sendRequests(second.socketPath, 500, 'shared');
+    await sendRequests(second.socketPath, 300, 'own');
+    await healthUntil(second, caughtUp);
+    const [counted] = await pgRows<{ rows: number; distinct: number }>(
+      url,
+      'SELECT count(*) AS rows, count(DISTINCT request_id) AS distinct FROM mcpr.requests',
+    );
+    expect(counted).toEqual({ rows: 800, distinct: 800 });
+    const origins = await pgRows<{ origin: string; n: number }>(
+      url,
+      "SELECT origin, count(*) AS n FROM mcpr.requests WHERE request_id LIKE 'own-%' GROUP BY origin",
+    );
+    expect(origins).toHaveLength(1);
+    expect(origins[0]?.n).toBe(300);
+  }, 60_000);
+
   it('keeps rows retention would delete until PostgreSQL has them', async () => {
     const url = await freshDatabase();
     const dir = tempDir();

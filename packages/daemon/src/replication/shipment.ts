@@ -1,19 +1,11 @@
-// One shipment: what the shipper reads from SQLite past its cursor and
-// writes to PostgreSQL in one transaction. Requests go by COPY into a
-// temporary table, then INSERT ... ON CONFLICT (request_id) DO NOTHING
-// (measured faster than a multi-row INSERT or one array per column:
-// docs/performance.md); sessions, snapshots and schema changes by one
-// array per column. A shipment is all or nothing in PostgreSQL, so the
-// cursor that follows it is exact.
+// One shipment: what the shipper reads from SQLite past its cursor, in
+// mcpr's column order, for a target to write in one transaction (all or
+// nothing, so the cursor that follows it is exact).
 
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { Db } from '../db/connection.js';
 import type { ReplicationCursor } from '../writer/replication-meta.js';
 
-const REQUEST_COLUMNS = [
+export const REQUEST_COLUMNS = [
   'request_id',
   'ts',
   'proxy',
@@ -27,7 +19,7 @@ const REQUEST_COLUMNS = [
   'bytes_in',
   'bytes_out',
 ] as const;
-const SESSION_COLUMNS = [
+export const SESSION_COLUMNS = [
   'session_id',
   'proxy',
   'started_at',
@@ -39,7 +31,7 @@ const SESSION_COLUMNS = [
   'total_calls',
   'total_errors',
 ] as const;
-const SESSION_TYPES = [
+export const SESSION_TYPES = [
   'text',
   'text',
   'bigint',
@@ -51,7 +43,7 @@ const SESSION_TYPES = [
   'bigint',
   'bigint',
 ];
-const SCHEMA_COLUMNS = [
+export const SCHEMA_COLUMNS = [
   'proxy',
   'upstream_url',
   'method',
@@ -59,7 +51,7 @@ const SCHEMA_COLUMNS = [
   'captured_at',
   'schema_hash',
 ] as const;
-const CHANGE_COLUMNS = [
+export const CHANGE_COLUMNS = [
   'proxy',
   'upstream_url',
   'method',
@@ -70,7 +62,7 @@ const CHANGE_COLUMNS = [
   'detected_at',
 ] as const;
 
-type Row = unknown[];
+export type Row = unknown[];
 
 export interface Shipment {
   /** Request rows (REQUEST_COLUMNS then the SQLite id), in id order. */
@@ -184,117 +176,5 @@ export class ShipmentReader {
     const max = (this.maxRequestId.get() as number | null) ?? 0;
     const oldest = (this.firstUnshipped.get(cursor.requests_id) as number | undefined) ?? null;
     return { rows: Math.max(0, max - cursor.requests_id), oldest_ts: oldest };
-  }
-}
-
-/**
- * PostgreSQL text cannot hold U+0000; SQLite can. A row with one would
- * stop replication for good, so it goes with U+FFFD in its place.
- */
-function pgText(value: unknown): unknown {
-  return typeof value === 'string' && value.includes('\u0000')
-    ? value.replaceAll('\u0000', '\uFFFD')
-    : value;
-}
-
-const COPY_ESCAPES: Record<string, string> = {
-  '\\': '\\\\',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-};
-
-/** One value in COPY's text format. */
-function copyField(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
-  const text = String(pgText(value));
-  return /[\\\t\n\r]/.test(text)
-    ? text.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c] as string)
-    : text;
-}
-
-/** The rows as arrays per column, for `unnest`, with origin added as the last column. */
-function columnsOf(rows: Row[], width: number, origin: string): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: width + 1 }, () => []);
-  for (const row of rows) {
-    for (let c = 0; c < width; c += 1) (columns[c] as unknown[]).push(pgText(row[c]));
-    (columns[width] as unknown[]).push(origin);
-  }
-  return columns;
-}
-
-/** Makes the connection's staging table for COPY (once per connection; emptied at every commit). */
-export async function prepareStaging(client: pg.Client): Promise<void> {
-  await client.query(
-    `CREATE TEMP TABLE IF NOT EXISTS staging_requests (
-       request_id text, ts bigint, proxy text, session_id text, method text, tool text,
-       latency_us bigint, status text, error_code text, error_msg text,
-       bytes_in bigint, bytes_out bigint, origin_id bigint, origin text) ON COMMIT DELETE ROWS`,
-  );
-}
-
-/** Writes `shipment` in one PostgreSQL transaction; throws (rolled back) on any failure. */
-export async function writeShipment(
-  client: pg.Client,
-  shipment: Shipment,
-  origin: string,
-): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    if (shipment.requests.length > 0) {
-      const originField = copyField(origin);
-      const lines = shipment.requests.map(
-        (row) => `${row.map(copyField).join('\t')}\t${originField}\n`,
-      );
-      await pipeline(
-        Readable.from([lines.join('')]),
-        client.query(
-          copyFrom(
-            `COPY staging_requests (${REQUEST_COLUMNS.join(', ')}, origin_id, origin) FROM STDIN`,
-          ),
-        ),
-      );
-      await client.query(
-        `INSERT INTO mcpr.requests (${REQUEST_COLUMNS.join(', ')}, origin, origin_id)
-         SELECT ${REQUEST_COLUMNS.join(', ')}, origin, origin_id FROM staging_requests ORDER BY origin_id
-         ON CONFLICT (request_id) DO NOTHING`,
-      );
-    }
-    if (shipment.sessions.length > 0) {
-      const set = SESSION_COLUMNS.filter((c) => c !== 'session_id')
-        .map((c) => `${c} = excluded.${c}`)
-        .join(', ');
-      await client.query(
-        `INSERT INTO mcpr.sessions (${SESSION_COLUMNS.join(', ')}, origin)
-         SELECT * FROM unnest(${SESSION_TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}, $${SESSION_TYPES.length + 1}::text[])
-         ON CONFLICT (session_id) DO UPDATE SET ${set}, origin = excluded.origin`,
-        columnsOf(shipment.sessions, SESSION_COLUMNS.length, origin),
-      );
-    }
-    if (shipment.snapshots.length > 0) {
-      await client.query(
-        `INSERT INTO mcpr.server_schema (${SCHEMA_COLUMNS.join(', ')}, origin)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])
-         ON CONFLICT (proxy, upstream_url, method) DO UPDATE SET
-           payload = excluded.payload, captured_at = excluded.captured_at,
-           schema_hash = excluded.schema_hash, origin = excluded.origin
-         WHERE mcpr.server_schema.captured_at <= excluded.captured_at`,
-        columnsOf(shipment.snapshots, SCHEMA_COLUMNS.length, origin),
-      );
-    }
-    if (shipment.changes.length > 0) {
-      const columns = columnsOf(shipment.changes, CHANGE_COLUMNS.length + 1, origin);
-      await client.query(
-        `INSERT INTO mcpr.schema_changes (${CHANGE_COLUMNS.join(', ')}, origin_id, origin)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                              $7::text[], $8::bigint[], $9::bigint[], $10::text[])
-         ON CONFLICT (origin, origin_id) DO NOTHING`,
-        columns,
-      );
-    }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
   }
 }

@@ -11,17 +11,10 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { describePostgresError, openReadConnection } from '@mcpr-store/query';
-import pg from 'pg';
 import type { ReplicationCursor } from '../writer/replication-meta.js';
-import { ensurePgSchema } from './pg-schema.js';
-import {
-  isEmpty,
-  prepareStaging,
-  type Shipment,
-  ShipmentReader,
-  writeShipment,
-} from './shipment.js';
+import { isEmpty, type Shipment, ShipmentReader } from './shipment.js';
 import type { ShipperInput, ShipperReport, ShipperSettings } from './shipper-messages.js';
+import { targetFor } from './target.js';
 
 /** Rows per shipment at most: large enough to amortize PostgreSQL's commit, small enough to retry cheaply. */
 const LIMITS = { requests: 10_000, sessions: 10_000, changes: 2_000 };
@@ -42,7 +35,7 @@ if (!port) throw new Error('shipper-thread runs as a worker thread');
 
 const reader = new ShipmentReader(openReadConnection(settings.db_path));
 let cursor: ReplicationCursor = settings.cursor;
-let client: pg.Client | null = null;
+const target = targetFor(settings.url);
 let pendingSessions = new Set<string>();
 let snapshotsChanged = true;
 /** The start-up sweep's next session rowid; null once done. */
@@ -76,34 +69,11 @@ function sleep(ms: number): Promise<void> {
   });
 }
 
-async function connect(): Promise<pg.Client> {
-  const connection = new pg.Client({
-    connectionString: settings.url,
-    connectionTimeoutMillis: 10_000,
-    query_timeout: 120_000,
-    keepAlive: true,
-    application_name: 'mcpr-store',
-  });
-  // A connection lost between queries: the next query fails and reconnects.
-  connection.on('error', () => {
-    if (client === connection) client = null;
-  });
-  try {
-    await connection.connect();
-    await ensurePgSchema(connection);
-    await prepareStaging(connection);
-  } catch (error) {
-    await connection.end().catch(() => {});
-    throw error;
-  }
+/** Connects when there is no connection (a lost one closed itself), saying so once it is up. */
+async function ensureConnected(): Promise<void> {
+  if (target.connected) return;
+  await target.connect();
   report({ type: 'connected' });
-  return connection;
-}
-
-function disconnect(): void {
-  const current = client;
-  client = null;
-  current?.end().catch(() => {});
 }
 
 function reportLag(): void {
@@ -113,7 +83,7 @@ function reportLag(): void {
 
 /** Ships the next shipment; false when there was nothing to ship. Throws on failure. */
 async function shipNext(): Promise<{ shipped: boolean; full: boolean }> {
-  client ??= await connect();
+  await ensureConnected();
   let shipment: Shipment;
   let taken: Set<string> | null = null;
   let nextSweep: number | null = null;
@@ -130,7 +100,7 @@ async function shipNext(): Promise<{ shipped: boolean; full: boolean }> {
   }
   if (isEmpty(shipment) && sweepFrom === null) return { shipped: false, full: false };
   try {
-    if (!isEmpty(shipment)) await writeShipment(client, shipment, settings.origin);
+    if (!isEmpty(shipment)) await target.write(shipment, settings.origin);
   } catch (error) {
     // What this shipment carried is shipped again next time.
     if (taken) for (const id of taken) pendingSessions.add(id);
@@ -170,7 +140,7 @@ async function run(): Promise<void> {
       }
       if (!full) await sleep(shipped ? GATHER_MS : IDLE_MS);
     } catch (error) {
-      disconnect();
+      target.close();
       backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, backoffMs * 2));
       report({
         type: 'failed',
@@ -189,14 +159,14 @@ async function run(): Promise<void> {
   // Stopping: what the writer committed last goes too, while PostgreSQL answers.
   const deadline = Date.now() + FINAL_SHIPMENTS_MS;
   try {
-    while (client && Date.now() < deadline) {
+    while (target.connected && Date.now() < deadline) {
       const { shipped } = await shipNext();
       if (!shipped) break;
     }
   } catch {
     // Left for the next start: the cursor says where to resume.
   }
-  disconnect();
+  target.close();
   report({ type: 'stopped', cursor });
 }
 
