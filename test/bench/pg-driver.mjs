@@ -5,7 +5,9 @@
 // NOTHING`, each way in turn, alternating over rounds. Ways: `pg` with a
 // multi-row VALUES insert, `pg` with one array per column (unnest), `pg`
 // COPY into a temporary table then INSERT ... SELECT, and `postgres` (the
-// other maintained driver) with the unnest form. Asserts nothing.
+// other maintained driver) with the unnest form; then, as replication
+// writes today, COPY straight into mcpr.requests with all six of its
+// indexes (the ceiling of shipping on this server). Asserts nothing.
 //
 //   node test/bench/pg-driver.mjs [--rows 200000] [--batch 5000] [--rounds 3]
 
@@ -15,6 +17,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import postgres from 'postgres';
+import { PG_SCHEMA_SQL } from '../../packages/daemon/dist/replication/pg-schema.js';
 import { startPostgres } from '../../packages/test-utils/src/postgres-server.mjs';
 import { median } from './median.mjs';
 
@@ -157,6 +160,27 @@ const WAYS = {
     }
     await client.end();
   },
+  async 'pg COPY into mcpr.requests'(url, rows) {
+    const client = new pg.Client(url);
+    await client.connect();
+    for (let at = 0; at < rows.length; at += BATCH) {
+      const batch = rows.slice(at, at + BATCH);
+      await client.query('BEGIN');
+      const text = batch
+        .map((row) => [...row.slice(1), row[0], 'bench'].map(copyText).join('\t'))
+        .join('\n');
+      await pipeline(
+        Readable.from([`${text}\n`]),
+        client.query(
+          copyFrom(
+            `COPY mcpr.requests (${COLUMNS.slice(1).join(', ')}, origin_id, origin) FROM STDIN`,
+          ),
+        ),
+      );
+      await client.query('COMMIT');
+    }
+    await client.end();
+  },
   async 'postgres unnest'(url, rows) {
     const sql = postgres(url, { max: 1, onnotice: () => {} });
     for (let at = 0; at < rows.length; at += BATCH) {
@@ -171,6 +195,7 @@ try {
   const admin = new pg.Client(server.url);
   await admin.connect();
   await admin.query(TABLE);
+  await admin.query(PG_SCHEMA_SQL);
   for (const index of INDEXES) await admin.query(index);
   const rates = Object.fromEntries(Object.keys(WAYS).map((way) => [way, []]));
   let round = 0;
@@ -178,12 +203,13 @@ try {
     for (const [way, ship] of Object.entries(WAYS)) {
       round += 1;
       const rows = makeRows(round);
-      await admin.query('TRUNCATE bench_requests');
+      await admin.query('TRUNCATE bench_requests, mcpr.requests');
       await admin.query('CHECKPOINT');
       const started = performance.now();
       await ship(server.url, rows);
       const seconds = (performance.now() - started) / 1000;
-      const { rows: counted } = await admin.query('SELECT count(*)::int AS n FROM bench_requests');
+      const table = way.includes('mcpr.requests') ? 'mcpr.requests' : 'bench_requests';
+      const { rows: counted } = await admin.query(`SELECT count(*)::int AS n FROM ${table}`);
       if (counted[0].n !== ROWS) throw new Error(`${way}: ${counted[0].n} rows of ${ROWS}`);
       rates[way].push(ROWS / seconds);
       process.stderr.write(`${way}: ${Math.round(ROWS / seconds)} rows/s\n`);

@@ -112,6 +112,19 @@ async function ingest(socket, perClient) {
   return { events: perClient * CLIENTS, seconds };
 }
 
+/** Rounds of ingest at full speed until `ms` have passed. */
+async function ingestFor(socket, ms) {
+  const endAt = Date.now() + ms;
+  let events = 0;
+  let seconds = 0;
+  while (Date.now() < endAt) {
+    const round = await ingest(socket, ROUND_EVENTS);
+    events += round.events;
+    seconds += round.seconds;
+  }
+  return { events, seconds };
+}
+
 /** Waits until PostgreSQL has every row; returns the seconds it took. */
 async function untilShipped(socket, timeoutS = 3600) {
   const started = Date.now();
@@ -136,14 +149,7 @@ try {
       const h = await health(d.socket);
       if (h.replication) samples.push({ at_s: samples.length, lag_rows: h.replication.lag_rows });
     }, 1000);
-    const endAt = Date.now() + Number(values.minutes) * 60_000;
-    let events = 0;
-    let seconds = 0;
-    while (Date.now() < endAt) {
-      const round = await ingest(d.socket, ROUND_EVENTS);
-      events += round.events;
-      seconds += round.seconds;
-    }
+    const { events, seconds } = await ingestFor(d.socket, Number(values.minutes) * 60_000);
     clearInterval(sampler);
     const drain_s = await untilShipped(d.socket);
     await stopDaemon(d);
@@ -166,19 +172,12 @@ try {
     await ingest(d.socket, 10_000);
     await untilShipped(d.socket);
     server.pause();
-    const endAt = Date.now() + Number(values['outage-seconds']) * 1000;
-    let events = 0;
-    let seconds = 0;
-    while (Date.now() < endAt) {
-      const round = await ingest(d.socket, ROUND_EVENTS);
-      events += round.events;
-      seconds += round.seconds;
-    }
+    const { events, seconds } = await ingestFor(d.socket, Number(values['outage-seconds']) * 1000);
     const before = (await health(d.socket)).replication;
     const backlog = before.lag_rows;
     server.resume();
     // Timed from the first shipment after the outage: the shipper first
-    // waits out its backoff (at most 30 s), which is not shipping speed.
+    // waits out its backoff (at most 10 s), which is not shipping speed.
     const resumedAt = Date.now();
     for (;;) {
       const h = await health(d.socket);

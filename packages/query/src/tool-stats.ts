@@ -201,23 +201,37 @@ function toolStatsInSql(db: Db, where: Where): ToolStatsRow[] {
     latency_us: number;
   }[];
   const latencyAt = new Map(found.map((row) => [`${row.rn}:${row.label_hex}`, row.latency_us]));
-  const at = (row: ToolTotals, p: number) =>
-    latencyAt.get(`${nearestRank(p, row.calls)}:${row.label_hex}`) as number;
-  return totals.map((row) => ({
-    label: row.label,
-    calls: row.calls,
-    avg_us: row.avg_us,
-    min_us: row.min_us,
-    max_us: row.max_us,
-    errors: row.errors,
-    p50_us: at(row, 50),
-    p90_us: at(row, 90),
-    p95_us: at(row, 95),
-    p99_us: at(row, 99),
-    error_pct: row.error_pct,
-    total_bytes_in: row.total_bytes_in,
-    total_bytes_out: row.total_bytes_out,
-  }));
+  return totals.map((row) =>
+    statsRow(
+      row,
+      PERCENTILES.map(
+        (p) => latencyAt.get(`${nearestRank(p, row.calls)}:${row.label_hex}`) as number,
+      ),
+    ),
+  );
+}
+
+/** A label's row in the report's key order, from its totals and its PERCENTILES in order. */
+function statsRow(
+  totals: Omit<ToolStatsRow, 'p50_us' | 'p90_us' | 'p95_us' | 'p99_us'>,
+  percentiles: number[],
+): ToolStatsRow {
+  const [p50, p90, p95, p99] = percentiles;
+  return {
+    label: totals.label,
+    calls: totals.calls,
+    avg_us: totals.avg_us,
+    min_us: totals.min_us,
+    max_us: totals.max_us,
+    errors: totals.errors,
+    p50_us: p50 as number,
+    p90_us: p90 as number,
+    p95_us: p95 as number,
+    p99_us: p99 as number,
+    error_pct: totals.error_pct,
+    total_bytes_in: totals.total_bytes_in,
+    total_bytes_out: totals.total_bytes_out,
+  };
 }
 
 /**
@@ -250,24 +264,7 @@ function toolStatsInPostgres(store: Store, where: Where): ToolStatsRow[] {
      ORDER BY calls DESC, label`,
     where.params,
   );
-  return rows.map(({ percentiles, ...row }) => {
-    const [p50, p90, p95, p99] = percentiles.map(Number);
-    return {
-      label: row.label,
-      calls: row.calls,
-      avg_us: row.avg_us,
-      min_us: row.min_us,
-      max_us: row.max_us,
-      errors: row.errors,
-      p50_us: p50 as number,
-      p90_us: p90 as number,
-      p95_us: p95 as number,
-      p99_us: p99 as number,
-      error_pct: row.error_pct,
-      total_bytes_in: row.total_bytes_in,
-      total_bytes_out: row.total_bytes_out,
-    };
-  });
+  return rows.map(({ percentiles, ...row }) => statsRow(row, percentiles.map(Number)));
 }
 
 /** Every label's statistics in the window `where` selects, busiest first. */

@@ -25,7 +25,7 @@ const GATHER_MS = 50;
 /** With nothing to ship and no word from the writer, look again (and report the lag) this often. */
 const IDLE_MS = 1_000;
 const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
+const BACKOFF_MAX_MS = 10_000;
 /** On stop, ship what is left for at most this long. */
 const FINAL_SHIPMENTS_MS = 5_000;
 
