@@ -1,8 +1,9 @@
 // Opening the database to read it. Only the daemon's writer thread may
 // create, migrate or write the file; every question is asked on a
-// read-only connection that never creates a file by accident. The
-// connection settings both sides share (mcpr's) are here too, one home for
-// each.
+// read-only connection that never creates a file by accident, or of a
+// read-only PostgreSQL session where daemons replicate (openStore takes
+// either). The connection settings both sides share (mcpr's) are here
+// too, one home for each.
 
 import fs from 'node:fs';
 import Database from 'better-sqlite3';

@@ -42,6 +42,8 @@ let snapshotsChanged = true;
 let sweepFrom: number | null = 0;
 let stopping = false;
 let wake: (() => void) | null = null;
+/** Whether news from the writer ends the current sleep (not a backoff: only a stop does). */
+let wakeOnChange = true;
 
 function report(message: ShipperReport): void {
   port?.postMessage(message);
@@ -54,10 +56,11 @@ port.on('message', (message: ShipperInput) => {
   } else if (message.type === 'stop') {
     stopping = true;
   }
-  wake?.();
+  if (stopping || wakeOnChange) wake?.();
 });
 
-function sleep(ms: number): Promise<void> {
+function sleep(ms: number, untilChange = true): Promise<void> {
+  wakeOnChange = untilChange;
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done(): void {
@@ -153,7 +156,7 @@ async function run(): Promise<void> {
       } catch {
         // The file itself is unreadable: the writer reports that.
       }
-      await sleep(backoffMs);
+      await sleep(backoffMs, false);
     }
   }
   // Stopping: what the writer committed last goes too, while PostgreSQL answers.
