@@ -218,8 +218,12 @@ describe('replication to PostgreSQL', () => {
     server.pause();
     const pausedAt = Date.now();
     try {
-      // Acked while PostgreSQL is gone: ingest never waits on it.
-      await sendRequests(d.socketPath, 3000, 'during');
+      // Acked while PostgreSQL is gone: ingest never waits on it. In 20
+      // transactions over a few seconds, each of which tells the shipper.
+      for (let round = 0; round < 20; round += 1) {
+        await sendRequests(d.socketPath, 150, `during-${round}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const down = await healthUntil(
         d,
         (h) => h.replication?.connected === false && h.replication.lag_rows === 3000,
