@@ -357,6 +357,49 @@ describe('queries on PostgreSQL', () => {
     expect(vacuum.stderr).toMatch(/vacuum deletes from a daemon's SQLite file/);
   });
 
+  it('logs -f on PostgreSQL prints rows a daemon ships after it started, once each', async () => {
+    const follow = spawn(
+      process.execPath,
+      [CLI, 'logs', '-f', '--json', '--tail', '0', '--db', server.url],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    follow.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const later = Array.from({ length: 30 }, (_, i) => ({
+        kind: 'request',
+        request_id: `later-${i}`,
+        proxy: 'edge',
+        method: 'tools/call',
+        tool: 'search',
+        latency_us: 1000 + i,
+        status: 'ok',
+        ts: Date.now(),
+      }));
+      const host = daemons[0] as DaemonProcess;
+      await send(host, later.slice(0, 10));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await send(host, later.slice(10));
+      await caughtUp(host);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !stdout.includes('later-29')) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      follow.kill('SIGINT');
+    }
+    const printed = stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { request_id: string }).request_id);
+    expect(printed).toEqual(Array.from({ length: 30 }, (_, i) => `later-${i}`));
+  });
+
   it('says what is wrong with an unreachable server or a wrong password, in one line, without it', async () => {
     const wrong = server.url.replace(server.password, 'N0t-the-password');
     const refused = await runCli(['status', '--json', '--db', wrong]);
