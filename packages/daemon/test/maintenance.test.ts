@@ -8,7 +8,7 @@ import {
   closeOpenedStores,
   DAY_MS as DAY,
   FIXTURE_NOW,
-  openStore,
+  openFixtureStore,
 } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import { vacuumStore } from '../src/db/maintenance.js';
 
 const NOW = FIXTURE_NOW;
 afterEach(closeOpenedStores);
-const read = openStore;
+const read = openFixtureStore;
 
 describe('store vacuum', () => {
   const file = () => buildStore(agedStoreEvents());

@@ -6,7 +6,7 @@ import {
   FIXTURE_NOW,
   fixtureRequest,
   MINUTE_MS,
-  openStore,
+  openFixtureStore,
 } from '@mcpr-store/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultBucketMs, querySeries } from '../src/series.js';
@@ -51,7 +51,7 @@ describe('status insights', () => {
     ]);
 
   it('counts error codes, most first, and finds tools the server never listed', () => {
-    const report = queryStatus(openStore(file()), { sinceMs: NOW - HOUR, since: '1h' }, NOW);
+    const report = queryStatus(openFixtureStore(file()), { sinceMs: NOW - HOUR, since: '1h' }, NOW);
     expect(report.error_codes).toEqual([
       { error_code: '-32601', calls: 3 },
       { error_code: '-32602', calls: 1 },
@@ -61,13 +61,14 @@ describe('status insights', () => {
       { tool: 'imagined', calls: 1, last_called_at: NOW - 7 * MIN, proxy: 'p1' },
     ]);
     expect(
-      queryStatus(openStore(file()), { sinceMs: NOW - HOUR, proxy: 'p2' }, NOW).unknown_tools,
+      queryStatus(openFixtureStore(file()), { sinceMs: NOW - HOUR, proxy: 'p2' }, NOW)
+        .unknown_tools,
     ).toEqual([]);
   });
 
   it('--compare puts the previous window of the same length beside this one', () => {
     const report = queryStatus(
-      openStore(file()),
+      openFixtureStore(file()),
       { sinceMs: NOW - HOUR, since: '1h', compare: true },
       NOW,
     );
@@ -91,7 +92,7 @@ describe('status insights', () => {
     expect(report).toMatchObject({ p95_us: 4000, p95_us_prev: 10_000 });
     // The one session (alpha-1) started with its first request, the hour before.
     expect(report).toMatchObject({ total_sessions: 0, total_sessions_prev: 1 });
-    const plain = queryStatus(openStore(file()), { sinceMs: NOW - HOUR }, NOW);
+    const plain = queryStatus(openFixtureStore(file()), { sinceMs: NOW - HOUR }, NOW);
     expect(plain).not.toHaveProperty('total_requests_prev');
     expect(plain).not.toHaveProperty('p95_us_prev');
     expect(plain).not.toHaveProperty('total_sessions_prev');
@@ -102,7 +103,7 @@ describe('status insights', () => {
     const rows = Array.from({ length: 20 }, (_, i) =>
       req({ tool: i % 2 ? 'a' : 'b', ts: NOW - (i + 1) * MIN, latency_us: (20 - i) * 1000 }),
     );
-    const db = openStore(buildStore(rows));
+    const db = openFixtureStore(buildStore(rows));
     expect(queryStatus(db, { sinceMs: NOW - HOUR }, NOW).p95_us).toBe(19_000);
     expect(queryStatus(db, { sinceMs: NOW - HOUR, proxy: 'none' }, NOW).p95_us).toBeNull();
   });
@@ -111,7 +112,7 @@ describe('status insights', () => {
 describe('series', () => {
   it('gives one row per bucket, oldest first, empty buckets included, percentiles by bucket', () => {
     const start = Math.floor(NOW / HOUR) * HOUR - 3 * HOUR;
-    const db = openStore(
+    const db = openFixtureStore(
       buildStore([
         // Bucket 0: 1..10 ms, one error and one timeout.
         ...Array.from({ length: 10 }, (_, i) =>

@@ -6,7 +6,7 @@ import {
   fixtureRequest,
   fixtureSession,
   MINUTE_MS,
-  openStore,
+  openFixtureStore,
 } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ import { queryStoreStats } from '../src/store-stats.js';
 const NOW = FIXTURE_NOW;
 const MIN = MINUTE_MS;
 afterEach(closeOpenedStores);
-const read = openStore;
+const read = openFixtureStore;
 
 const req = fixtureRequest;
 const session = fixtureSession;

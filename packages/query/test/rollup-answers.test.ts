@@ -3,7 +3,7 @@
 // previous-window figure exactly; percentiles within 1/128 of the exact
 // value (and the answer says they are estimated). Narrow windows, --exact,
 // and stores whose rollups do not match their rows are read row by row.
-import { buildStore, closeOpenedStores, openStore } from '@mcpr-store/test-utils';
+import { buildStore, closeOpenedStores, openFixtureStore } from '@mcpr-store/test-utils';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR_MS, rollupsUsable } from '../src/rollup.js';
@@ -82,7 +82,7 @@ describe('status from the hourly rollups', () => {
     [71.99, 'p2'],
   ] as const) {
     it(`equals a full scan over ${windowHours}h${proxy ? ` of ${proxy}` : ''} (percentiles within 1/128)`, () => {
-      const db = openStore(file);
+      const db = openFixtureStore(file);
       expect(rollupsUsable(db)).toBe(true);
       const filter = { sinceMs: NOW - windowHours * HOUR_MS, proxy, compare: true };
       const rolled = queryStatus(db, filter, NOW);
@@ -107,14 +107,14 @@ describe('status from the hourly rollups', () => {
   }
 
   it('reads rows for windows of 6 hours or less, and when the rollups do not match the rows', () => {
-    const db = openStore(file);
+    const db = openFixtureStore(file);
     expect(queryStatus(db, { sinceMs: NOW - 6 * HOUR_MS }, NOW).p95_us_estimated).toBe(false);
     const copy = buildStore(randomEvents(2000, 30));
     const writable = new Database(copy);
     // mcpr's vacuum deleted the oldest row: the rollups no longer count the rows there are.
     writable.prepare('DELETE FROM requests WHERE id = (SELECT MIN(id) FROM requests)').run();
     writable.close();
-    const stale = openStore(copy);
+    const stale = openFixtureStore(copy);
     expect(rollupsUsable(stale)).toBe(false);
     const report = queryStatus(stale, { sinceMs: NOW - 24 * HOUR_MS }, NOW);
     expect(report.p95_us_estimated).toBe(false);
@@ -137,7 +137,7 @@ describe('series from the hourly rollups', () => {
     [48, 12, undefined],
   ] as const) {
     it(`equals a full scan over ${windowHours}h in ${bucketHours}h buckets${tool ? ` of ${tool}` : ''}`, () => {
-      const db = openStore(file);
+      const db = openFixtureStore(file);
       const filter = {
         sinceMs: NOW - windowHours * HOUR_MS,
         bucketMs: bucketHours * HOUR_MS,
@@ -180,7 +180,7 @@ describe('schema --unused and store stats from the hourly rollups', () => {
   const file = buildStore([listed('p1'), listed('p2'), ...randomEvents(20_000, 72)]);
 
   it('schema --unused counts the same calls, errors and last calls', () => {
-    const db = openStore(file);
+    const db = openFixtureStore(file);
     for (const hours of [30, 71]) {
       const filter = { sinceMs: NOW - hours * HOUR_MS - 1234 };
       const rolled = queryUnusedTools(db, filter);
@@ -191,7 +191,7 @@ describe('schema --unused and store stats from the hourly rollups', () => {
   });
 
   it('store stats counts every request from the rollups, per proxy too', () => {
-    const db = openStore(file);
+    const db = openFixtureStore(file);
     for (const proxy of [undefined, 'p1']) {
       const stats = queryStoreStats(db, file, proxy);
       const count = db

@@ -1,7 +1,7 @@
 // Rows for hand-made query fixtures: a request and a session with sensible
 // defaults around one fixed "now", each field overridable, request ids
 // numbered in the order they were made. The query tests and the vacuum
-// tests build their stores from these, and read them through openStore.
+// tests build their stores from these, and read them through openFixtureStore.
 
 import Database from 'better-sqlite3';
 
@@ -48,7 +48,7 @@ export function fixtureSession(
 const opened: Database.Database[] = [];
 
 /** A read-only connection to a fixture store; closeOpenedStores() (in afterEach) closes it. */
-export function openStore(file: string): Database.Database {
+export function openFixtureStore(file: string): Database.Database {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   opened.push(db);
   return db;
