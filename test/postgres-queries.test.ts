@@ -8,6 +8,7 @@
 // a postgres:// --db, and a wrong one is said in one line, without its
 // password.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { StoreClient } from '@mcpr-store/client';
 import type { HealthReport } from '@mcpr-store/protocol';
 import {
@@ -332,6 +333,10 @@ describe('queries on PostgreSQL', () => {
         });
         ui.on('exit', (code) => reject(new Error(`ui exited with ${code}`)));
       });
+      // The dashboard runs for long: its command line no longer shows the password.
+      const cmdline = fs.readFileSync(`/proc/${ui.pid}/cmdline`, 'utf8');
+      expect(cmdline).toContain('--db postgres://mcpr@127.0.0.1');
+      expect(cmdline).not.toContain(server.password);
       const api = await (await fetch(`${base}/api/sessions`)).json();
       const cli = (await runCli(['sessions', '--json', '--db', server.url])).stdout;
       expect(api).toEqual(

@@ -10,6 +10,7 @@ import { resolveDbPath, resolveSocketPath } from '../paths.js';
 import { Daemon, type DaemonOptions, DEFAULT_OPTIONS } from '../server/daemon.js';
 import { parseWindowMs } from './durations.js';
 import { booleanFlag, integerFlag, parseFlags, sizeFlag, stringFlag } from './flags.js';
+import { hidePasswordFromPs } from './process-title.js';
 import { UsageError } from './usage-error.js';
 
 export const DAEMON_HELP = `Usage: mcpr-store daemon [options]
@@ -74,14 +75,7 @@ function replicateFlag(text: string | undefined): string | null {
   const problem = postgresUrlProblem(url);
   const source = text === undefined ? 'MCPR_REPLICATE_URL' : '--replicate-to';
   if (problem) throw new UsageError(`${source}: ${problem} (got ${redactPostgresUrl(url)})`);
-  // A password in the flag would show in `ps` for as long as the daemon runs.
-  if (text !== undefined && new URL(text).password !== '') {
-    process.title = process.argv
-      .map((arg) =>
-        arg === text ? redactPostgresUrl(arg) : arg.replace(text, redactPostgresUrl(text)),
-      )
-      .join(' ');
-  }
+  if (text !== undefined) hidePasswordFromPs(text);
   return url;
 }
 

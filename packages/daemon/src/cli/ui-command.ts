@@ -12,6 +12,7 @@ import { createLogger } from '../log.js';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
 import { createUiServer } from '../ui/ui-server.js';
 import { booleanFlag, parseFlags, stringFlag } from './flags.js';
+import { hidePasswordFromPs } from './process-title.js';
 import { UsageError } from './usage-error.js';
 
 export const UI_HELP = `Usage: mcpr-store ui [--listen HOST:PORT] [--token TOKEN] [--db PATH] [--socket PATH]
@@ -68,6 +69,7 @@ export async function runUi(argv: string[]): Promise<number> {
     );
   }
   const dbPath = resolveDbPath(stringFlag(flags, 'db'));
+  hidePasswordFromPs(dbPath);
   const db = openStore(dbPath);
   const server = createUiServer({
     db,
