@@ -379,5 +379,18 @@ describe('replication to PostgreSQL', () => {
     daemons.push(withEnv);
     await sendRequests(withEnv.socketPath, 10, 'pgpassword');
     await healthUntil(withEnv, caughtUp);
+
+    // ... or from a password file (~/.pgpass, here named by PGPASSFILE), which must be 0600.
+    const passFile = path.join(tempDir(), 'pgpass');
+    fs.writeFileSync(passFile, `127.0.0.1:${server.port}:*:${server.user}:${server.password}\n`, {
+      mode: 0o600,
+    });
+    const withFile = await startDaemon({
+      args: ['--replicate-to', bare],
+      env: { PGPASSFILE: passFile },
+    });
+    daemons.push(withFile);
+    await sendRequests(withFile.socketPath, 10, 'pgpassfile');
+    await healthUntil(withFile, caughtUp);
   }, 60_000);
 });
