@@ -8,9 +8,9 @@
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.mjs';
 
 const DEBIAN_ROOT = '/usr/lib/postgresql';
 const SERVER_USER = 'postgres';
@@ -26,17 +26,6 @@ export function postgresBinDir() {
   return versions[0] ? path.join(DEBIAN_ROOT, versions[0], 'bin') : null;
 }
 
-function loopbackPort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startPostgres(options = {}) {
   const bin = postgresBinDir();
   if (!bin)
@@ -50,7 +39,7 @@ export async function startPostgres(options = {}) {
   const pwFile = path.join(dir, 'pwfile');
   const user = 'mcpr';
   const password = `pw-${Math.random().toString(36).slice(2)}`;
-  const port = await loopbackPort();
+  const port = await freePort();
   fs.writeFileSync(pwFile, `${password}\n`);
   if (asRoot) {
     const uid = Number(execFileSync('id', ['-u', SERVER_USER]).toString().trim());
