@@ -7,8 +7,12 @@
 //   node bench-client.mjs SOCKET COUNT SESSIONS [TOOLS] [PROXY]
 import { StoreClient } from '../../packages/client/dist/index.js';
 
-const [socketPath, countText, sessionsText = '100', toolsText = '0', proxyName] =
+const [socketPath, countText, sessionsText = '100', toolsText = '0', proxyName, latencyMode] =
   process.argv.slice(2);
+const latencyOf =
+  latencyMode === 'random'
+    ? () => Math.floor(200 + Math.random() ** 3 * 2_000_000)
+    : (i) => i % 100_000;
 const count = Number(countText);
 const sessions = Number(sessionsText);
 const toolNames = Array.from({ length: Number(toolsText) }, (_, i) => `tool-${i}`);
@@ -34,7 +38,7 @@ for (let i = 0; i < count; i += 1) {
     session_id: sessionIds[i % sessions],
     method: 'tools/call',
     tool: toolOf(i),
-    latency_us: i % 100_000,
+    latency_us: latencyOf(i),
     status: i % 20 === 0 ? 'error' : 'ok',
     bytes_in: 200,
     bytes_out: 4000,

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { outputOf } from './child-output.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(HERE, '../../packages/daemon/bin/mcpr-store.js');
@@ -49,22 +50,11 @@ function usedBytes(file) {
   }
 }
 
-function run(command, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-    });
-    child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${command} ${code}`)),
-    );
-  });
-}
-
 async function health(socket) {
   return JSON.parse(
-    await run(process.execPath, [CLI, 'health', '--socket', socket, '--json']).catch(() => '{}'),
+    await outputOf(process.execPath, [CLI, 'health', '--socket', socket, '--json']).catch(
+      () => '{}',
+    ),
   );
 }
 
@@ -88,7 +78,7 @@ async function variant(name, flags) {
   const share = Math.floor(EVENTS / CLIENTS);
   const runs = await Promise.all(
     Array.from({ length: CLIENTS }, () =>
-      run(process.execPath, [
+      outputOf(process.execPath, [
         path.join(HERE, 'bench-client.mjs'),
         socket,
         String(share),
