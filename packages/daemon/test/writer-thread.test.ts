@@ -26,6 +26,7 @@ describe('WriterThread', () => {
         db_path: dbPath,
         app_version: 'test',
         max_db_pages: 0,
+        wal_checkpoint_pages: 1000,
         tally_operations: true,
       });
       expect(await writer.write([packColumns([request('before')])])).toMatchObject({

@@ -26,6 +26,8 @@ export interface OpenTask {
   app_version: string;
   /** Cap on the database size; writes beyond it fail as SQLITE_FULL. 0 = no cap. */
   max_db_pages: number;
+  /** WAL pages a commit may leave before it checkpoints (db/connection.ts's walCheckpointPages). */
+  wal_checkpoint_pages: number;
   /** Tally inserted requests for the metrics' operations histogram (only when metrics are served). */
   tally_operations: boolean;
 }
@@ -99,6 +101,7 @@ function open(task: OpenTask): OpenResult {
     }
     applyWriterPragmas(connection);
     if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
+    connection.pragma(`wal_autocheckpoint = ${task.wal_checkpoint_pages}`);
     const result = migrate(connection, task.app_version);
     const rollups = new Rollups(connection);
     const catchUpStarted = performance.now();
