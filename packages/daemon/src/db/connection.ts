@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 export type { Db } from '@mcpr-store/query';
 
 /** The WAL file is cut back to this after a checkpoint that emptied it, so a spike does not stay on disk. */
-export const WAL_KEPT_BYTES = 64 * 1024 * 1024;
+const WAL_KEPT_BYTES = 64 * 1024 * 1024;
 
 /** mcpr's pragmas: WAL with NORMAL sync (durable across a process crash) and its page cache; ours for the WAL's size. */
 export const WRITER_PRAGMAS = [

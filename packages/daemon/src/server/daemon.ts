@@ -93,12 +93,6 @@ export const DEFAULT_OPTIONS = {
 const DROP_WINDOW_MS = 5 * 60_000;
 /** SQLite's default page size, for turning --max-db-bytes into max_page_count. */
 const PAGE_BYTES = 4096;
-/** The smaller of the size bounds set (--retain-bytes, --max-db-bytes); 0 for none. */
-function sizeBoundBytes(options: { retainBytes: number; maxDbBytes: number }): number {
-  const bounds = [options.retainBytes, options.maxDbBytes].filter((bytes) => bytes > 0);
-  return bounds.length === 0 ? 0 : Math.min(...bounds);
-}
-
 /** How often a size bound is checked, at the longest. */
 const RETAIN_BYTES_CHECK_MS = 1000;
 /** Unread acks above this many bytes close a connection (its peer stopped reading). */
@@ -209,7 +203,11 @@ export class Daemon {
           db_path: options.dbPath,
           app_version: DAEMON_VERSION,
           max_db_pages: maxPages,
-          wal_checkpoint_pages: walCheckpointPages(sizeBoundBytes(options), PAGE_BYTES),
+          // The smaller size bound: retainBytes is below maxDbBytes when both are set (checkDaemonOptions).
+          wal_checkpoint_pages: walCheckpointPages(
+            options.retainBytes || options.maxDbBytes,
+            PAGE_BYTES,
+          ),
           tally_operations: options.metricsListen !== null,
         })
         .catch((error: unknown) => {
