@@ -3,12 +3,21 @@
 // events as fast as it can (yielding to the event loop between bursts so
 // the socket can drain), then flushes. Prints timings as JSON. With TOOLS,
 // calls go round that many tool names (tool-0, tool-1, ...); with PROXY, the
-// client records under that proxy name instead of one of its own.
-//   node bench-client.mjs SOCKET COUNT SESSIONS [TOOLS] [PROXY]
+// client records under that proxy name instead of one of its own; with
+// LATENCY `random`, latencies are scattered as the fixture's are; with
+// RATE, it sends that many events a second instead of as fast as it can.
+//   node bench-client.mjs SOCKET COUNT SESSIONS [TOOLS] [PROXY] [LATENCY] [RATE]
 import { StoreClient } from '../../packages/client/dist/index.js';
 
-const [socketPath, countText, sessionsText = '100', toolsText = '0', proxyName, latencyMode] =
-  process.argv.slice(2);
+const [
+  socketPath,
+  countText,
+  sessionsText = '100',
+  toolsText = '0',
+  proxyName,
+  latencyMode,
+  rateText = '0',
+] = process.argv.slice(2);
 const latencyOf =
   latencyMode === 'random'
     ? () => Math.floor(200 + Math.random() ** 3 * 2_000_000)
@@ -18,11 +27,13 @@ const sessions = Number(sessionsText);
 const toolNames = Array.from({ length: Number(toolsText) }, (_, i) => `tool-${i}`);
 const toolOf = (i) =>
   toolNames.length > 0 ? toolNames[i % toolNames.length] : i % 3 === 0 ? 'search' : 'fetch';
-const BURST = 2000;
+const ratePerS = Number(rateText);
+// Paced, a burst is a fiftieth of a second's events, so the rate is even.
+const BURST = ratePerS > 0 ? Math.max(1, Math.round(ratePerS / 50)) : 2000;
 
 const client = new StoreClient({
   socketPath,
-  proxy: proxyName ?? `bench-${process.pid}`,
+  proxy: proxyName || `bench-${process.pid}`,
   maxQueueEvents: count + 1,
 });
 client.on('error', () => {});
@@ -43,7 +54,12 @@ for (let i = 0; i < count; i += 1) {
     bytes_in: 200,
     bytes_out: 4000,
   });
-  if (i % BURST === BURST - 1) await new Promise((resolve) => setImmediate(resolve));
+  if (i % BURST === BURST - 1) {
+    const dueMs = ratePerS > 0 ? startedAtMs + ((i + 1) * 1000) / ratePerS - Date.now() : 0;
+    await new Promise((resolve) =>
+      dueMs > 0 ? setTimeout(resolve, dueMs) : setImmediate(resolve),
+    );
+  }
 }
 await client.flush(600_000);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -5,7 +5,9 @@
 //     daemon ships; the lag is sampled every second (bounded, or growing?);
 //  2. outage: the server stops while clients send for --outage-seconds; once
 //     it is back (clients stopped), the backlog's shipping rate against the
-//     ingest rate;
+//     ingest rate. With --outage-rate, clients send that many events a
+//     second (all together) instead, and go on sending at that rate while
+//     the backlog ships, as a fleet's proxies do;
 //  3. with --big-db: a daemon on a copy of that store ships it all from the
 //     start (the catch-up rate at scale), then `status --since 24h --json`
 //     as whole processes on PostgreSQL and on the SQLite file, beside the
@@ -13,7 +15,7 @@
 // Asserts nothing.
 //
 //   node test/bench/replication.mjs [--minutes 2] [--outage-seconds 60]
-//        [--clients 4] [--big-db PATH] [--out FILE]
+//        [--outage-rate EVENTS_PER_S] [--clients 4] [--big-db PATH] [--out FILE]
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '2' },
     'outage-seconds': { type: 'string', default: '60' },
+    'outage-rate': { type: 'string', default: '0' },
     clients: { type: 'string', default: '4' },
     'big-db': { type: 'string' },
     out: { type: 'string' },
@@ -112,6 +115,47 @@ async function ingest(socket, perClient) {
   return { events: perClient * CLIENTS, seconds };
 }
 
+/**
+ * Clients send `ratePerS` events a second together for `seconds`, or until
+ * stopped; `done` resolves with the events and seconds the clients report.
+ */
+function pacedIngest(socket, ratePerS, seconds) {
+  const perClientRate = ratePerS / CLIENTS;
+  const children = [];
+  const runs = Array.from({ length: CLIENTS }, () => {
+    const args = [
+      path.join(HERE, 'bench-client.mjs'),
+      socket,
+      String(Math.round(perClientRate * seconds)),
+      '100',
+      '0',
+      '',
+      'fixed',
+      String(perClientRate),
+    ];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    return new Promise((resolve) => child.on('exit', () => resolve(out ? JSON.parse(out) : null)));
+  });
+  const startedAt = Date.now();
+  return {
+    done: Promise.all(runs).then((reports) => {
+      const finished = reports.filter((r) => r !== null);
+      return {
+        events: finished.reduce((sum, r) => sum + r.count, 0),
+        seconds: (Date.now() - startedAt) / 1000,
+      };
+    }),
+    stop: () => {
+      for (const child of children) child.kill('SIGTERM');
+    },
+  };
+}
+
 /** Rounds of ingest at full speed until `ms` have passed. */
 async function ingestFor(socket, ms) {
   const endAt = Date.now() + ms;
@@ -172,29 +216,48 @@ try {
     await ingest(d.socket, 10_000);
     await untilShipped(d.socket);
     server.pause();
-    const { events, seconds } = await ingestFor(d.socket, Number(values['outage-seconds']) * 1000);
+    const outageS = Number(values['outage-seconds']);
+    const ratePerS = Number(values['outage-rate']);
+    const { events, seconds } =
+      ratePerS > 0
+        ? await pacedIngest(d.socket, ratePerS, outageS).done
+        : await ingestFor(d.socket, outageS * 1000);
+    const ingestRate = events / seconds;
     const before = (await health(d.socket)).replication;
     const backlog = before.lag_rows;
+    // Paced, the fleet goes on sending while the backlog ships.
+    const during = ratePerS > 0 ? pacedIngest(d.socket, ratePerS, 4 * outageS) : null;
     server.resume();
     // Timed from the first shipment after the outage: the shipper first
     // waits out its backoff (at most 10 s), which is not shipping speed.
     const resumedAt = Date.now();
+    let first;
     for (;;) {
-      const h = await health(d.socket);
-      if (h.replication.shipped.requests > before.shipped.requests) break;
+      first = (await health(d.socket)).replication;
+      if (first.shipped.requests > before.shipped.requests) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const backoff_s = (Date.now() - resumedAt) / 1000;
-    const firstShipment =
-      (await health(d.socket)).replication.shipped.requests - before.shipped.requests;
-    const catchUp = await untilShipped(d.socket);
+    const firstAt = Date.now();
+    const backoff_s = (firstAt - resumedAt) / 1000;
+    // Caught up: the lag is what a second of the fleet's traffic adds.
+    let last;
+    for (;;) {
+      last = (await health(d.socket)).replication;
+      if (last.lag_rows <= Math.max(ratePerS, 0)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const catchUp = (Date.now() - firstAt) / 1000;
+    const shipRate = (last.shipped.requests - first.shipped.requests) / catchUp;
+    if (during) {
+      during.stop();
+      await during.done;
+    }
     await stopDaemon(d);
-    const ingestRate = events / seconds;
-    const shipRate = (backlog - firstShipment) / catchUp;
     results.outage = {
-      outage_s: Number(values['outage-seconds']),
+      outage_s: outageS,
       backlog_rows: backlog,
       ingest_events_per_s: Math.round(ingestRate),
+      ingest_during_catch_up: during !== null,
       backoff_wait_s: +backoff_s.toFixed(1),
       catch_up_s: +catchUp.toFixed(1),
       catch_up_rows_per_s: Math.round(shipRate),

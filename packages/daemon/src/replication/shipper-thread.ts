@@ -151,12 +151,19 @@ async function run(): Promise<void> {
         at: Date.now(),
         retry_in_ms: backoffMs,
       });
-      try {
-        reportLag();
-      } catch {
-        // The file itself is unreadable: the writer reports that.
+      // The lag keeps growing while the server is away: health and metrics
+      // see it each second, not only at each retry.
+      const retryAt = Date.now() + backoffMs;
+      while (!stopping) {
+        try {
+          reportLag();
+        } catch {
+          // The file itself is unreadable: the writer reports that.
+        }
+        const leftMs = retryAt - Date.now();
+        if (leftMs <= 0) break;
+        await sleep(Math.min(IDLE_MS, leftMs), false);
       }
-      await sleep(backoffMs, false);
     }
   }
   // Stopping: what the writer committed last goes too, while PostgreSQL answers.
