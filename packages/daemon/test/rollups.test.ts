@@ -1,23 +1,23 @@
-// The hourly rollups always equal a full count of the rows: after random
-// ingest through the writer, after retention's delete steps (by age, by
+// Every tier of the rollups always equals a full count of the rows (the
+// coarser tiers, of the units they have made): after random ingest through
+// the writer, after retention's delete steps (by age, by
 // size, for one proxy as store vacuum does), and at a restart after other
 // software added rows (caught up) or deleted them (rebuilt).
 import path from 'node:path';
 import { validateEvent } from '@mcpr-store/protocol';
 import {
   addHistogram,
-  BLOCK_ROLLUP_TABLE,
-  blockOf,
+  BASE_TIER,
   HOUR_MS,
-  hourOf,
   latencyBucket,
   openReadConnection,
   queryStatus,
   queryStoreStats,
   ROLLUP_STATE_TABLE,
-  ROLLUP_TABLE,
+  ROLLUP_TIERS,
   rollupSpan,
   rollupsUsable,
+  unitOf,
 } from '@mcpr-store/query';
 import { tempDir } from '@mcpr-store/test-utils';
 import type Database from 'better-sqlite3';
@@ -78,8 +78,13 @@ function randomRequests(count: number, hours: number, seed: number) {
   });
 }
 
-/** The rollup rows a full count of the requests gives, histograms as bucket maps. */
-function counted(db: Database.Database): unknown[] {
+/**
+ * The rows of tier `at` a full count of the requests gives (of a coarser
+ * tier, the units it has made), histograms as bucket maps.
+ */
+function counted(db: Database.Database, at = 0): unknown[] {
+  const unitMs = (ROLLUP_TIERS[at] ?? BASE_TIER).unit_ms;
+  const through = rollupSpan(db)?.through_ms[at] ?? 0;
   const rows = db
     .prepare(
       'SELECT ts, proxy, method, tool, status, error_code, latency_us, bytes_in, bytes_out FROM requests',
@@ -97,13 +102,15 @@ function counted(db: Database.Database): unknown[] {
   }[];
   const byKey = new Map<string, Record<string, unknown> & { histogram: Map<number, number> }>();
   for (const r of rows) {
-    const key = [hourOf(r.ts), r.proxy, r.method, r.tool ?? '', r.status, r.error_code ?? ''].join(
+    const start = unitOf(r.ts, unitMs);
+    if (start >= through) continue;
+    const key = [start, r.proxy, r.method, r.tool ?? '', r.status, r.error_code ?? ''].join(
       '\u0000',
     );
     let row = byKey.get(key);
     if (!row) {
       row = {
-        hour_ms: hourOf(r.ts),
+        start_ms: start,
         proxy: r.proxy,
         method: r.method,
         tool: r.tool ?? '',
@@ -133,51 +140,18 @@ function counted(db: Database.Database): unknown[] {
   return sortRows([...byKey.values()]);
 }
 
-/** The six-hour rows the full count gives for the blocks made so far. */
-function countedBlocks(db: Database.Database): unknown[] {
-  const through = rollupSpan(db)?.blocks_through_ms ?? 0;
-  const byKey = new Map<string, Record<string, unknown> & { histogram: Map<number, number> }>();
-  for (const hour of counted(db) as (Record<string, unknown> & {
-    histogram: Map<number, number>;
-  })[]) {
-    if ((hour.hour_ms as number) >= through) continue;
-    const block_ms = blockOf(hour.hour_ms as number);
-    const key = [block_ms, hour.proxy, hour.method, hour.tool, hour.status, hour.error_code].join(
-      '\u0000',
-    );
-    const { hour_ms: _hour, ...fields } = hour;
-    const row = byKey.get(key);
-    if (!row) {
-      byKey.set(key, { ...fields, block_ms, histogram: new Map(hour.histogram) });
-      continue;
-    }
-    for (const sum of ['calls', 'latency_sum', 'bytes_in', 'bytes_out'] as const) {
-      row[sum] = (row[sum] as number) + (hour[sum] as number);
-    }
-    row.latency_min = Math.min(row.latency_min as number, hour.latency_min as number);
-    row.latency_max = Math.max(row.latency_max as number, hour.latency_max as number);
-    row.last_ts = Math.max(row.last_ts as number, hour.last_ts as number);
-    for (const [bucket, count] of hour.histogram)
-      row.histogram.set(bucket, (row.histogram.get(bucket) ?? 0) + count);
-  }
-  return sortRows([...byKey.values()], 'block_ms');
-}
-
-/** The six-hour table as it is. */
-function storedBlocks(db: Database.Database): unknown[] {
-  return stored(db, BLOCK_ROLLUP_TABLE, 'block_ms');
-}
-
-/** Both tables equal what a full count of the rows gives. */
+/** Every tier equals what a full count of the rows gives. */
 function expectCounted(db: Database.Database): void {
-  expect(stored(db)).toEqual(counted(db));
-  expect(storedBlocks(db)).toEqual(countedBlocks(db));
+  for (const [at, tier] of ROLLUP_TIERS.entries()) {
+    expect(stored(db, at), tier.table).toEqual(counted(db, at));
+  }
   const rows = db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number };
   expect(rollupSpan(db)?.request_count).toBe(rows.n);
 }
 
-/** The rollup table as it is, histograms as bucket maps. */
-function stored(db: Database.Database, table = ROLLUP_TABLE, time = 'hour_ms'): unknown[] {
+/** Tier `at`'s table as it is, histograms as bucket maps. */
+function stored(db: Database.Database, at = 0): unknown[] {
+  const table = (ROLLUP_TIERS[at] ?? BASE_TIER).table;
   const rows = db.prepare(`SELECT * FROM ${table}`).all() as (Record<string, unknown> & {
     histogram: Buffer;
   })[];
@@ -187,17 +161,16 @@ function stored(db: Database.Database, table = ROLLUP_TABLE, time = 'hour_ms'): 
       addHistogram(row.histogram, histogram);
       return { ...row, histogram };
     }),
-    time,
   );
 }
 
-function sortRows(rows: Record<string, unknown>[], time = 'hour_ms'): unknown[] {
+function sortRows(rows: Record<string, unknown>[]): unknown[] {
   const key = (r: Record<string, unknown>) =>
-    [r[time], r.proxy, r.method, r.tool, r.status, r.error_code].join('\u0000');
+    [r.start_ms, r.proxy, r.method, r.tool, r.status, r.error_code].join('\u0000');
   return rows.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-describe('hourly rollups', () => {
+describe('rollups', () => {
   it('equal a full count after random ingest in many transactions, duplicates included', () => {
     const { db } = open();
     const writer = new TransactionWriter(db, { rollupFlushMs: 0 });
@@ -205,8 +178,9 @@ describe('hourly rollups', () => {
     for (let i = 0; i < events.length; i += 700) writer.write(events.slice(i, i + 700));
     writer.write(events.slice(0, 500)); // resent: must count nothing
     expectCounted(db);
-    expect(storedBlocks(db).length).toBeGreaterThan(10);
-    // A late event for a block already made counts in both tables.
+    // Each coarser tier has made units (30 hours reach back past a midnight).
+    for (const at of ROLLUP_TIERS.keys()) expect(stored(db, at).length).toBeGreaterThan(10);
+    // A late event for units already made counts in every tier.
     writer.write(randomRequests(50, 30, 11));
     expectCounted(db);
     expect(rollupsUsable(db)).toBe(true);
@@ -269,17 +243,46 @@ describe('hourly rollups', () => {
     ).run();
     expect(new Rollups(db).catchUp()).toBe('rebuilt');
     expectCounted(db);
-    // Rollups of another histogram format are not read, and are rebuilt at open.
+    // Rollups of another format are not read, and are rebuilt at open.
     db.prepare(`UPDATE ${ROLLUP_STATE_TABLE} SET value = 1 WHERE name = 'format'`).run();
     expect(rollupsUsable(db)).toBe(false);
     expect(new Rollups(db).catchUp()).toBe('rebuilt');
     expect(rollupsUsable(db)).toBe(true);
     expectCounted(db);
     // A store with no rollups at all (mcpr's) gets them at open.
-    db.exec(`DROP TABLE ${ROLLUP_TABLE}`);
+    db.exec(`DROP TABLE ${BASE_TIER.table}`);
     const again = open(file).db;
     expect(new Rollups(again).catchUp()).toBe('rebuilt');
     expectCounted(again);
+  });
+
+  it('replace the tables of the earlier layout (hourly and six-hour, format 2) at open', () => {
+    const { db, file } = open();
+    const columns = `proxy TEXT NOT NULL, method TEXT NOT NULL, tool TEXT NOT NULL,
+      status TEXT NOT NULL, error_code TEXT NOT NULL, calls INTEGER NOT NULL,
+      latency_sum INTEGER NOT NULL, latency_min INTEGER NOT NULL, latency_max INTEGER NOT NULL,
+      bytes_in INTEGER NOT NULL, bytes_out INTEGER NOT NULL, last_ts INTEGER NOT NULL,
+      histogram BLOB NOT NULL`;
+    db.exec(`
+      CREATE TABLE mcpr_store_rollup_hourly (hour_ms INTEGER NOT NULL, ${columns},
+        PRIMARY KEY (hour_ms, proxy, method, tool, status, error_code)) WITHOUT ROWID;
+      CREATE TABLE mcpr_store_rollup_6h (block_ms INTEGER NOT NULL, ${columns},
+        PRIMARY KEY (block_ms, proxy, method, tool, status, error_code)) WITHOUT ROWID;
+      CREATE TABLE ${ROLLUP_STATE_TABLE} (name TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;
+      INSERT INTO ${ROLLUP_STATE_TABLE} VALUES ('format', 2), ('min_id', 1), ('max_id', 1),
+        ('blocks_through_ms', 0);`);
+    const reader = openReadConnection(file);
+    opened.push(reader);
+    expect(rollupsUsable(reader)).toBe(false);
+    new TransactionWriter(db, { rollupFlushMs: 0 }).write(randomRequests(3000, 40, 8));
+    expect(new Rollups(db).catchUp()).toBe('current');
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'mcpr_store_rollup_%' ORDER BY name")
+      .pluck()
+      .all();
+    expect(tables).toEqual([...ROLLUP_TIERS.map((t) => t.table), ROLLUP_STATE_TABLE].sort());
+    expectCounted(db);
+    expect(rollupsUsable(reader)).toBe(true);
   });
 
   it('wait in memory between writes; readers count the rows after the last write from the rows', () => {

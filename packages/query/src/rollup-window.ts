@@ -1,19 +1,19 @@
-// A window's requests read from the hourly rollups: the whole hours inside
-// it from mcpr_store_rollup_hourly, the part hours at its edges from the
-// rows themselves (through the ts index). Calls, errors, sums, extremes,
-// bytes, error codes and last calls come out exact; percentiles come from
-// the merged histograms (rollup.ts's estimateAt), which callers say so of.
+// A window's requests read from the rollups: each stretch of it from the
+// coarsest tier whose whole units fit there (a month's middle from daily
+// rows, its ends from six-hour, hourly and half-hour rows), the part
+// half-hours at its edges from the rows themselves (through the ts index).
+// Calls, errors, sums, extremes, bytes, error codes and last calls come out
+// exact; percentiles come from the merged histograms (rollup.ts's
+// estimateAt), which callers say so of.
 
 import type { Db } from './connection.js';
 import type { LabelTotals } from './label-tally.js';
 import {
   addHistogram,
-  BLOCK_MS,
-  BLOCK_ROLLUP_TABLE,
-  blockOf,
+  BASE_TIER,
   estimateAt,
   HOUR_MS,
-  ROLLUP_TABLE,
+  ROLLUP_TIERS,
   type RollupCounts,
   rollupSpan,
 } from './rollup.js';
@@ -32,10 +32,11 @@ const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, latency
   latency_max, bytes_in, bytes_out, last_ts, histogram`;
 
 /**
- * The rollup rows of the whole hours in [fromMs, toMs) (whole six-hour
- * blocks from the coarser table where it has them, unless `hoursOnly`) and
- * the requests of the part hours around them, each passed to `visit`. `toMs` null: no end (every later
- * hour, as `ts >= since` reads). The row passed is reused: copy what you keep.
+ * The rollup rows of the whole half-hours in [fromMs, toMs), each from the
+ * coarsest tier that has it whole (only tiers whose unit divides `bucketMs`,
+ * when given), and the requests of the part half-hours around them, each
+ * passed to `visit`. `toMs` null: no end (every later unit, as `ts >= since`
+ * reads). The row passed is reused: copy what you keep.
  */
 export function visitWindow(
   db: Db,
@@ -45,7 +46,8 @@ export function visitWindow(
     proxy?: string;
     tool?: string;
     errorCode?: string;
-    hoursOnly?: boolean;
+    /** Each row must fall in one bucket of this size: tiers with longer units are not read. */
+    bucketMs?: number;
     /**
      * The caller needs neither each row's time nor percentiles: rows of one
      * key may come summed, without histograms (null).
@@ -55,9 +57,9 @@ export function visitWindow(
   visit: (counted: Counted) => void,
 ): void {
   const span = rollupSpan(db);
-  const blocksThrough = range.hoursOnly ? 0 : (span?.blocks_through_ms ?? 0);
-  const firstHour = Math.ceil(range.fromMs / HOUR_MS) * HOUR_MS;
-  const endHour = range.toMs === null ? null : Math.floor(range.toMs / HOUR_MS) * HOUR_MS;
+  const baseMs = BASE_TIER.unit_ms;
+  const firstUnit = Math.ceil(range.fromMs / baseMs) * baseMs;
+  const endUnit = range.toMs === null ? null : Math.floor(range.toMs / baseMs) * baseMs;
   const filters = [
     range.proxy === undefined ? '' : 'AND proxy = @proxy',
     range.tool === undefined ? '' : 'AND tool = @tool',
@@ -99,7 +101,7 @@ export function visitWindow(
       { from, to },
     );
   };
-  // The writer's newest rows, not yet in the rollups, inside the whole hours.
+  // The writer's newest rows, not yet in the rollups, inside the whole units.
   const unwritten = (from: number, to: number | null) => {
     each(
       `SELECT ${REQUEST_AS_COUNTED} FROM requests NOT INDEXED
@@ -107,9 +109,9 @@ export function visitWindow(
       { after: span?.max_id ?? 0, from, to },
     );
   };
-  const rolled = (table: string, column: string, from: number, to: number | null) => {
+  const rolled = (table: string, from: number, to: number | null) => {
     if (to !== null && to <= from) return;
-    const where = `WHERE ${column} >= @from ${to === null ? '' : `AND ${column} < @to`} ${filters}`;
+    const where = `WHERE start_ms >= @from ${to === null ? '' : 'AND start_ms < @to'} ${filters}`;
     // Callers of counts only get one row a key: SQLite sums the window's
     // rows, and far fewer cross into JavaScript (each costs more there than
     // SQLite takes to sum it). Histograms cannot be summed so cheaply: a
@@ -123,24 +125,39 @@ export function visitWindow(
       { from, to },
     );
   };
-  if (endHour !== null && endHour <= firstHour) {
-    // No whole hour inside: every row of the window is read.
+  // The tiers this window may read, finest first, and how far each is made.
+  const tiers = ROLLUP_TIERS.map((tier, i) => ({
+    tier,
+    throughMs: span?.through_ms[i] ?? 0,
+  })).filter(({ tier }) => range.bucketMs === undefined || range.bucketMs % tier.unit_ms === 0);
+  // [from, to) in whole base units: the middle from tier `at`, where it has
+  // whole units, the ends from the finer tiers.
+  const cover = (at: number, from: number, to: number | null): void => {
+    const { tier, throughMs } = tiers[at] as (typeof tiers)[number];
+    if (at === 0) {
+      rolled(tier.table, from, to);
+      return;
+    }
+    const unit = tier.unit_ms;
+    const first = Math.ceil(from / unit) * unit;
+    const end = Math.floor(Math.min(throughMs, to ?? throughMs) / unit) * unit;
+    if (end <= first) {
+      cover(at - 1, from, to);
+      return;
+    }
+    cover(at - 1, from, first);
+    rolled(tier.table, first, end);
+    cover(at - 1, end, to);
+  };
+  if (endUnit !== null && endUnit <= firstUnit) {
+    // No whole unit inside: every row of the window is read.
     raw(range.fromMs, range.toMs as number);
     return;
   }
-  raw(range.fromMs, firstHour);
-  // Whole blocks the six-hour table has, between whole hours of the hourly one.
-  const firstBlock = Math.ceil(firstHour / BLOCK_MS) * BLOCK_MS;
-  const endBlock = Math.min(blocksThrough, endHour === null ? blocksThrough : blockOf(endHour));
-  if (endBlock > firstBlock) {
-    rolled(ROLLUP_TABLE, 'hour_ms', firstHour, firstBlock);
-    rolled(BLOCK_ROLLUP_TABLE, 'block_ms', firstBlock, endBlock);
-    rolled(ROLLUP_TABLE, 'hour_ms', endBlock, endHour);
-  } else {
-    rolled(ROLLUP_TABLE, 'hour_ms', firstHour, endHour);
-  }
-  unwritten(firstHour, endHour);
-  if (endHour !== null) raw(endHour, range.toMs as number);
+  raw(range.fromMs, firstUnit);
+  cover(tiers.length - 1, firstUnit, endUnit);
+  unwritten(firstUnit, endUnit);
+  if (endUnit !== null) raw(endUnit, range.toMs as number);
 }
 
 /** Adds one visited row into a label's totals. */

@@ -1,28 +1,56 @@
-// Hourly rollups of the requests table: per hour, proxy, method, tool,
-// status and error code, the calls, exact sums and extremes, the last call
-// and a histogram of latencies in the buckets of label-tally.ts (1/64 of a
-// power of two wide). Wide windows are answered from them instead of from
-// every row. The tables are ours (mcpr_store_*), outside mcpr's schema and
-// its migration steps; mcpr's tools never need them, and a store written by
-// anything else is answered from the rows until the daemon rebuilds them.
-// The daemon writes them about once a second (the daemon's rollups.ts), and
-// six-hour rows from the hourly ones once each block is over; the state
-// table records the span of request ids they count, so a reader can tell
-// whether they match the rows and counts the newer rows itself (see
-// usableSpan and rollup-window.ts).
+// Rollups of the requests table in tiers of time: per unit (half an hour,
+// an hour, six hours, a day), proxy, method, tool, status and error code,
+// the calls, exact sums and extremes, the last call and a histogram of
+// latencies in the buckets of label-tally.ts (1/64 of a power of two wide).
+// Wide windows are answered from them instead of from every row, each part
+// of the window from the coarsest tier whose whole units fit in it. The
+// tables are ours (mcpr_store_*), outside mcpr's schema and its migration
+// steps; mcpr's tools never need them, and a store written by anything else
+// is answered from the rows until the daemon rebuilds them. The daemon
+// writes the finest tier about once a second (the daemon's rollups.ts), and
+// each coarser one from the tier below once its unit is over; the state
+// table records the span of request ids they count and how far each
+// coarser tier is made, so a reader can tell whether they match the rows
+// and counts the newer rows itself (see usableSpan and rollup-window.ts).
 
 import type { Db } from './connection.js';
 import { bucketStartUs, LATENCY_BUCKETS } from './label-tally.js';
 
-export const ROLLUP_TABLE = 'mcpr_store_rollup_hourly';
-/** The same counts per six hours, made from the hourly rows once the six hours are over (see rollups.ts). */
-export const BLOCK_ROLLUP_TABLE = 'mcpr_store_rollup_6h';
-export const ROLLUP_STATE_TABLE = 'mcpr_store_rollup_state';
-export const HOUR_MS = 3_600_000;
-/** A block of the coarser table: wide windows read a quarter of a day per row. */
-export const BLOCK_MS = 6 * HOUR_MS;
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
 
-/** The columns of both rollup tables after their time column, in this order. */
+/** One tier of the rollups: a table of rows per unit of time and key. */
+export interface RollupTier {
+  /** How the tier is named: its table is mcpr_store_rollup_<name>. */
+  name: string;
+  table: string;
+  /** The unit's length: a multiple of the finer tier's, and units start at midnight UTC. */
+  unit_ms: number;
+}
+
+function tier(name: string, unitMs: number): RollupTier {
+  return { name, table: `mcpr_store_rollup_${name}`, unit_ms: unitMs };
+}
+
+/**
+ * Finest first. Half an hour is the finest so that a day's series (about
+ * 60 buckets: half an hour each) comes from rollups; a month reads thirty
+ * daily rows per key instead of 1,440.
+ */
+export const ROLLUP_TIERS: readonly RollupTier[] = [
+  tier('30m', 30 * MINUTE_MS),
+  tier('1h', HOUR_MS),
+  tier('6h', 6 * HOUR_MS),
+  tier('1d', DAY_MS),
+];
+/** The tier the writer writes as rows arrive; the others are made from it. */
+export const BASE_TIER = ROLLUP_TIERS[0] as RollupTier;
+export const ROLLUP_STATE_TABLE = 'mcpr_store_rollup_state';
+/** Tables of earlier formats, dropped when the rollups are rebuilt in this one. */
+export const RETIRED_ROLLUP_TABLES = ['mcpr_store_rollup_hourly'];
+
+/** The columns of every tier's table after its time column, in this order. */
 const ROLLUP_COLUMNS = `
   proxy       TEXT    NOT NULL,
   method      TEXT    NOT NULL,
@@ -39,15 +67,13 @@ const ROLLUP_COLUMNS = `
   histogram   BLOB    NOT NULL,  -- (bucket step, count) varint pairs: encodeHistogram`;
 const ROLLUP_KEY = 'proxy, method, tool, status, error_code';
 
-export const ROLLUP_DDL = `
-CREATE TABLE IF NOT EXISTS ${ROLLUP_TABLE} (
-  hour_ms     INTEGER NOT NULL,${ROLLUP_COLUMNS}
-  PRIMARY KEY (hour_ms, ${ROLLUP_KEY})
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS ${BLOCK_ROLLUP_TABLE} (
-  block_ms      INTEGER NOT NULL,${ROLLUP_COLUMNS}
-  PRIMARY KEY (block_ms, ${ROLLUP_KEY})
-) WITHOUT ROWID;
+export const ROLLUP_DDL = `${ROLLUP_TIERS.map(
+  (t) => `
+CREATE TABLE IF NOT EXISTS ${t.table} (
+  start_ms    INTEGER NOT NULL,  -- the unix ms the unit starts at${ROLLUP_COLUMNS}
+  PRIMARY KEY (start_ms, ${ROLLUP_KEY})
+) WITHOUT ROWID;`,
+).join('')}
 CREATE TABLE IF NOT EXISTS ${ROLLUP_STATE_TABLE} (
   name  TEXT PRIMARY KEY,
   value INTEGER
@@ -73,21 +99,21 @@ export interface RollupCounts {
   last_ts: number;
 }
 
-/** The hour a timestamp falls in, as the unix ms of its start. */
-export function hourOf(ts: number): number {
-  return Math.floor(ts / HOUR_MS) * HOUR_MS;
+/** The unit of `unitMs` a timestamp falls in, as the unix ms of its start. */
+export function unitOf(ts: number, unitMs: number): number {
+  return Math.floor(ts / unitMs) * unitMs;
 }
 
-/** The block (six hours, from midnight UTC) a timestamp falls in, as the unix ms of its start. */
-export function blockOf(ts: number): number {
-  return Math.floor(ts / BLOCK_MS) * BLOCK_MS;
+/** The state's name for how far a coarser tier is made. */
+export function throughName(t: RollupTier): string {
+  return `through_ms_${t.name}`;
 }
 
 /**
  * The histogram blob's format, recorded in the state: rollups written in
  * another are rebuilt at open and not read until then.
  */
-export const ROLLUP_FORMAT = 2;
+export const ROLLUP_FORMAT = 3;
 
 /**
  * A histogram as its blob: for each non-empty bucket in order, the step
@@ -161,8 +187,11 @@ export interface RollupSpan {
   /** The span of request ids the rollups count. */
   min_id: number | null;
   max_id: number | null;
-  /** Blocks before this are in the six-hour table too (0: none yet). */
-  blocks_through_ms: number;
+  /**
+   * Per tier (ROLLUP_TIERS' order), the units before this are made in it
+   * (0: none yet); the base tier's is unbounded.
+   */
+  through_ms: number[];
   /** Requests the rollups count, all proxies together (null when not recorded). */
   request_count: number | null;
   /** The histograms' format (ROLLUP_FORMAT when current). */
@@ -171,11 +200,14 @@ export interface RollupSpan {
 
 /** What the rollups reflect, as the daemon recorded it; null when there are none. */
 export function rollupSpan(db: Db): RollupSpan | null {
-  const tables = db
-    .prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?)")
+  const tables = [...ROLLUP_TIERS.map((t) => t.table), ROLLUP_STATE_TABLE];
+  const found = db
+    .prepare(
+      `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN (${tables.map(() => '?').join(', ')})`,
+    )
     .pluck()
-    .get(ROLLUP_TABLE, BLOCK_ROLLUP_TABLE, ROLLUP_STATE_TABLE);
-  if (tables !== 3) return null;
+    .get(...tables);
+  if (found !== tables.length) return null;
   const rows = db.prepare(`SELECT name, value FROM ${ROLLUP_STATE_TABLE}`).all() as {
     name: string;
     value: number | null;
@@ -185,7 +217,9 @@ export function rollupSpan(db: Db): RollupSpan | null {
   return {
     min_id: span.get('min_id') ?? null,
     max_id: span.get('max_id') ?? null,
-    blocks_through_ms: span.get('blocks_through_ms') ?? 0,
+    through_ms: ROLLUP_TIERS.map((t) =>
+      t === BASE_TIER ? Number.POSITIVE_INFINITY : (span.get(throughName(t)) ?? 0),
+    ),
     request_count: span.get('request_count') ?? null,
     format: span.get('format') ?? null,
   };

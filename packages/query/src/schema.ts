@@ -229,7 +229,7 @@ function toolUsageBySql(store: Store, sinceMs: number): ToolUsage {
   );
 }
 
-/** The same from the hourly rollups (and the rows of the part hour the window starts in). */
+/** The same from the rollups (and the rows of the part half-hour the window starts in). */
 function toolUsageFromRollups(db: Db, sinceMs: number): ToolUsage {
   const usage: ToolUsage = new Map();
   db.transaction(() =>

@@ -6,7 +6,7 @@
 
 import type { Db } from './connection.js';
 import { LabelTotals } from './label-tally.js';
-import { BLOCK_MS, HOUR_MS, rollupsUsable } from './rollup.js';
+import { BASE_TIER, rollupsUsable } from './rollup.js';
 import {
   addCounted,
   EXACT_WINDOW_MAX_MS,
@@ -28,7 +28,7 @@ export interface SeriesRow {
   p50_us: number;
   p95_us: number;
   p99_us: number;
-  /** Ours: the percentiles were estimated from the hourly rollups (within 1/128); false when exact. */
+  /** Ours: the percentiles were estimated from the rollups (within 1/128); false when exact. */
   p95_us_estimated: boolean;
 }
 
@@ -77,7 +77,8 @@ export function querySeries(source: Source, filter: SeriesFilter, nowMs: number)
   const store = storeOf(source);
   const db = store.sqlite;
   if (db === null) return seriesInPostgres(store, filter, nowMs);
-  const wide = nowMs - filter.sinceMs > EXACT_WINDOW_MAX_MS && filter.bucketMs % HOUR_MS === 0;
+  const wide =
+    nowMs - filter.sinceMs > EXACT_WINDOW_MAX_MS && filter.bucketMs % BASE_TIER.unit_ms === 0;
   if (!filter.exact && wide && rollupsUsable(db)) return seriesFromRollups(db, filter, nowMs);
   const bucketMs = filter.bucketMs;
   const first = Math.floor(filter.sinceMs / bucketMs) * bucketMs;
@@ -154,9 +155,9 @@ function seriesInPostgres(store: Store, filter: SeriesFilter, nowMs: number): Se
 }
 
 /**
- * The same rows from the hourly rollups, for buckets of whole hours: whole
- * hours from the rollups, the part hours at each end from the rows (up to
- * now, as above), percentiles from each bucket's merged histogram.
+ * The same rows from the rollups, for buckets of whole half-hours: whole
+ * units from the rollups, the part half-hours at each end from the rows (up
+ * to now, as above), percentiles from each bucket's merged histogram.
  */
 function seriesFromRollups(db: Db, filter: SeriesFilter, nowMs: number): SeriesRow[] {
   const bucketMs = filter.bucketMs;
@@ -172,12 +173,12 @@ function seriesFromRollups(db: Db, filter: SeriesFilter, nowMs: number): SeriesR
     proxy: filter.proxy,
     tool: filter.tool,
     errorCode: filter.errorCode,
-    // A six-hour row's calls belong to one bucket only when buckets are whole blocks.
-    hoursOnly: bucketMs % BLOCK_MS !== 0,
+    // A rollup row's calls belong to one bucket only when buckets are whole units of its tier.
+    bucketMs,
   };
   db.transaction(() =>
     visitWindow(db, range, (row) => {
-      // A rollup's last call is in its hour or block, and so in its bucket.
+      // A rollup's last call is in its unit, and so in its bucket.
       const at = Math.floor((row.last_ts - first) / bucketMs);
       const bucket = totals[at];
       if (!bucket) return;

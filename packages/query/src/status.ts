@@ -63,7 +63,7 @@ export interface StatusReport {
   p95_us: number | null;
   /**
    * Ours: true when every percentile of this answer (p50/p90/p95/p99, and
-   * p95_us_prev) was estimated from the hourly rollups' histograms, within
+   * p95_us_prev) was estimated from the rollups' histograms, within
    * 1/128 of the exact value; false when they are exact (--exact, or a
    * window of 6 hours or less).
    */
@@ -106,7 +106,7 @@ export function queryStatus(source: Source, filter: StatusFilter, nowMs: number)
     })
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
   const [current, before, estimated] = store.snapshot(() => {
-    // Wide windows from the hourly rollups (percentiles estimated), when they match the rows.
+    // Wide windows from the rollups (percentiles estimated), when they match the rows.
     if (db && !filter.exact && windowLengthMs > EXACT_WINDOW_MAX_MS && rollupsUsable(db)) {
       const prevRange = { fromMs: filter.sinceMs - windowLengthMs, toMs: filter.sinceMs };
       return [
@@ -205,7 +205,7 @@ function byUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
-/** A window's tool table, overall p95 and error codes from the hourly rollups. */
+/** A window's tool table, overall p95 and error codes from the rollups. */
 function rolledUpStats(
   db: Db,
   range: { fromMs: number; toMs: number | null; proxy?: string },

@@ -4,7 +4,8 @@
 // WAL is the server's, shared, and reported as 0).
 
 import { fileSize } from './file-size.js';
-import { ROLLUP_TABLE, usableSpan } from './rollup.js';
+import { usableSpan } from './rollup.js';
+import { visitWindow } from './rollup-window.js';
 import { type Source, type Store, storeOf } from './store.js';
 import { Where } from './where.js';
 
@@ -52,18 +53,24 @@ function requestCount(store: Store, proxy: string | undefined, where: Where): nu
     return store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM requests ${where.sql}`, where.params)
       ?.n as number;
   }
-  // And the writer's newest rows, not yet in the rollups (through the rowid, whatever the filter).
-  const and = where.sql ? `${where.sql} AND` : 'WHERE';
-  const unwritten = db
-    .prepare(`SELECT COUNT(*) FROM requests NOT INDEXED ${and} id > @after`)
-    .pluck()
-    .get({ ...where.params, after: span.max_id ?? 0 }) as number;
-  if (proxy === undefined && span.request_count !== null) return span.request_count + unwritten;
-  const rolled = db
-    .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${ROLLUP_TABLE} ${where.sql}`)
-    .pluck()
-    .get(where.params) as number;
-  return rolled + unwritten;
+  if (proxy === undefined && span.request_count !== null) {
+    // And the writer's newest rows, not yet in the rollups (through the rowid).
+    const unwritten = db
+      .prepare('SELECT COUNT(*) FROM requests NOT INDEXED WHERE id > @after')
+      .pluck()
+      .get({ after: span.max_id ?? 0 }) as number;
+    return span.request_count + unwritten;
+  }
+  // One proxy's: its rows of every unit, from the coarsest tiers, and its newest rows.
+  let calls = 0;
+  visitWindow(
+    db,
+    { fromMs: Number.MIN_SAFE_INTEGER, toMs: null, proxy, countsOnly: true },
+    (row) => {
+      calls += row.calls;
+    },
+  );
+  return calls;
 }
 
 /** The bytes of schema mcpr's tables with their indexes and TOAST. */

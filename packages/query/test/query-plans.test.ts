@@ -160,19 +160,40 @@ describe('query plans', () => {
     expect(details.join(' ')).toContain('idx_sessions_active');
   });
 
-  it('wide windows read the rollups by their key and the part hours through the ts index', () => {
+  it('wide windows read each tier of the rollups by its key and the part half-hours through the ts index', () => {
+    const search = (tier: string) =>
+      `SEARCH mcpr_store_rollup_${tier} USING PRIMARY KEY (start_ms>?`;
     const wide = NOW - 30 * 3_600_000 - 123_456;
-    const status = plans((db) => queryStatus(db, { sinceMs: wide }, NOW)).join(' || ');
-    expect(status).toContain('SEARCH mcpr_store_rollup_6h USING PRIMARY KEY (block_ms>?');
-    for (const details of [
-      plans((db) => queryStatus(db, { sinceMs: wide, compare: true }, NOW)),
-      plans((db) => querySeries(db, { sinceMs: wide, bucketMs: 3_600_000 }, NOW)),
-      plans((db) => queryUnusedTools(db, { sinceMs: wide })),
-    ]) {
+    const cases: [string[], string][] = [
+      // 30 hours always hold a whole six-hour block that is over.
+      [plans((db) => queryStatus(db, { sinceMs: wide }, NOW)), '6h'],
+      [plans((db) => queryStatus(db, { sinceMs: wide, compare: true }, NOW)), '6h'],
+      [plans((db) => queryUnusedTools(db, { sinceMs: wide })), '6h'],
+      // Hourly buckets read no tier coarser than an hour.
+      [plans((db) => querySeries(db, { sinceMs: wide, bucketMs: 3_600_000 }, NOW)), '1h'],
+      // Three days hold a whole day that is over.
+      [plans((db) => queryStatus(db, { sinceMs: NOW - 3 * 86_400_000 }, NOW)), '1d'],
+    ];
+    for (const [details, tier] of cases) {
       const all = details.join(' || ');
-      expect(all).toContain('SEARCH mcpr_store_rollup_hourly USING PRIMARY KEY (hour_ms>?');
+      expect(all).toContain(search(tier));
+      expect(all).not.toMatch(/SCAN mcpr_store_rollup_(?!state)/);
       expectIndexed(details, 'idx_requests_ts');
     }
+    const hourly = plans((db) => querySeries(db, { sinceMs: wide, bucketMs: 3_600_000 }, NOW)).join(
+      ' || ',
+    );
+    expect(hourly).not.toMatch(/mcpr_store_rollup_(6h|1d)/);
+  });
+
+  it('a day in half-hour buckets reads the half-hour rollups', () => {
+    const details = plans((db) =>
+      querySeries(db, { sinceMs: NOW - 86_400_000, bucketMs: 1_800_000 }, NOW),
+    );
+    const all = details.join(' || ');
+    expect(all).toContain('SEARCH mcpr_store_rollup_30m USING PRIMARY KEY (start_ms>?');
+    expect(all).not.toMatch(/mcpr_store_rollup_(1h|6h|1d)/);
+    expectIndexed(details, 'idx_requests_ts');
   });
 
   it('store stats counts proxies by index seeks', () => {

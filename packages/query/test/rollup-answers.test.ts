@@ -1,4 +1,4 @@
-// Wide windows answered from the hourly rollups give what a full scan of
+// Wide windows answered from the rollups give what a full scan of
 // the rows gives: every count, sum, extreme, byte total, error code and
 // previous-window figure exactly; percentiles within 1/128 of the exact
 // value (and the answer says they are estimated). Narrow windows, --exact,
@@ -72,7 +72,7 @@ function within(estimate: number | null, exact: number | null, what: string): vo
   );
 }
 
-describe('status from the hourly rollups', () => {
+describe('status from the rollups', () => {
   const file = buildStore(randomEvents(20_000, 72));
 
   for (const [windowHours, proxy] of [
@@ -128,13 +128,15 @@ describe('status from the hourly rollups', () => {
   });
 });
 
-describe('series from the hourly rollups', () => {
+describe('series from the rollups', () => {
   const file = buildStore(randomEvents(20_000, 72));
 
   for (const [windowHours, bucketHours, tool] of [
     [30, 1, undefined],
+    [24, 0.5, undefined],
     [71.5, 3, 'search'],
     [48, 12, undefined],
+    [71, 24, 'fetch'],
   ] as const) {
     it(`equals a full scan over ${windowHours}h in ${bucketHours}h buckets${tool ? ` of ${tool}` : ''}`, () => {
       const db = openFixtureStore(file);
@@ -166,7 +168,7 @@ describe('series from the hourly rollups', () => {
   }
 });
 
-describe('schema --unused and store stats from the hourly rollups', () => {
+describe('schema --unused and store stats from the rollups', () => {
   const listed = (proxy: string) => ({
     kind: 'schema_version',
     ts: NOW - 80 * HOUR_MS,

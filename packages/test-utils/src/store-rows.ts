@@ -91,21 +91,21 @@ export function queryStore<T>(dbPath: string, sql: string): T[] {
 }
 
 /**
- * The hourly rollups' counts (histograms aside) against a count of the rows
+ * The base tier of the rollups' counts (histograms aside) against a count of the rows
  * themselves, as two sorted lists of rows; equal when the rollups count
  * exactly the rows there are (after a clean stop: a running daemon writes
  * its newest counts once a second).
  */
 export function rollupsAgainstRows(dbPath: string): { rolled: unknown[]; counted: unknown[] } {
-  const columns = 'hour_ms, proxy, method, tool, status, error_code';
+  const columns = 'start_ms, proxy, method, tool, status, error_code';
   const rolled = queryStore(
     dbPath,
     `SELECT ${columns}, calls, latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts
-     FROM mcpr_store_rollup_hourly ORDER BY ${columns}`,
+     FROM mcpr_store_rollup_30m ORDER BY ${columns}`,
   );
   const counted = queryStore(
     dbPath,
-    `SELECT (ts / 3600000) * 3600000 AS hour_ms, proxy, method, COALESCE(tool, '') AS tool, status,
+    `SELECT (ts / 1800000) * 1800000 AS start_ms, proxy, method, COALESCE(tool, '') AS tool, status,
             COALESCE(error_code, '') AS error_code, COUNT(*) AS calls, SUM(latency_us) AS latency_sum,
             MIN(latency_us) AS latency_min, MAX(latency_us) AS latency_max,
             COALESCE(SUM(bytes_in), 0) AS bytes_in, COALESCE(SUM(bytes_out), 0) AS bytes_out,

@@ -13,7 +13,7 @@ export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket 
 Traffic over time, one row per bucket, oldest first, empty buckets included:
 calls, errors, timeouts and p50/p95/p99 latency. The window defaults to 24h and
 the bucket to a size that gives about 60 buckets (5m, 30m, 1h, ...). Windows over
-6 hours in buckets of whole hours are read from the hourly rollups: counts exact,
+6 hours in buckets of whole half-hours are read from the rollups: counts exact,
 percentiles within 1/128 (p95_us_estimated: true); --exact reads every row.
 
 Examples:

@@ -216,7 +216,7 @@ export class Daemon {
           );
         });
       if (opened.rollups !== 'current')
-        log.info(`hourly rollups ${opened.rollups.replace('_', ' ')}`, { ms: opened.rollups_ms });
+        log.info(`rollups ${opened.rollups.replace('_', ' ')}`, { ms: opened.rollups_ms });
       if (opened.migrated_from !== opened.schema_version) {
         log.info('database migrated', { from: opened.migrated_from, to: opened.schema_version });
       }

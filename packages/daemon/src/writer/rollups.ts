@@ -1,74 +1,80 @@
-// Keeps the hourly rollups (@mcpr-store/query's rollup.ts) equal to the
-// requests they count. Inserts are tallied in memory and written about once
+// Keeps the rollups (@mcpr-store/query's rollup.ts) equal to the requests
+// they count. The finest tier is written from the rows: Inserts are tallied in memory and written about once
 // a second, in the ingest transaction that commits then (and before each
 // delete step, and at close); the state records the span of ids counted, so
 // readers add the rows after it from the rows, and the next start can tell
 // whether the rollups still match (rows written or deleted by other
 // software): it catches up on new rows, or rebuilds after deletes it did not
 // see. Deletes (age, size bound, store vacuum) go oldest first, so after
-// each delete step the hours before the oldest row left are dropped whole
-// and the one hour it falls in is counted again from its rows.
-// Once a six-hour block is over, its hourly rows are summed into one row per
-// key of the coarser table, which wide windows read instead; an event late
-// for a block already made is counted in both, and deletes remake the block
-// the oldest row left falls in, as they do its hour.
+// each delete step the units before the oldest row left are dropped whole
+// and the one unit it falls in is counted again from its rows.
+// Once a unit of a coarser tier is over, the rows of the tier below in it
+// are summed into one row per key, which wide windows read instead; an
+// event late for a unit already made is counted in every tier, and deletes
+// remake the unit the oldest row left falls in, in each tier.
 
 import {
   addHistogram,
-  BLOCK_MS,
-  BLOCK_ROLLUP_TABLE,
-  blockOf,
+  BASE_TIER,
   encodeHistogram,
-  HOUR_MS,
-  hourOf,
   LATENCY_BUCKETS,
   latencyBucket,
+  RETIRED_ROLLUP_TABLES,
   ROLLUP_DDL,
   ROLLUP_FORMAT,
   ROLLUP_STATE_TABLE,
-  ROLLUP_TABLE,
+  ROLLUP_TIERS,
   type RollupCounts,
+  type RollupTier,
   rollupSpan,
+  throughName,
+  unitOf,
 } from '@mcpr-store/query';
 import type { Db } from '../db/connection.js';
 
-/** A rollup row being counted: its hour, key and counts, its histogram as bucket counts. */
-type RollupRow = RollupCounts & { hour_ms: number; histogram: Map<number, number> };
+/** A base rollup row being counted: its unit, key and counts, its histogram as bucket counts. */
+type RollupRow = RollupCounts & { start_ms: number; histogram: Map<number, number> };
 
-/** The columns a rebuild counts, grouped by the rollup's key. */
+/** The tiers made from the one below them: all but the base. */
+const COARSER_TIERS = ROLLUP_TIERS.slice(1);
+
+/** The columns a rebuild of the base tier counts, grouped by the rollup's key. */
 const ROLLUP_SELECT = `
-  SELECT (ts / ${HOUR_MS}) * ${HOUR_MS}, proxy, method, COALESCE(tool, ''), status,
+  SELECT (ts / ${BASE_TIER.unit_ms}) * ${BASE_TIER.unit_ms}, proxy, method, COALESCE(tool, ''), status,
          COALESCE(error_code, ''), COUNT(*), SUM(latency_us), MIN(latency_us), MAX(latency_us),
          COALESCE(SUM(bytes_in), 0), COALESCE(SUM(bytes_out), 0), MAX(ts),
          mcpr_store_histogram(latency_us)
   FROM requests`;
 const ROLLUP_GROUP = 'GROUP BY 1, 2, 3, 4, 5, 6';
 
-/** The six-hour rows the hourly rows of a span of blocks make. */
-const BLOCK_SELECT = `
-  SELECT (hour_ms / ${BLOCK_MS}) * ${BLOCK_MS}, proxy, method, tool, status, error_code,
+/** The rows of `tier` that the rows of the tier below make (group them by 1 to 6). */
+function coarserSelect(tier: RollupTier): string {
+  const finer = ROLLUP_TIERS[ROLLUP_TIERS.indexOf(tier) - 1] as RollupTier;
+  return `
+  SELECT (start_ms / ${tier.unit_ms}) * ${tier.unit_ms}, proxy, method, tool, status, error_code,
          SUM(calls), SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
          SUM(bytes_out), MAX(last_ts), mcpr_store_histogram_sum(histogram)
-  FROM ${ROLLUP_TABLE}`;
+  FROM ${finer.table}`;
+}
 
 /** How long the writer keeps counts in memory before writing them (see the constructor). */
 export const ROLLUP_FLUSH_MS = 1000;
 
-/** A rollup row's hour and key as one string. */
+/** A rollup row's unit and key as one string. */
 function keyOf(
-  hour: number,
+  start: number,
   proxy: string,
   method: string,
   tool: string,
   status: string,
   errorCode: string,
 ): string {
-  return `${hour}\u0000${proxy}\u0000${method}\u0000${tool}\u0000${status}\u0000${errorCode}`;
+  return `${start}\u0000${proxy}\u0000${method}\u0000${tool}\u0000${status}\u0000${errorCode}`;
 }
 
 /** Adds `row` into the row of its key in `rows`. */
 function mergeInto(rows: Map<string, RollupRow>, row: RollupRow): void {
-  const key = keyOf(row.hour_ms, row.proxy, row.method, row.tool, row.status, row.error_code);
+  const key = keyOf(row.start_ms, row.proxy, row.method, row.tool, row.status, row.error_code);
   const into = rows.get(key);
   if (!into) {
     rows.set(key, { ...row, histogram: new Map(row.histogram) });
@@ -86,8 +92,8 @@ function mergeInto(rows: Map<string, RollupRow>, row: RollupRow): void {
   }
 }
 
-/** A finished block waits this long for late events before it is made from its hours. */
-const BLOCK_GRACE_MS = 5 * 60_000;
+/** A finished unit waits this long for late events before the coarser tier is made from it. */
+const GRACE_MS = 5 * 60_000;
 
 /** Adds counts into a rollup row that exists. */
 const MERGE_ON_CONFLICT = `
@@ -101,18 +107,18 @@ const MERGE_ON_CONFLICT = `
     last_ts = MAX(last_ts, excluded.last_ts),
     histogram = mcpr_store_histogram_add(histogram, excluded.histogram)`;
 
-/** Adds one row's counts into a rollup table, its time column bound as @hour_ms or @block_ms. */
-function upsertSql(table: string, timeColumn: 'hour_ms' | 'block_ms'): string {
+/** Adds one row's counts into a rollup table. */
+function upsertSql(table: string): string {
   return `
-    INSERT INTO ${table} (${timeColumn}, proxy, method, tool, status, error_code, calls,
+    INSERT INTO ${table} (start_ms, proxy, method, tool, status, error_code, calls,
       latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts, histogram)
-    VALUES (@${timeColumn}, @proxy, @method, @tool, @status, @error_code, @calls,
+    VALUES (@start_ms, @proxy, @method, @tool, @status, @error_code, @calls,
       @latency_sum, @latency_min, @latency_max, @bytes_in, @bytes_out, @last_ts, @histogram)
     ${MERGE_ON_CONFLICT}`;
 }
 
 /** Adds the rows after an id into the rollups. */
-const CATCH_UP_SQL = `INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT} WHERE id > @after ${ROLLUP_GROUP} ${MERGE_ON_CONFLICT}`;
+const CATCH_UP_SQL = `INSERT INTO ${BASE_TIER.table} ${ROLLUP_SELECT} WHERE id > @after ${ROLLUP_GROUP} ${MERGE_ON_CONFLICT}`;
 
 /** The SQL functions the rollups' statements use, on the writing connection. */
 function registerFunctions(db: Db): void {
@@ -143,6 +149,25 @@ function registerFunctions(db: Db): void {
   });
 }
 
+/**
+ * Drops the rollups of another format (or a set missing a table, dropped by
+ * hand): their layout may differ, and they are rebuilt from the rows.
+ */
+function dropStaleRollups(db: Db): void {
+  const exists = (table: string) =>
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !==
+    undefined;
+  const format = exists(ROLLUP_STATE_TABLE)
+    ? db.prepare(`SELECT value FROM ${ROLLUP_STATE_TABLE} WHERE name = 'format'`).pluck().get()
+    : null;
+  const complete = ROLLUP_TIERS.every((t) => exists(t.table));
+  if (format === ROLLUP_FORMAT && complete) return;
+  for (const table of [...ROLLUP_TIERS.map((t) => t.table), ...RETIRED_ROLLUP_TABLES]) {
+    db.exec(`DROP TABLE IF EXISTS ${table}`);
+  }
+  db.exec(`DROP TABLE IF EXISTS ${ROLLUP_STATE_TABLE}`);
+}
+
 export class Rollups {
   /** Counted by committed transactions, not yet written. */
   private readonly pending = new Map<string, RollupRow>();
@@ -151,10 +176,10 @@ export class Rollups {
   private flushedInTransaction = false;
   private lastFlushMs = 0;
   private flushedAtMs = 0;
-  private readonly upsert;
-  private readonly upsertBlock;
-  /** Blocks before this are in the six-hour table (the state's blocks_through_ms). */
-  private blocksThrough = 0;
+  /** Per tier (ROLLUP_TIERS' order): adds a row's counts into its table. */
+  private readonly upserts;
+  /** Per tier: units before this are made (the state's through_ms_*; the base's is unbounded). */
+  private readonly through: number[];
   private readonly setSpan;
   private readonly idSpan: () => { min_id: number | null; max_id: number | null };
 
@@ -169,20 +194,21 @@ export class Rollups {
     private readonly flushMs = ROLLUP_FLUSH_MS,
   ) {
     registerFunctions(db);
-    const existed = db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
-      .get(ROLLUP_TABLE);
+    dropStaleRollups(db);
+    const fresh =
+      db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+        .get(ROLLUP_STATE_TABLE) === undefined;
     db.exec(ROLLUP_DDL);
-    // A state without its table (dropped by hand) describes nothing.
-    if (!existed) {
-      db.exec(`DELETE FROM ${ROLLUP_STATE_TABLE}`);
+    if (fresh) {
       db.prepare(`INSERT INTO ${ROLLUP_STATE_TABLE} (name, value) VALUES ('format', ?)`).run(
         ROLLUP_FORMAT,
       );
     }
-    this.blocksThrough = rollupSpan(db)?.blocks_through_ms ?? 0;
-    this.upsert = db.prepare(upsertSql(ROLLUP_TABLE, 'hour_ms'));
-    this.upsertBlock = db.prepare(upsertSql(BLOCK_ROLLUP_TABLE, 'block_ms'));
+    this.through = ROLLUP_TIERS.map((_, i) =>
+      i === 0 ? Number.POSITIVE_INFINITY : (rollupSpan(db)?.through_ms[i] ?? 0),
+    );
+    this.upserts = ROLLUP_TIERS.map((t) => db.prepare(upsertSql(t.table)));
     this.setSpan = db.prepare(
       `INSERT INTO ${ROLLUP_STATE_TABLE} (name, value) VALUES (?, ?)
        ON CONFLICT(name) DO UPDATE SET value = excluded.value`,
@@ -210,7 +236,7 @@ export class Rollups {
     if (sameSpan && this.countsAgree()) {
       this.db.transaction(() => {
         this.recount();
-        this.makeBlocks(Date.now());
+        this.makeCoarser(Date.now());
       })();
       return 'current';
     }
@@ -225,15 +251,18 @@ export class Rollups {
         if (this.countsAgree()) outcome = 'caught_up';
       }
       if (outcome === 'rebuilt') {
-        this.db.exec(`DELETE FROM ${ROLLUP_TABLE}`);
-        this.db.exec(`INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT} ${ROLLUP_GROUP}`);
+        this.db.exec(`DELETE FROM ${BASE_TIER.table}`);
+        this.db.exec(`INSERT INTO ${BASE_TIER.table} ${ROLLUP_SELECT} ${ROLLUP_GROUP}`);
       }
       this.recount();
       this.setSpan.run('format', ROLLUP_FORMAT);
-      // The blocks again from the hours (the new rows may be in finished blocks).
-      this.db.exec(`DELETE FROM ${BLOCK_ROLLUP_TABLE}`);
-      this.blocksThrough = 0;
-      this.makeBlocks(Date.now());
+      // The coarser tiers again from the base (the new rows may be in finished units).
+      for (const [i, tier] of ROLLUP_TIERS.entries()) {
+        if (i === 0) continue;
+        this.db.exec(`DELETE FROM ${tier.table}`);
+        this.through[i] = 0;
+      }
+      this.makeCoarser(Date.now());
       this.recordSpan();
     })();
     return outcome;
@@ -245,12 +274,16 @@ export class Rollups {
    * was, but not the count. One pass over an index, so only at open.
    */
   private countsAgree(): boolean {
-    const rolled = this.db
-      .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${ROLLUP_TABLE}`)
-      .pluck()
-      .get();
     const rows = this.db.prepare('SELECT COUNT(*) FROM requests').pluck().get();
-    return rolled === rows;
+    return this.baseCalls() === rows;
+  }
+
+  /** The calls the base tier counts: every request it covers. */
+  private baseCalls(): number {
+    return this.db
+      .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${BASE_TIER.table}`)
+      .pluck()
+      .get() as number;
   }
 
   /** Counts one inserted request of the transaction under way (see endTransaction). */
@@ -265,12 +298,12 @@ export class Rollups {
     bytesIn: number | null,
     bytesOut: number | null,
   ): void {
-    const hour = hourOf(ts);
-    const key = keyOf(hour, proxy, method, tool ?? '', status, errorCode ?? '');
+    const start = unitOf(ts, BASE_TIER.unit_ms);
+    const key = keyOf(start, proxy, method, tool ?? '', status, errorCode ?? '');
     let row = this.transactionRows.get(key);
     if (!row) {
       row = {
-        hour_ms: hour,
+        start_ms: start,
         proxy,
         method,
         tool: tool ?? '',
@@ -331,7 +364,7 @@ export class Rollups {
 
   /**
    * Writes what waits in memory in a transaction of its own: before a
-   * delete step (which recounts hours from the rows) and at close.
+   * delete step (which recounts units from the rows) and at close.
    */
   flushPending(nowMs = Date.now()): void {
     if (this.pending.size === 0) return;
@@ -345,14 +378,15 @@ export class Rollups {
     for (const row of rows.values()) {
       calls += row.calls;
       const values = { ...row, histogram: encodeHistogram(row.histogram) };
-      this.upsert.run(values);
-      // A late event in a block already made: that block counts it too.
-      if (row.hour_ms < this.blocksThrough) {
-        this.upsertBlock.run({ ...values, block_ms: blockOf(row.hour_ms) });
+      for (const [i, tier] of ROLLUP_TIERS.entries()) {
+        const start = unitOf(row.start_ms, tier.unit_ms);
+        // A late event in a unit already made: that unit counts it too.
+        if (start < (this.through[i] as number))
+          this.upserts[i]?.run({ ...values, start_ms: start });
       }
     }
     this.addToCount(calls);
-    this.makeBlocks(nowMs);
+    this.makeCoarser(nowMs);
     this.recordSpan();
     this.flushedAtMs = nowMs;
   }
@@ -367,37 +401,39 @@ export class Rollups {
       .run({ calls });
   }
 
-  /** Sets the state's count of requests to what the hourly rows sum to. */
+  /** Sets the state's count of requests to what the base tier sums to. */
   private recount(): void {
-    const total = this.db
-      .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${ROLLUP_TABLE}`)
-      .pluck()
-      .get();
-    this.setSpan.run('request_count', total);
+    this.setSpan.run('request_count', this.baseCalls());
   }
 
   /**
-   * Makes the six-hour rows of the blocks that are over (and their grace
-   * for late events passed) from their hourly rows: once a block, so this
-   * costs a moment four times a day (or once for the whole history).
+   * Makes the rows of each coarser tier's units that are over (and their
+   * grace for late events passed) from the tier below, finest first: once a
+   * unit, so this costs a moment a few times an hour (or once for the whole
+   * history).
    */
-  private makeBlocks(nowMs: number): void {
-    const through = blockOf(nowMs - BLOCK_GRACE_MS);
-    if (through <= this.blocksThrough) return;
-    this.db
-      .prepare(
-        `INSERT INTO ${BLOCK_ROLLUP_TABLE} ${BLOCK_SELECT}
-         WHERE hour_ms >= @from AND hour_ms < @through GROUP BY 1, 2, 3, 4, 5, 6 ${MERGE_ON_CONFLICT}`,
-      )
-      .run({ from: this.blocksThrough, through });
-    this.blocksThrough = through;
-    this.setSpan.run('blocks_through_ms', through);
+  private makeCoarser(nowMs: number): void {
+    for (const tier of COARSER_TIERS) {
+      const i = ROLLUP_TIERS.indexOf(tier);
+      const through = unitOf(nowMs - GRACE_MS, tier.unit_ms);
+      const from = this.through[i] as number;
+      if (through <= from) continue;
+      this.db
+        .prepare(
+          `INSERT INTO ${tier.table} ${coarserSelect(tier)}
+           WHERE start_ms >= @from AND start_ms < @through GROUP BY 1, 2, 3, 4, 5, 6 ${MERGE_ON_CONFLICT}`,
+        )
+        .run({ from, through });
+      this.through[i] = through;
+      this.setSpan.run(throughName(tier), through);
+    }
   }
 
   /**
    * After a delete step that removed the oldest rows (of one proxy, or of
-   * all): hours before the oldest row left are gone whole; the hour it falls
-   * in is counted again from its rows. Inside the caller's transaction.
+   * all): in each tier, units before the oldest row left are gone whole;
+   * the unit it falls in is counted again, in the base from its rows, in
+   * the others from the tier below. Inside the caller's transaction.
    */
   afterOldestDeleted(proxy: string | null, deleted: number): void {
     this.addToCount(-deleted);
@@ -409,31 +445,23 @@ export class Rollups {
       .prepare(`SELECT MIN(ts) FROM requests WHERE 1 ${forProxy}`)
       .pluck()
       .get({ proxy }) as number | null;
-    const params = {
-      proxy,
-      max_id: maxId,
-      hour: oldest === null ? Number.MAX_SAFE_INTEGER : hourOf(oldest),
-    };
-    this.db.prepare(`DELETE FROM ${ROLLUP_TABLE} WHERE hour_ms <= @hour ${forProxy}`).run(params);
-    const block = oldest === null ? Number.MAX_SAFE_INTEGER : blockOf(oldest);
-    this.db
-      .prepare(`DELETE FROM ${BLOCK_ROLLUP_TABLE} WHERE block_ms <= @block ${forProxy}`)
-      .run({ ...params, block });
-    if (oldest !== null) {
+    for (const [i, tier] of ROLLUP_TIERS.entries()) {
+      const params = {
+        proxy,
+        max_id: maxId,
+        unit: oldest === null ? Number.MAX_SAFE_INTEGER : unitOf(oldest, tier.unit_ms),
+      };
+      this.db.prepare(`DELETE FROM ${tier.table} WHERE start_ms <= @unit ${forProxy}`).run(params);
+      if (oldest === null || params.unit >= (this.through[i] as number)) continue;
       this.db
         .prepare(
-          `INSERT INTO ${ROLLUP_TABLE} ${ROLLUP_SELECT}
-           WHERE ts >= @hour AND ts < @hour + ${HOUR_MS} AND id <= @max_id ${forProxy} ${ROLLUP_GROUP}`,
+          i === 0
+            ? `INSERT INTO ${tier.table} ${ROLLUP_SELECT}
+               WHERE ts >= @unit AND ts < @unit + ${tier.unit_ms} AND id <= @max_id ${forProxy} ${ROLLUP_GROUP}`
+            : `INSERT INTO ${tier.table} ${coarserSelect(tier)}
+               WHERE start_ms >= @unit AND start_ms < @unit + ${tier.unit_ms} ${forProxy} GROUP BY 1, 2, 3, 4, 5, 6`,
         )
         .run(params);
-      if (block < this.blocksThrough) {
-        this.db
-          .prepare(
-            `INSERT INTO ${BLOCK_ROLLUP_TABLE} ${BLOCK_SELECT}
-             WHERE hour_ms >= @block AND hour_ms < @block + ${BLOCK_MS} ${forProxy} GROUP BY 1, 2, 3, 4, 5, 6`,
-          )
-          .run({ ...params, block });
-      }
     }
     this.recordSpan({ lowestOnly: true });
   }

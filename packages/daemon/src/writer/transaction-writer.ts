@@ -130,7 +130,7 @@ export class TransactionWriter {
   private readonly pageBytes: number;
 
   private readonly tallyOperations: boolean;
-  /** The hourly rollups, kept in each transaction with the rows they count. */
+  /** The rollups, kept in each transaction with the rows they count. */
   private readonly rollups: Rollups;
 
   /**

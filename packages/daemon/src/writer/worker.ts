@@ -77,7 +77,7 @@ export type WriterTask =
 export interface OpenResult {
   schema_version: number;
   migrated_from: number;
-  /** What the hourly rollups needed at open (see rollups.ts). */
+  /** What the rollups needed at open (see rollups.ts). */
   rollups: 'current' | 'caught_up' | 'rebuilt';
   /** How long that took. */
   rollups_ms: number;
