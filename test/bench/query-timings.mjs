@@ -3,10 +3,16 @@
 // (in process, median of repeated runs on an open connection) and the whole
 // `mcpr-store` process as an operator runs it (median wall time, Node's own
 // start-up included). Prints a table and returns the rows for the harness.
+// With --write-beside, a daemon owns the store while it runs (it brings the
+// rollups up to date at open) and a client sends that many events a second
+// to it from one of the store's proxies, as a fleet does while an operator
+// asks.
 //
-//   node test/bench/query-timings.mjs --db PATH [--runs 5]
+//   node test/bench/query-timings.mjs --db PATH [--runs 5] [--write-beside EVENTS_PER_S]
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -27,10 +33,8 @@ import {
 } from '../../packages/query/dist/index.js';
 import { median } from './median.mjs';
 
-const CLI = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../packages/daemon/bin/mcpr-store.js',
-);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(HERE, '../../packages/daemon/bin/mcpr-store.js');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -183,15 +187,70 @@ export function measureQueries(dbPath, runs = 5) {
   return rows;
 }
 
+/**
+ * A daemon on the store (keeping every row: --retain 0) and a client sending
+ * `ratePerS` events a second as `proxy`; resolves once the client is
+ * connected. `stop` ends both.
+ */
+async function writeBeside(dbPath, ratePerS, proxy) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpr-timings-'));
+  const socket = path.join(dir, 'store.sock');
+  const daemon = spawn(
+    process.execPath,
+    [CLI, 'daemon', '--db', dbPath, '--socket', socket, '--retain', '0'],
+    { stdio: 'ignore' },
+  );
+  while (!fs.existsSync(socket)) {
+    if (daemon.exitCode !== null) throw new Error(`the daemon exited ${daemon.exitCode}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const client = spawn(
+    process.execPath,
+    [
+      path.join(HERE, 'bench-client.mjs'),
+      socket,
+      String(ratePerS * 3600),
+      '1000',
+      '20',
+      proxy,
+      'random',
+      String(ratePerS),
+    ],
+    { stdio: 'ignore' },
+  );
+  await new Promise((r) => setTimeout(r, 2000));
+  return {
+    stop: async () => {
+      client.kill('SIGTERM');
+      daemon.kill('SIGTERM');
+      await new Promise((r) => (daemon.exitCode !== null ? r() : daemon.once('exit', r)));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
-    options: { db: { type: 'string' }, runs: { type: 'string', default: '5' } },
+    options: {
+      db: { type: 'string' },
+      runs: { type: 'string', default: '5' },
+      'write-beside': { type: 'string', default: '0' },
+    },
   });
   if (!values.db) {
-    process.stderr.write('usage: query-timings.mjs --db PATH [--runs N]\n');
+    process.stderr.write(
+      'usage: query-timings.mjs --db PATH [--runs N] [--write-beside EVENTS_PER_S]\n',
+    );
     process.exit(1);
   }
-  const rows = measureQueries(values.db, Number(values.runs));
+  const ratePerS = Number(values['write-beside']);
+  const writer = ratePerS > 0 ? await writeBeside(values.db, ratePerS, 'proxy-1') : null;
+  let rows;
+  try {
+    rows = measureQueries(values.db, Number(values.runs));
+  } finally {
+    await writer?.stop();
+  }
   const width = Math.max(...rows.map((r) => r.command.length));
   process.stdout.write(`${'command'.padEnd(width)}  query ms  cli ms\n`);
   for (const row of rows) {
