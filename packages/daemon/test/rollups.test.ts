@@ -11,6 +11,7 @@ import {
   HOUR_MS,
   latencyBucket,
   openReadConnection,
+  querySeries,
   queryStatus,
   queryStoreStats,
   ROLLUP_STATE_TABLE,
@@ -305,6 +306,12 @@ describe('rollups', () => {
       exact.tools.map((t) => [t.label, t.calls, t.errors, t.total_bytes_in]),
     );
     expect(queryStoreStats(reader, db.name).total_requests).toBe(5000);
+    // The half-hour the window ends in comes from its base rows and the rows after them.
+    const series = (exact: boolean) =>
+      querySeries(reader, { sinceMs: now - 29 * HOUR_MS, bucketMs: HOUR_MS / 2, exact }, now).map(
+        ({ bucket_start, calls, errors, timeouts }) => [bucket_start, calls, errors, timeouts],
+      );
+    expect(series(false)).toEqual(series(true));
     // A delete step writes what waits first; so does close (flushPending).
     writer.flushRollups();
     expectCounted(db);

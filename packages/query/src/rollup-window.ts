@@ -155,9 +155,32 @@ export function visitWindow(
     return;
   }
   raw(range.fromMs, firstUnit);
+  if (endUnit !== null && endInBaseTier(db, endUnit, range.toMs as number)) {
+    // The live half-hour a window ends in ("now"), from its base rows and
+    // the newest rows: what a busy proxy wrote in it is not read again at
+    // every question.
+    cover(tiers.length - 1, firstUnit, endUnit);
+    rolled(BASE_TIER.table, endUnit, endUnit + baseMs);
+    unwritten(firstUnit, range.toMs);
+    return;
+  }
   cover(tiers.length - 1, firstUnit, endUnit);
   unwritten(firstUnit, endUnit);
   if (endUnit !== null) raw(endUnit, range.toMs as number);
+}
+
+/**
+ * Whether the window's last, part half-hour [endUnit, toMs) is whole in
+ * its base rows: every call they hold is before toMs (a window that ends
+ * now, with no request stamped later by a clock ahead of this one). The
+ * rows after the rollups' highest id are then all the window lacks.
+ */
+function endInBaseTier(db: Db, endUnit: number, toMs: number): boolean {
+  const lastTs = db
+    .prepare(`SELECT MAX(last_ts) FROM ${BASE_TIER.table} WHERE start_ms = @start`)
+    .pluck()
+    .get({ start: endUnit }) as number | null;
+  return lastTs === null || lastTs < toMs;
 }
 
 /** Adds one visited row into a label's totals. */

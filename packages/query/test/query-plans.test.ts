@@ -42,8 +42,15 @@ beforeAll(() => {
   dbPath = buildStore(events);
 });
 
-/** Runs `run` against a connection that records every statement and its parameters, then explains them. */
-function plans(run: (db: Database.Database) => void): string[] {
+/**
+ * Runs `run` against a connection that records every statement and its
+ * parameters, then hands them to `use` on the same connection (the
+ * functions a query registers are there).
+ */
+function capture<T>(
+  run: (db: Database.Database) => void,
+  use: (db: Database.Database, captured: { sql: string; args: unknown[] }[]) => T,
+): T {
   const db = openReadConnection(dbPath);
   const captured: { sql: string; args: unknown[] }[] = [];
   const spy = new Proxy(db, {
@@ -75,14 +82,28 @@ function plans(run: (db: Database.Database) => void): string[] {
       };
     },
   });
-  run(spy);
-  const details = captured.map(({ sql, args }) =>
-    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[])
-      .map((r) => r.detail)
-      .join(' | '),
+  try {
+    run(spy);
+    return use(db, captured);
+  } finally {
+    db.close();
+  }
+}
+
+/** Every statement `run` asks, with its parameters. */
+function statements(run: (db: Database.Database) => void): { sql: string; args: unknown[] }[] {
+  return capture(run, (_db, captured) => captured);
+}
+
+/** The query plans of every statement `run` asks, with the parameters it gave them. */
+function plans(run: (db: Database.Database) => void): string[] {
+  return capture(run, (db, captured) =>
+    captured.map(({ sql, args }) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[])
+        .map((r) => r.detail)
+        .join(' | '),
+    ),
   );
-  db.close();
-  return details;
 }
 
 function expectIndexed(details: string[], index: string): void {
@@ -194,6 +215,25 @@ describe('query plans', () => {
     expect(all).toContain('SEARCH mcpr_store_rollup_30m USING PRIMARY KEY (start_ms>?');
     expect(all).not.toMatch(/mcpr_store_rollup_(1h|6h|1d)/);
     expectIndexed(details, 'idx_requests_ts');
+  });
+
+  it('a series to now reads its live half-hour from the base rollups, not from the rows', () => {
+    const live = Math.floor(NOW / 1_800_000) * 1_800_000;
+    const read = statements((db) =>
+      querySeries(db, { sinceMs: NOW - 86_400_000, bucketMs: 1_800_000 }, NOW),
+    );
+    const rowRanges = read
+      .filter(({ sql }) => sql.includes('INDEXED BY idx_requests_ts'))
+      .map(({ args }) => args[0] as { from: number; to: number });
+    expect(rowRanges.length).toBeGreaterThan(0);
+    for (const range of rowRanges)
+      expect(range.to).toBeLessThanOrEqual(NOW - 86_400_000 + 1_800_000);
+    expect(
+      read.some(
+        ({ sql, args }) =>
+          sql.includes('FROM mcpr_store_rollup_30m') && (args[0] as { from: number }).from === live,
+      ),
+    ).toBe(true);
   });
 
   it('store stats counts proxies by index seeks', () => {

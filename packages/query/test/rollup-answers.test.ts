@@ -168,6 +168,52 @@ describe('series from the rollups', () => {
   }
 });
 
+describe('the live half-hour a series ends in', () => {
+  const inLiveUnit = (count: number, offsetMs: (i: number) => number) =>
+    Array.from({ length: count }, (_, i) => ({
+      kind: 'request',
+      request_id: `live-${i}-${offsetMs(i)}`,
+      ts: NOW + offsetMs(i),
+      proxy: 'p1',
+      method: 'tools/call',
+      tool: 'search',
+      latency_us: 1000 + i,
+      status: i % 4 === 0 ? 'error' : 'ok',
+    }));
+  const counts = (rows: ReturnType<typeof querySeries>) =>
+    rows.map(({ bucket_start, calls, errors, timeouts }) => [
+      bucket_start,
+      calls,
+      errors,
+      timeouts,
+    ]);
+  const day = { sinceMs: NOW - 24 * HOUR_MS, bucketMs: HOUR_MS / 2 };
+
+  it('counts the calls of its base rollups up to now, as the rows do', () => {
+    // NOW is 17 minutes into its half-hour: 40 calls in the minutes before it.
+    const file = buildStore([...randomEvents(6000, 30), ...inLiveUnit(40, (i) => -i * 20_000)]);
+    const db = openFixtureStore(file);
+    const rolled = querySeries(db, day, NOW);
+    expect(counts(rolled)).toEqual(counts(querySeries(db, { ...day, exact: true }, NOW)));
+    expect(rolled.at(-1)?.calls).toBeGreaterThanOrEqual(40);
+  });
+
+  it('leaves out calls stamped after now by a clock ahead, as the rows do', () => {
+    const ahead = inLiveUnit(5, (i) => 60_000 + i);
+    const file = buildStore([
+      ...randomEvents(6000, 30),
+      ...inLiveUnit(40, (i) => -i * 20_000),
+      ...ahead,
+    ]);
+    const db = openFixtureStore(file);
+    const rolled = querySeries(db, day, NOW);
+    const exact = querySeries(db, { ...day, exact: true }, NOW);
+    expect(counts(rolled)).toEqual(counts(exact));
+    const later = querySeries(db, day, NOW + 120_000);
+    expect((later.at(-1)?.calls ?? 0) - (rolled.at(-1)?.calls ?? 0)).toBe(5);
+  });
+});
+
 describe('schema --unused and store stats from the rollups', () => {
   const listed = (proxy: string) => ({
     kind: 'schema_version',
