@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import {
   applyWriterPragmas,
   openWriteConnection,
+  prepareNewFile,
 } from '../../packages/daemon/dist/db/connection.js';
 import { migrate } from '../../packages/daemon/dist/db/migrate.js';
 import { TransactionWriter } from '../../packages/daemon/dist/writer/transaction-writer.js';
@@ -73,7 +74,7 @@ const proxies = Array.from({ length: Number(values.proxies) }, (_, i) => `proxy-
 
 fs.rmSync(values.db, { force: true });
 const db = openWriteConnection(values.db);
-db.pragma('auto_vacuum = INCREMENTAL');
+prepareNewFile(db);
 applyWriterPragmas(db);
 migrate(db, 'fixture');
 const writer = new TransactionWriter(db);

@@ -5,14 +5,15 @@
 // starts where this process may (root). The new events come from the
 // proxies already in the big store, with latencies scattered as theirs are,
 // so they land all over the latency index as a month-old daemon's do. For
-// each run: events/s, the disk bytes the daemon wrote per event
-// (/proc/PID/io write_bytes, WAL and checkpoints both), and its commit p99;
-// ratios are to the empty store of the same round. Asserts nothing.
+// each run: events/s, the bytes the daemon wrote per event (its write
+// calls: WAL frames and checkpoint copies), what the disk wrote per event
+// meanwhile, and its commit p99; ratios are to the empty store of the same
+// round. Asserts nothing.
 //
 //   node test/bench/scale.mjs --big-db PATH [--big-db PATH2 ...] [--events 400000]
-//        [--clients 4] [--rounds 2] [--retain 0] [--out FILE]
+//        [--clients 4] [--rounds 2] [--retain 0] [--warm] [--out FILE]
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '2' },
     retain: { type: 'string', default: '0' },
+    warm: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -58,12 +60,33 @@ function storeFacts(file) {
   }
 }
 
-function writeBytes(pid) {
+/**
+ * Bytes a process wrote, two ways: `wchar`, what its write calls asked for
+ * (SQLite's WAL frames and checkpoint copies), and `write_bytes`, what the
+ * kernel charged it when it dirtied page-cache pages. The second counts a
+ * whole large folio for each small write into one (ext4 caches a file read
+ * in long runs in large folios), so it is reported, not relied on.
+ */
+function processWrites(pid) {
   const io = fs.readFileSync(`/proc/${pid}/io`, 'utf8');
-  return Number(/^write_bytes: (\d+)$/m.exec(io)[1]);
+  const field = (name) => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)[1]);
+  return { wchar: field('wchar'), write_bytes: field('write_bytes') };
 }
 
+/** Bytes the block device holding `file` has written (every process's, the file system's journal too). */
+function deviceWrittenBytes(file) {
+  const { dev } = fs.statSync(file);
+  const stat = fs.readFileSync(`/sys/dev/block/${dev >> 8}:${dev & 0xff}/stat`, 'utf8');
+  return Number(stat.trim().split(/\s+/)[6]) * 512;
+}
+
+/**
+ * Written back first: the copy's pages still dirty would otherwise be
+ * written while the daemon runs, and a page the daemon dirties again is
+ * not counted to it.
+ */
 function dropPageCache() {
+  execFileSync('sync');
   try {
     fs.writeFileSync('/proc/sys/vm/drop_caches', '1');
     return true;
@@ -77,6 +100,8 @@ async function ingest(name, source, proxies) {
   if (source) fs.copyFileSync(source, db);
   const socket = path.join(work, `${name}.sock`);
   const cold = dropPageCache();
+  // --warm: the copy read once, as on a host whose page cache holds the file.
+  if (values.warm && source) execFileSync('cat', [db], { stdio: ['ignore', 'ignore', 'inherit'] });
   const daemon = spawn(
     process.execPath,
     [CLI, 'daemon', '--db', db, '--socket', socket, '--retain', values.retain],
@@ -84,7 +109,8 @@ async function ingest(name, source, proxies) {
   );
   while (!fs.existsSync(socket)) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 500));
-  const writtenBefore = writeBytes(daemon.pid);
+  const writtenBefore = processWrites(daemon.pid);
+  const deviceBefore = deviceWrittenBytes(db);
   const share = Math.floor(EVENTS / CLIENTS);
   const runs = await Promise.all(
     Array.from({ length: CLIENTS }, (_, i) =>
@@ -102,7 +128,8 @@ async function ingest(name, source, proxies) {
   const seconds =
     (Math.max(...runs.map((r) => r.ended_at_ms)) - Math.min(...runs.map((r) => r.started_at_ms))) /
     1000;
-  const written = writeBytes(daemon.pid) - writtenBefore;
+  const written = processWrites(daemon.pid);
+  const deviceWritten = deviceWrittenBytes(db) - deviceBefore;
   const report = JSON.parse(
     await outputOf(process.execPath, [CLI, 'health', '--socket', socket, '--json']),
   );
@@ -113,8 +140,13 @@ async function ingest(name, source, proxies) {
     name,
     cold_cache: cold,
     events_per_s: Math.round((share * CLIENTS) / seconds),
-    bytes_per_event: Math.round(written / (share * CLIENTS)),
+    bytes_per_event: Math.round((written.wchar - writtenBefore.wchar) / (share * CLIENTS)),
+    device_bytes_per_event: Math.round(deviceWritten / (share * CLIENTS)),
+    write_bytes_per_event: Math.round(
+      (written.write_bytes - writtenBefore.write_bytes) / (share * CLIENTS),
+    ),
     commit_ms_p99: report.commit_ms_p99,
+    events_per_transaction: Math.round(report.committed / report.transactions_committed),
     deleted_requests: report.retention?.deleted_requests ?? 0,
   };
 }
@@ -140,6 +172,7 @@ for (let round = 0; round < Number(values.rounds); round += 1) {
       ...big,
       rate_ratio: +(big.events_per_s / empty.events_per_s).toFixed(2),
       bytes_ratio: +(big.bytes_per_event / empty.bytes_per_event).toFixed(2),
+      device_bytes_ratio: +(big.device_bytes_per_event / empty.device_bytes_per_event).toFixed(2),
       commit_p99_ratio: +(big.commit_ms_p99 / empty.commit_ms_p99).toFixed(2),
     };
     results.push(row);

@@ -23,7 +23,7 @@ import {
 import { tempDir } from '@mcpr-store/test-utils';
 import type Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { applyWriterPragmas, openWriteConnection } from '../src/db/connection.js';
+import { applyWriterPragmas, openWriteConnection, prepareNewFile } from '../src/db/connection.js';
 import { migrate } from '../src/db/migrate.js';
 import { AgeDeletes, Retention } from '../src/writer/retention.js';
 import { Rollups } from '../src/writer/rollups.js';
@@ -46,7 +46,7 @@ function random(seed: number): () => number {
 
 function open(file = path.join(tempDir(), 'store.db')): { db: Database.Database; file: string } {
   const db = openWriteConnection(file);
-  db.pragma('auto_vacuum = INCREMENTAL');
+  prepareNewFile(db);
   applyWriterPragmas(db);
   migrate(db, 'test');
   opened.push(db);

@@ -16,12 +16,14 @@ afterEach(async () => {
 });
 
 describe('walCheckpointPages', () => {
-  it('leaves 64 MiB of 4 KiB pages without a bound, a sixteenth of a bound, never below SQLite`s 1,000', () => {
+  it('leaves 64 MiB of pages without a bound, a sixteenth of a bound, never below SQLite`s 1,000', () => {
     expect(walCheckpointPages(0, 4096)).toBe(16_384);
+    expect(walCheckpointPages(0, 1024)).toBe(65_536);
     expect(walCheckpointPages(1024 * 1024, 4096)).toBe(1_000);
     expect(walCheckpointPages(256 * 1024 * 1024, 4096)).toBe(4_096);
     expect(walCheckpointPages(10 * 1024 ** 3, 4096)).toBe(16_384);
     expect(walCheckpointPages(256 * 1024 * 1024, 1024)).toBe(16_384);
+    expect(walCheckpointPages(10 * 1024 ** 3, 1024)).toBe(65_536);
   });
 
   it('a daemon without a size bound lets the WAL grow past SQLite`s interval before it checkpoints', async () => {

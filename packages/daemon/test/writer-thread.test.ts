@@ -25,8 +25,8 @@ describe('WriterThread', () => {
       await writer.open({
         db_path: dbPath,
         app_version: 'test',
-        max_db_pages: 0,
-        wal_checkpoint_pages: 1000,
+        max_db_bytes: 0,
+        size_bound_bytes: 0,
         tally_operations: true,
       });
       expect(await writer.write([packColumns([request('before')])])).toMatchObject({

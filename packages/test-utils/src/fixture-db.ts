@@ -3,7 +3,11 @@
 
 import path from 'node:path';
 import { type StoreEvent, validateEvent } from '@mcpr-store/protocol';
-import { applyWriterPragmas, openWriteConnection } from '../../daemon/src/db/connection.js';
+import {
+  applyWriterPragmas,
+  openWriteConnection,
+  prepareNewFile,
+} from '../../daemon/src/db/connection.js';
 import { migrate } from '../../daemon/src/db/migrate.js';
 import { TransactionWriter } from '../../daemon/src/writer/transaction-writer.js';
 import { tempDir } from './daemon-process.js';
@@ -14,7 +18,7 @@ export function buildStore(
   file = path.join(tempDir(), 'store.db'),
 ): string {
   const db = openWriteConnection(file);
-  db.pragma('auto_vacuum = INCREMENTAL');
+  prepareNewFile(db);
   applyWriterPragmas(db);
   migrate(db, 'test');
   const valid: StoreEvent[] = events.map((raw) => {

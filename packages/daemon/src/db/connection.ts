@@ -25,8 +25,8 @@ export const WRITER_PRAGMAS = [
 
 /** SQLite's own checkpoint interval, in WAL pages: what the daemon keeps under a small size bound. */
 const WAL_CHECKPOINT_PAGES_MIN = 1_000;
-/** 64 MiB of 4 KiB pages: room for several of a big store's transactions. */
-const WAL_CHECKPOINT_PAGES_MAX = 16_384;
+/** Room for several of a big store's transactions, whatever the page size. */
+const WAL_CHECKPOINT_BYTES_MAX = 64 * 1024 * 1024;
 
 /**
  * Pages the WAL may hold before a commit checkpoints it. At SQLite's 1,000,
@@ -40,9 +40,10 @@ const WAL_CHECKPOINT_PAGES_MAX = 16_384;
  * never less than SQLite's own interval.
  */
 export function walCheckpointPages(boundBytes: number, pageBytes: number): number {
-  if (boundBytes <= 0) return WAL_CHECKPOINT_PAGES_MAX;
+  const most = Math.floor(WAL_CHECKPOINT_BYTES_MAX / pageBytes);
+  if (boundBytes <= 0) return most;
   const share = Math.floor(boundBytes / pageBytes / 16);
-  return Math.min(WAL_CHECKPOINT_PAGES_MAX, Math.max(WAL_CHECKPOINT_PAGES_MIN, share));
+  return Math.min(most, Math.max(WAL_CHECKPOINT_PAGES_MIN, share));
 }
 
 /**
@@ -61,6 +62,19 @@ export function openWriteConnection(dbPath: string): Db {
   const db = new Database(dbPath);
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   return db;
+}
+
+/** The page size of a file the daemon creates (a file property, not the schema's: mcpr's files keep theirs). */
+export const NEW_FILE_PAGE_BYTES = 4096;
+
+/**
+ * Settings only a new, empty file can take, before its first table: its page
+ * size, and incremental auto-vacuum (store vacuum and retention release
+ * freed pages in small steps). A file that exists keeps its own.
+ */
+export function prepareNewFile(db: Db): void {
+  db.pragma(`page_size = ${NEW_FILE_PAGE_BYTES}`);
+  db.pragma('auto_vacuum = INCREMENTAL');
 }
 
 export function applyWriterPragmas(db: Db): void {

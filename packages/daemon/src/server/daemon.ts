@@ -15,7 +15,6 @@ import {
   PROTOCOL_VERSION,
 } from '@mcpr-store/protocol';
 import { describeOpenFailure, fileSize, redactPostgresUrl } from '@mcpr-store/query';
-import { walCheckpointPages } from '../db/connection.js';
 import { admitBatch } from '../ingest/client-batch.js';
 import { TransactionQueue } from '../ingest/transaction-queue.js';
 import { httpUrl, type ListenAddress } from '../listen-address.js';
@@ -91,8 +90,6 @@ export const DEFAULT_OPTIONS = {
 
 /** Drops older than this keep health `degraded`. */
 const DROP_WINDOW_MS = 5 * 60_000;
-/** SQLite's default page size, for turning --max-db-bytes into max_page_count. */
-const PAGE_BYTES = 4096;
 /** How often a size bound is checked, at the longest. */
 const RETAIN_BYTES_CHECK_MS = 1000;
 /** Unread acks above this many bytes close a connection (its peer stopped reading). */
@@ -197,17 +194,13 @@ export class Daemon {
     const writer = new WriterThread();
     let daemon: Daemon | null = null;
     try {
-      const maxPages = options.maxDbBytes > 0 ? Math.ceil(options.maxDbBytes / PAGE_BYTES) : 0;
       const opened = await writer
         .open({
           db_path: options.dbPath,
           app_version: DAEMON_VERSION,
-          max_db_pages: maxPages,
+          max_db_bytes: options.maxDbBytes,
           // The smaller size bound: retainBytes is below maxDbBytes when both are set (checkDaemonOptions).
-          wal_checkpoint_pages: walCheckpointPages(
-            options.retainBytes || options.maxDbBytes,
-            PAGE_BYTES,
-          ),
+          size_bound_bytes: options.retainBytes || options.maxDbBytes,
           tally_operations: options.metricsListen !== null,
         })
         .catch((error: unknown) => {

@@ -6,7 +6,13 @@
 // heals without a restart; a thread that piscina starts in place of one that
 // died opens the database from what every write carries.
 
-import { applyWriterPragmas, type Db, openWriteConnection } from '../db/connection.js';
+import {
+  applyWriterPragmas,
+  type Db,
+  openWriteConnection,
+  prepareNewFile,
+  walCheckpointPages,
+} from '../db/connection.js';
 import { migrate, readSchemaVersion, SchemaTooNewError } from '../db/migrate.js';
 import { SCHEMA_VERSION } from '../db/schema-sql.js';
 import type { ColumnBatch } from './column-batch.js';
@@ -25,9 +31,9 @@ export interface OpenTask {
   db_path: string;
   app_version: string;
   /** Cap on the database size; writes beyond it fail as SQLITE_FULL. 0 = no cap. */
-  max_db_pages: number;
-  /** WAL pages a commit may leave before it checkpoints (db/connection.ts's walCheckpointPages). */
-  wal_checkpoint_pages: number;
+  max_db_bytes: number;
+  /** The smaller of the size bounds (0 = none): the WAL's share of it (db/connection.ts's walCheckpointPages). */
+  size_bound_bytes: number;
   /** Tally inserted requests for the metrics' operations histogram (only when metrics are served). */
   tally_operations: boolean;
 }
@@ -94,14 +100,18 @@ function open(task: OpenTask): OpenResult {
     // Check before any pragma: a file from a newer version stays untouched.
     const found = readSchemaVersion(connection);
     if (found > SCHEMA_VERSION) throw new SchemaTooNewError(found);
-    // A new file reclaims freed pages in small steps (store vacuum), which
-    // only works when chosen before the first table exists.
     if (found === 0 && (connection.pragma('page_count', { simple: true }) as number) === 0) {
-      connection.pragma('auto_vacuum = INCREMENTAL');
+      prepareNewFile(connection);
     }
     applyWriterPragmas(connection);
-    if (task.max_db_pages > 0) connection.pragma(`max_page_count = ${task.max_db_pages}`);
-    connection.pragma(`wal_autocheckpoint = ${task.wal_checkpoint_pages}`);
+    // In the file's own pages: a file made elsewhere (mcpr's) may have another size.
+    const pageBytes = connection.pragma('page_size', { simple: true }) as number;
+    if (task.max_db_bytes > 0) {
+      connection.pragma(`max_page_count = ${Math.ceil(task.max_db_bytes / pageBytes)}`);
+    }
+    connection.pragma(
+      `wal_autocheckpoint = ${walCheckpointPages(task.size_bound_bytes, pageBytes)}`,
+    );
     const result = migrate(connection, task.app_version);
     const rollups = new Rollups(connection);
     const catchUpStarted = performance.now();
