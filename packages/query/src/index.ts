@@ -8,6 +8,7 @@ export * from './errors.js';
 export { fileSize } from './file-size.js';
 export * from './insights.js';
 export { bucketStartUs, LATENCY_BUCKETS, latencyBucket } from './label-tally.js';
+export { OWN_INDEX_DDL } from './own-indexes.js';
 export * from './postgres-errors.js';
 export { PostgresStore } from './postgres-store.js';
 export * from './postgres-url.js';

@@ -1,7 +1,8 @@
 // What `status` adds beside the per-tool table, for an operator on call:
 // which JSON-RPC errors came back and how often, and which tools clients
 // called that the proxy's server never listed (a model inventing tool
-// names), each read from the window's rows through the ts index.
+// names), each read from the window's rows through an index, or, for a
+// wide window, from the calls its rollups counted.
 
 import { listedTools } from './schema.js';
 import { indexedBy, type Source, storeOf } from './store.js';
@@ -34,6 +35,28 @@ export interface UnknownToolRow {
   proxy: string;
 }
 
+/** Each proxy's listed tool names (every upstream's latest tools/list together); proxies with none are absent. */
+function listedByProxy(source: Source, proxy?: string): Map<string, Set<string>> {
+  const store = storeOf(source);
+  const lists = store.all<{ proxy: string; payload: string }>(
+    `SELECT proxy, payload FROM server_schema WHERE method = 'tools/list'${proxy === undefined ? '' : ' AND proxy = @proxy'}`,
+    proxy === undefined ? {} : { proxy },
+  );
+  const known = new Map<string, Set<string>>();
+  for (const list of lists) {
+    const names = known.get(list.proxy) ?? new Set<string>();
+    for (const tool of listedTools(list.payload)) names.add(tool.name);
+    known.set(list.proxy, names);
+  }
+  return known;
+}
+
+function mostCalledFirst(rows: UnknownToolRow[]): UnknownToolRow[] {
+  const byProxy = (a: UnknownToolRow, b: UnknownToolRow) =>
+    a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0;
+  return rows.sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool) || byProxy(a, b));
+}
+
 /**
  * Calls in the window to tool names absent from their proxy's latest
  * captured tools/list (every upstream's of that proxy together), most
@@ -41,21 +64,12 @@ export interface UnknownToolRow {
  * known to be missing. The store's distinct tool names are read by seeking
  * through the (tool, ts) index, one seek a name; only the names some
  * listing proxy lacks are then counted, each through the same index, so a
- * wide window costs the unknown tools' rows, not the window's.
+ * window costs the unknown tools' rows, not the window's.
  */
 export function unknownTools(source: Source, where: Where, proxy?: string): UnknownToolRow[] {
   const store = storeOf(source);
-  const lists = store.all<{ proxy: string; payload: string }>(
-    `SELECT proxy, payload FROM server_schema WHERE method = 'tools/list'${proxy === undefined ? '' : ' AND proxy = @proxy'}`,
-    proxy === undefined ? {} : { proxy },
-  );
-  if (lists.length === 0) return [];
-  const known = new Map<string, Set<string>>();
-  for (const list of lists) {
-    const names = known.get(list.proxy) ?? new Set<string>();
-    for (const tool of listedTools(list.payload)) names.add(tool.name);
-    known.set(list.proxy, names);
-  }
+  const known = listedByProxy(store, proxy);
+  if (known.size === 0) return [];
   const byTool = indexedBy(store, 'idx_requests_tool');
   const candidates: string[] = [];
   let tool =
@@ -89,5 +103,32 @@ export function unknownTools(source: Source, where: Where, proxy?: string): Unkn
       });
     }
   }
-  return rows.sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool));
+  return mostCalledFirst(rows);
+}
+
+/** One proxy's calls of one tool in a window, as the rollups count them. */
+export interface ToolCalls {
+  proxy: string;
+  tool: string;
+  calls: number;
+  last_called_at: number;
+}
+
+/**
+ * The same from calls already counted (a wide window read from the
+ * rollups): the window's rows are not read again, however many the
+ * unknown tools have.
+ */
+export function unknownToolsOf(
+  source: Source,
+  counted: Iterable<ToolCalls>,
+  proxy?: string,
+): UnknownToolRow[] {
+  const known = listedByProxy(source, proxy);
+  const rows: UnknownToolRow[] = [];
+  for (const { proxy: from, tool, calls, last_called_at } of counted) {
+    if (known.get(from)?.has(tool) !== false) continue;
+    rows.push({ tool, calls, last_called_at, proxy: from });
+  }
+  return mostCalledFirst(rows);
 }

@@ -6,7 +6,14 @@
 
 import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
-import { type ErrorCodeRow, errorCodes, type UnknownToolRow, unknownTools } from './insights.js';
+import {
+  type ErrorCodeRow,
+  errorCodes,
+  type ToolCalls,
+  type UnknownToolRow,
+  unknownTools,
+  unknownToolsOf,
+} from './insights.js';
 import { LabelTotals } from './label-tally.js';
 import { rollupsUsable } from './rollup.js';
 import {
@@ -182,7 +189,9 @@ export function queryStatus(source: Source, filter: StatusFilter, nowMs: number)
     running_proxies: filter.runningProxies ?? [],
     tools,
     error_codes: current.error_codes,
-    unknown_tools: unknownTools(store, where, filter.proxy),
+    unknown_tools: current.tool_calls
+      ? unknownToolsOf(store, current.tool_calls.values(), filter.proxy)
+      : unknownTools(store, where, filter.proxy),
     ...comparison,
     since_ms: filter.sinceMs,
     window_ms: windowMs,
@@ -199,6 +208,8 @@ interface WindowStats {
   tools: ToolStatsRow[];
   p95_us: number | null;
   error_codes: ErrorCodeRow[];
+  /** Calls by proxy and tool, when the window was read from the rollups (unknown tools come from them). */
+  tool_calls?: Map<string, ToolCalls>;
 }
 
 function byUtf8(a: string, b: string): number {
@@ -213,7 +224,23 @@ function rolledUpStats(
   const labels = new Map<string, LabelTotals>();
   const overall = new LabelTotals('');
   const codes = new Map<string, number>();
+  const toolCalls = new Map<string, ToolCalls>();
   visitWindow(db, range, (row) => {
+    if (row.tool !== '') {
+      const key = `${row.proxy}\u0000${row.tool}`;
+      const counted = toolCalls.get(key);
+      if (counted) {
+        counted.calls += row.calls;
+        counted.last_called_at = Math.max(counted.last_called_at, row.last_ts);
+      } else {
+        toolCalls.set(key, {
+          proxy: row.proxy,
+          tool: row.tool,
+          calls: row.calls,
+          last_called_at: row.last_ts,
+        });
+      }
+    }
     const label = row.tool !== '' ? row.tool : `<${row.method}>`;
     let totals = labels.get(label);
     if (!totals) {
@@ -234,6 +261,7 @@ function rolledUpStats(
     error_codes: [...codes]
       .map(([error_code, calls]) => ({ error_code, calls }))
       .sort((a, b) => b.calls - a.calls || byUtf8(a.error_code, b.error_code)),
+    tool_calls: toolCalls,
   };
 }
 

@@ -200,6 +200,8 @@ describe('query plans', () => {
       expect(all).toContain(search(tier));
       expect(all).not.toMatch(/SCAN mcpr_store_rollup_(?!state)/);
       expectIndexed(details, 'idx_requests_ts');
+      // Unknown tools come from the rollups' counts too, not from their rows.
+      expect(all).not.toContain('idx_requests_tool');
     }
     const hourly = plans((db) => querySeries(db, { sinceMs: wide, bucketMs: 3_600_000 }, NOW)).join(
       ' || ',
@@ -234,6 +236,18 @@ describe('query plans', () => {
           sql.includes('FROM mcpr_store_rollup_30m') && (args[0] as { from: number }).from === live,
       ),
     ).toBe(true);
+  });
+
+  it('status counts the sessions seen in the window through our index on last_seen_at', () => {
+    for (const proxy of [undefined, 'p1']) {
+      const seen = plans((db) => queryStatus(db, { sinceMs: since, proxy }, NOW)).filter((d) =>
+        /\bsessions\b/.test(d),
+      );
+      expect(seen.length).toBeGreaterThan(0);
+      for (const detail of seen) expect(detail).not.toMatch(/SCAN sessions(?! USING)/);
+    }
+    const all = plans((db) => queryStatus(db, { sinceMs: since }, NOW)).join(' || ');
+    expect(all).toContain('mcpr_store_sessions_seen');
   });
 
   it('store stats counts proxies by index seeks', () => {

@@ -238,6 +238,19 @@ describe('schema --unused and store stats from the rollups', () => {
     }
   });
 
+  it('status names the same unknown tools, with the same calls and last calls', () => {
+    const db = openFixtureStore(file);
+    for (const proxy of [undefined, 'p2']) {
+      const filter = { sinceMs: NOW - 50 * HOUR_MS - 777, proxy };
+      const rolled = queryStatus(db, filter, NOW);
+      expect(rolled.p95_us_estimated).toBe(true);
+      expect(rolled.unknown_tools.map((t) => t.tool)).toContain('déjà');
+      expect(rolled.unknown_tools).toEqual(
+        queryStatus(db, { ...filter, exact: true }, NOW).unknown_tools,
+      );
+    }
+  });
+
   it('store stats counts every request from the rollups, per proxy too', () => {
     const db = openFixtureStore(file);
     for (const proxy of [undefined, 'p1']) {

@@ -20,11 +20,11 @@ export function buildSeedDatabase(db: Database.Database, version: number): void 
   for (let step = 1; step <= version; step += 1) db.exec(mcprStepSql(step));
 }
 
-/** Tables, columns, indexes (with partial conditions) in a comparable form. */
+/** mcpr's tables, columns, indexes (with partial conditions) in a comparable form; our own mcpr_store_* objects left out. */
 export function describeSchema(db: Database.Database): unknown {
   const tables = db
     .prepare(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'mcpr_store_%' ORDER BY name",
     )
     .all() as { name: string }[];
   return tables.map(({ name }) => ({
@@ -33,7 +33,7 @@ export function describeSchema(db: Database.Database): unknown {
     indexes: (
       db
         .prepare(
-          "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name",
+          "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name NOT LIKE 'mcpr_store_%' ORDER BY name",
         )
         .all(name) as { name: string; sql: string | null }[]
     ).map((index) => ({

@@ -1,7 +1,9 @@
 // Migrations run step by step from whatever version the file is at, each
 // step in its own transaction, so a file written by any mcpr version ends at
 // ours with its rows kept, and a crash mid-way leaves a consistent version.
+// Our own indexes (query's own-indexes.ts) follow mcpr's steps.
 
+import { OWN_INDEX_DDL } from '@mcpr-store/query';
 import type { Db } from './connection.js';
 import { MIGRATION_STEPS, SCHEMA_VERSION } from './schema-sql.js';
 
@@ -45,6 +47,8 @@ export function migrate(db: Db, appVersion: string): MigrationResult {
     const step = MIGRATION_STEPS[version] as string;
     db.transaction(() => db.exec(step))();
   }
+  // Ours, after mcpr's steps: never part of a version mcpr would recognise.
+  db.exec(OWN_INDEX_DDL);
   db.prepare(
     "INSERT INTO meta (key, value) VALUES ('mcpr_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
   ).run(appVersion);
