@@ -5,10 +5,14 @@
 // age limit that leaves a backlog of old rows to delete while events
 // arrive. Figures are ratios to the run without retention, measured in the
 // same run; the file's size is sampled to show it flat under the bound.
+// With --rate, the clients send that many events a second together, as a
+// fleet does, from the store's own proxies with latencies scattered as the
+// store's are (so deletes and inserts both land all over the latency
+// index): what a daemon sustains beside retention, and its commit p99.
 // Asserts nothing about speed.
 //
 //   node test/bench/retention.mjs --big-db PATH [--events 400000] [--clients 4]
-//        [--rounds 2] [--retain 30d] [--out FILE]
+//        [--rounds 2] [--retain 30d] [--rate EVENTS_PER_S] [--out FILE]
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +32,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     rounds: { type: 'string', default: '2' },
     retain: { type: 'string', default: '30d' },
+    rate: { type: 'string', default: '0' },
     out: { type: 'string' },
   },
 });
@@ -37,6 +42,7 @@ if (!values['big-db']) {
 }
 const EVENTS = Number(values.events);
 const CLIENTS = Number(values.clients);
+const RATE = Number(values.rate);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpr-retention-'));
 
 function usedBytes(file) {
@@ -49,6 +55,19 @@ function usedBytes(file) {
     db.close();
   }
 }
+
+const proxies = (() => {
+  const db = new Database(values['big-db'], { readonly: true });
+  try {
+    const names = db
+      .prepare('SELECT DISTINCT proxy FROM requests INDEXED BY idx_requests_proxy')
+      .pluck()
+      .all();
+    return names.length > 0 ? names : ['proxy-1'];
+  } finally {
+    db.close();
+  }
+})();
 
 async function health(socket) {
   return JSON.parse(
@@ -72,17 +91,23 @@ async function variant(name, flags) {
   await new Promise((r) => setTimeout(r, 500));
   const sizeBefore = fs.statSync(db).size;
   let maxSize = sizeBefore;
+  const sizes = [];
   const sampler = setInterval(() => {
-    maxSize = Math.max(maxSize, fs.statSync(db).size);
+    const size = fs.statSync(db).size;
+    maxSize = Math.max(maxSize, size);
+    sizes.push(size);
   }, 200);
   const share = Math.floor(EVENTS / CLIENTS);
   const runs = await Promise.all(
-    Array.from({ length: CLIENTS }, () =>
+    Array.from({ length: CLIENTS }, (_, i) =>
       outputOf(process.execPath, [
         path.join(HERE, 'bench-client.mjs'),
         socket,
         String(share),
         '100',
+        ...(RATE > 0
+          ? ['8', proxies[i % proxies.length], 'random', String(Math.round(RATE / CLIENTS))]
+          : []),
       ]).then(JSON.parse),
     ),
   );
@@ -102,6 +127,11 @@ async function variant(name, flags) {
     size_before_mb: +(sizeBefore / 2 ** 20).toFixed(1),
     size_max_mb: +(maxSize / 2 ** 20).toFixed(1),
     size_after_mb: +(fs.statSync(db).size / 2 ** 20).toFixed(1),
+    // The file at each tenth of the run, to show it flat under a bound.
+    size_mb_by_tenth: Array.from(
+      { length: 10 },
+      (_, k) => +((sizes[Math.floor(((k + 1) * sizes.length) / 10) - 1] ?? 0) / 2 ** 20).toFixed(1),
+    ),
     bound,
   };
   fs.rmSync(db, { force: true });
