@@ -191,7 +191,9 @@ export class Daemon {
       created.remove();
       throw error;
     }
-    const writer = new WriterThread();
+    const writer = new WriterThread((reason) =>
+      log.warn('the checkpoint thread stopped; the writer checkpoints alone', { reason }),
+    );
     let daemon: Daemon | null = null;
     try {
       const opened = await writer

@@ -87,7 +87,12 @@ export interface OpenResult {
   rollups: 'current' | 'caught_up' | 'rebuilt';
   /** How long that took. */
   rollups_ms: number;
+  /** The WAL is checkpointed by a thread beside the writer (checkpointer.ts); the writer's own interval is a backstop. */
+  checkpoints_in_thread: boolean;
 }
+
+/** The writer's own checkpoint, when a thread checkpoints beside it, comes after this many of its intervals. */
+const BACKSTOP_INTERVALS = 4;
 
 let settings: OpenTask | null = null;
 let db: Db | null = null;
@@ -109,8 +114,13 @@ function open(task: OpenTask): OpenResult {
     if (task.max_db_bytes > 0) {
       connection.pragma(`max_page_count = ${Math.ceil(task.max_db_bytes / pageBytes)}`);
     }
+    // Without a size bound a thread of its own checkpoints (checkpointer.ts)
+    // and the writer's interval is a backstop; under a bound the WAL stays
+    // within its share of it, so the writer checkpoints at that share itself.
+    const inThread = task.size_bound_bytes <= 0;
+    const intervalPages = walCheckpointPages(task.size_bound_bytes, pageBytes);
     connection.pragma(
-      `wal_autocheckpoint = ${walCheckpointPages(task.size_bound_bytes, pageBytes)}`,
+      `wal_autocheckpoint = ${inThread ? intervalPages * BACKSTOP_INTERVALS : intervalPages}`,
     );
     const result = migrate(connection, task.app_version);
     const rollups = new Rollups(connection);
@@ -126,6 +136,7 @@ function open(task: OpenTask): OpenResult {
       migrated_from: result.from,
       rollups: rolled,
       rollups_ms: rollupsMs,
+      checkpoints_in_thread: inThread,
     };
   } catch (error) {
     connection.close();

@@ -8,6 +8,7 @@
 // set per client batch.
 
 import { Piscina } from 'piscina';
+import { Checkpointer } from './checkpointer.js';
 import type { ColumnBatch } from './column-batch.js';
 import type { ReplicationCursor, ReplicationStart } from './replication-meta.js';
 import type { RetentionPolicy, RetentionStep } from './retention.js';
@@ -18,8 +19,11 @@ export class WriterThread {
   private readonly pool: Piscina<WriterTask, unknown>;
   /** How the database was opened; every write carries it (see WriteTask.reopen). */
   private opened: OpenTask | null = null;
+  /** Checkpoints beside the writer, when the open said so. */
+  private checkpointer: Checkpointer | null = null;
 
-  constructor() {
+  /** `onCheckpointFailure`: the checkpoint thread met an error and stopped (the writer's own checkpoints go on). */
+  constructor(private readonly onCheckpointFailure: (reason: string) => void = () => {}) {
     this.pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
       minThreads: 1,
@@ -39,15 +43,20 @@ export class WriterThread {
     const task: OpenTask = { op: 'open', ...settings };
     const result = (await this.pool.run(task)) as OpenResult;
     this.opened = task;
+    if (result.checkpoints_in_thread) {
+      this.checkpointer = new Checkpointer(task.db_path, this.onCheckpointFailure);
+    }
     return result;
   }
 
-  write(batches: ColumnBatch[]): Promise<TransactionOutcome> {
-    return this.pool.run({
+  async write(batches: ColumnBatch[]): Promise<TransactionOutcome> {
+    const outcome = (await this.pool.run({
       op: 'write',
       batches,
       reopen: this.opened,
-    }) as Promise<TransactionOutcome>;
+    })) as TransactionOutcome;
+    this.checkpointer?.committed();
+    return outcome;
   }
 
   /**
@@ -81,6 +90,8 @@ export class WriterThread {
   /** Closes the database, then ends the thread. */
   async close(): Promise<void> {
     this.opened = null;
+    await this.checkpointer?.close();
+    this.checkpointer = null;
     try {
       await this.pool.run({ op: 'close' });
     } finally {
