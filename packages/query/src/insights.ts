@@ -4,6 +4,7 @@
 // names), each read from the window's rows through an index, or, for a
 // wide window, from the calls its rollups counted.
 
+import type { ToolCalls } from './rollup-window.js';
 import { listedTools } from './schema.js';
 import { indexedBy, type Source, storeOf } from './store.js';
 import type { Where } from './where.js';
@@ -104,14 +105,6 @@ export function unknownTools(source: Source, where: Where, proxy?: string): Unkn
     }
   }
   return mostCalledFirst(rows);
-}
-
-/** One proxy's calls of one tool in a window, as the rollups count them. */
-export interface ToolCalls {
-  proxy: string;
-  tool: string;
-  calls: number;
-  last_called_at: number;
 }
 
 /**

@@ -183,6 +183,36 @@ function endInBaseTier(db: Db, endUnit: number, toMs: number): boolean {
   return lastTs === null || lastTs < toMs;
 }
 
+/** One proxy's calls of one tool in a window, as visited rows count them. */
+export interface ToolCalls {
+  proxy: string;
+  tool: string;
+  calls: number;
+  /** Status `error`. */
+  errors: number;
+  last_called_at: number;
+}
+
+/** Adds a visited row's calls to its proxy and tool (keyed `[proxy, tool]` as JSON); rows without a tool count nowhere. */
+export function addToolCalls(tally: Map<string, ToolCalls>, row: Counted): void {
+  if (row.tool === '') return;
+  const key = JSON.stringify([row.proxy, row.tool]);
+  const counted = tally.get(key);
+  if (counted === undefined) {
+    tally.set(key, {
+      proxy: row.proxy,
+      tool: row.tool,
+      calls: row.calls,
+      errors: row.status === 'error' ? row.calls : 0,
+      last_called_at: row.last_ts,
+    });
+    return;
+  }
+  counted.calls += row.calls;
+  if (row.status === 'error') counted.errors += row.calls;
+  counted.last_called_at = Math.max(counted.last_called_at, row.last_ts);
+}
+
 /** Adds one visited row into a label's totals. */
 export function addCounted(totals: LabelTotals, row: Counted): void {
   totals.calls += row.calls;

@@ -7,7 +7,7 @@
 import { listMethod } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
 import { rollupsUsable } from './rollup.js';
-import { EXACT_WINDOW_MAX_MS, visitWindow } from './rollup-window.js';
+import { addToolCalls, EXACT_WINDOW_MAX_MS, type ToolCalls, visitWindow } from './rollup-window.js';
 import { indexedBy, oneIf, type Source, type Store, storeOf } from './store.js';
 import { Where } from './where.js';
 
@@ -231,17 +231,11 @@ function toolUsageBySql(store: Store, sinceMs: number): ToolUsage {
 
 /** The same from the rollups (and the rows of the part half-hour the window starts in). */
 function toolUsageFromRollups(db: Db, sinceMs: number): ToolUsage {
-  const usage: ToolUsage = new Map();
+  const usage = new Map<string, ToolCalls>();
   db.transaction(() =>
-    visitWindow(db, { fromMs: sinceMs, toMs: null, countsOnly: true }, (row) => {
-      if (row.tool === '') return;
-      const key = JSON.stringify([row.proxy, row.tool]);
-      const counted = usage.get(key) ?? { calls: 0, errors: 0, last_called_at: null };
-      counted.calls += row.calls;
-      if (row.status === 'error') counted.errors += row.calls;
-      counted.last_called_at = Math.max(counted.last_called_at ?? row.last_ts, row.last_ts);
-      usage.set(key, counted);
-    }),
+    visitWindow(db, { fromMs: sinceMs, toMs: null, countsOnly: true }, (row) =>
+      addToolCalls(usage, row),
+    ),
   )();
   return usage;
 }

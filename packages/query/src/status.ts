@@ -9,7 +9,6 @@ import type { Db } from './connection.js';
 import {
   type ErrorCodeRow,
   errorCodes,
-  type ToolCalls,
   type UnknownToolRow,
   unknownTools,
   unknownToolsOf,
@@ -18,9 +17,11 @@ import { LabelTotals } from './label-tally.js';
 import { rollupsUsable } from './rollup.js';
 import {
   addCounted,
+  addToolCalls,
   EXACT_WINDOW_MAX_MS,
   estimatedToolRow,
   estimatePercentile,
+  type ToolCalls,
   visitWindow,
 } from './rollup-window.js';
 import { ACTIVE_WINDOW_MS } from './sessions.js';
@@ -226,21 +227,7 @@ function rolledUpStats(
   const codes = new Map<string, number>();
   const toolCalls = new Map<string, ToolCalls>();
   visitWindow(db, range, (row) => {
-    if (row.tool !== '') {
-      const key = `${row.proxy}\u0000${row.tool}`;
-      const counted = toolCalls.get(key);
-      if (counted) {
-        counted.calls += row.calls;
-        counted.last_called_at = Math.max(counted.last_called_at, row.last_ts);
-      } else {
-        toolCalls.set(key, {
-          proxy: row.proxy,
-          tool: row.tool,
-          calls: row.calls,
-          last_called_at: row.last_ts,
-        });
-      }
-    }
+    addToolCalls(toolCalls, row);
     const label = row.tool !== '' ? row.tool : `<${row.method}>`;
     let totals = labels.get(label);
     if (!totals) {

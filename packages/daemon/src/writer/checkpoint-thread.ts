@@ -7,11 +7,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
+/** A checkpoint's end: done, or the error it met. */
 export interface CheckpointAnswer {
   ok: boolean;
-  /** WAL frames at the start of the checkpoint, and how many of them are now in the file. */
-  wal_frames?: number;
-  checkpointed_frames?: number;
   error?: string;
 }
 
@@ -28,12 +26,8 @@ parentPort?.on('message', (message: 'checkpoint' | 'close') => {
   }
   let answer: CheckpointAnswer;
   try {
-    const [row] = db.pragma('wal_checkpoint(PASSIVE)') as {
-      busy: number;
-      log: number;
-      checkpointed: number;
-    }[];
-    answer = { ok: true, wal_frames: row?.log, checkpointed_frames: row?.checkpointed };
+    db.pragma('wal_checkpoint(PASSIVE)');
+    answer = { ok: true };
   } catch (error) {
     answer = { ok: false, error: error instanceof Error ? error.message : String(error) };
   }

@@ -20,8 +20,6 @@ export class Checkpointer {
   private lastStartedMs = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
-  /** Checkpoints the thread completed. */
-  completed = 0;
 
   /** `onFailure`: the first error; the thread is closed and the writer's own checkpoints go on alone. */
   constructor(
@@ -34,8 +32,7 @@ export class Checkpointer {
     this.exited = new Promise((resolve) => this.thread.once('exit', () => resolve()));
     this.thread.on('message', (answer: CheckpointAnswer) => {
       this.running = false;
-      if (answer.ok) this.completed += 1;
-      else this.fail(answer.error ?? 'checkpoint failed');
+      if (!answer.ok) this.fail(answer.error ?? 'checkpoint failed');
     });
     this.thread.on('error', (error) => this.fail(error.message));
   }
