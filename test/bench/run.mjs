@@ -34,7 +34,7 @@ const { values } = parseArgs({
 });
 const QUICK = values.quick;
 
-if (!fs.existsSync(path.join(ROOT, 'packages/daemon/dist/cli/main.js'))) {
+if (!fs.existsSync(path.join(ROOT, 'packages/daemon/dist/bundle/mcpr-store.js'))) {
   process.stderr.write('bench: run `npm run build` first\n');
   process.exit(1);
 }

@@ -7,7 +7,7 @@
 // both databases, at the cost of a round trip per statement. Read-only:
 // the session refuses writes. Named parameters (`@name`) become `$n`.
 
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { DatabaseUnreadableError } from './connection.js';
 import { describePostgresError } from './postgres-errors.js';
@@ -16,6 +16,13 @@ import type { Dialect, Params, Store } from './store.js';
 
 /** How long one statement may take before the command gives up. */
 const STATEMENT_TIMEOUT_MS = 120_000;
+
+/**
+ * The thread's file, found by this package's name rather than next to this
+ * module: the CLI bundles the query layer into files of its own, where a
+ * path relative to the module would point elsewhere.
+ */
+const THREAD_FILE = createRequire(import.meta.url).resolve('@mcpr-store/query/postgres-thread');
 
 export interface ThreadRequest {
   sql: string;
@@ -55,7 +62,7 @@ export class PostgresStore implements Store {
   constructor(private readonly url: string) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(fileURLToPath(new URL('./postgres-thread.js', import.meta.url)), {
+    this.worker = new Worker(THREAD_FILE, {
       workerData: { url, port: port2, signal: this.signal },
       transferList: [port2],
     });
