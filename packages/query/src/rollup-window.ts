@@ -21,6 +21,45 @@ import type { ToolStatsRow } from './tool-stats.js';
 
 /** Windows longer than this are answered from the rollups (when usable); shorter ones exactly. */
 export const EXACT_WINDOW_MAX_MS = 6 * HOUR_MS;
+/**
+ * Windows holding more requests than this are answered from the rollups
+ * too, however short, when that reads fewer rows: read row by row, a busy
+ * proxy's last hour would take the command seconds.
+ */
+export const EXACT_ROWS_MAX = 50_000;
+/**
+ * What a request read at a window's edge costs, in requests read by the
+ * exact path: an edge reads each row whole, the exact path mostly what its
+ * indexes hold (measured; docs/performance.md).
+ */
+const EDGE_ROW_COST = 2;
+
+/**
+ * Whether the window from `sinceMs` on is answered from the rollups (when
+ * usable): past EXACT_WINDOW_MAX_MS, or when it holds over EXACT_ROWS_MAX
+ * requests (of one proxy, when given) and the part half-hour it starts in,
+ * which the rollups read row by row, holds few enough of them. Requests
+ * are counted through the ts index, which reads no row.
+ */
+export function wideWindow(
+  db: Db,
+  window: { sinceMs: number; nowMs: number; proxy?: string | undefined },
+): boolean {
+  if (window.nowMs - window.sinceMs > EXACT_WINDOW_MAX_MS) return true;
+  const forProxy = window.proxy === undefined ? '' : 'AND proxy = @proxy';
+  const count = db
+    .prepare(
+      `SELECT COUNT(*) FROM (SELECT 1 FROM requests
+         WHERE ts >= @from AND ts < @to ${forProxy} LIMIT @limit)`,
+    )
+    .pluck();
+  const rows = (from: number, to: number, limit: number) =>
+    count.get({ from, to, proxy: window.proxy, limit }) as number;
+  const inWindow = rows(window.sinceMs, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (inWindow <= EXACT_ROWS_MAX) return false;
+  const firstUnit = Math.ceil(window.sinceMs / BASE_TIER.unit_ms) * BASE_TIER.unit_ms;
+  return rows(window.sinceMs, firstUnit, inWindow) * EDGE_ROW_COST < inWindow;
+}
 
 /** One rollup row or one request (its last_ts its time), as the window tallies it. */
 type Counted = RollupCounts & {

@@ -18,11 +18,11 @@ import { rollupsUsable } from './rollup.js';
 import {
   addCounted,
   addToolCalls,
-  EXACT_WINDOW_MAX_MS,
   estimatedToolRow,
   estimatePercentile,
   type ToolCalls,
   visitWindow,
+  wideWindow,
 } from './rollup-window.js';
 import { ACTIVE_WINDOW_MS } from './sessions.js';
 import { type Source, type Store, storeOf } from './store.js';
@@ -115,7 +115,12 @@ export function queryStatus(source: Source, filter: StatusFilter, nowMs: number)
     .when(filter.proxy, 'proxy = @proxy', (proxy) => ({ proxy }));
   const [current, before, estimated] = store.snapshot(() => {
     // Wide windows from the rollups (percentiles estimated), when they match the rows.
-    if (db && !filter.exact && windowLengthMs > EXACT_WINDOW_MAX_MS && rollupsUsable(db)) {
+    if (
+      db &&
+      !filter.exact &&
+      wideWindow(db, { sinceMs: filter.sinceMs, nowMs, proxy: filter.proxy }) &&
+      rollupsUsable(db)
+    ) {
       const prevRange = { fromMs: filter.sinceMs - windowLengthMs, toMs: filter.sinceMs };
       return [
         rolledUpStats(db, { fromMs: filter.sinceMs, toMs: null, proxy: filter.proxy }),

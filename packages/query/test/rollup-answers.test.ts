@@ -7,6 +7,7 @@ import { buildStore, closeOpenedStores, openFixtureStore } from '@mcpr-store/tes
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOUR_MS, rollupsUsable } from '../src/rollup.js';
+import { EXACT_ROWS_MAX } from '../src/rollup-window.js';
 import { queryUnusedTools } from '../src/schema.js';
 import { querySeries } from '../src/series.js';
 import { queryStatus, type StatusReport } from '../src/status.js';
@@ -72,6 +73,33 @@ function within(estimate: number | null, exact: number | null, what: string): vo
   );
 }
 
+/** Status from the rollups equals --exact's: percentiles within 1/128, all else equal. */
+function expectRolledUpStatus(
+  file: string,
+  filter: { sinceMs: number; proxy?: string | undefined; compare: boolean },
+): void {
+  const db = openFixtureStore(file);
+  expect(rollupsUsable(db)).toBe(true);
+  const rolled = queryStatus(db, filter, NOW);
+  const exact = queryStatus(db, { ...filter, exact: true }, NOW);
+  const a = split(rolled);
+  const b = split(exact);
+  expect(a.p95_us_estimated).toBe(true);
+  expect(b.p95_us_estimated).toBe(false);
+  expect(a.rest).toEqual(b.rest);
+  expect(a.rows).toEqual(b.rows);
+  expect(a.rest.error_codes.length).toBeGreaterThan(0);
+  a.percentiles.forEach((row, i) => {
+    const exactRow = b.percentiles[i] as (typeof b.percentiles)[number];
+    expect(row.label).toBe(exactRow.label);
+    row.values.forEach((value, j) => {
+      within(value as number | null, exactRow.values[j] as number | null, `${row.label} #${j}`);
+    });
+  });
+  within(a.overall[0] as number | null, b.overall[0] as number | null, 'p95_us');
+  within(a.overall[1] as number | null, b.overall[1] as number | null, 'p95_us_prev');
+}
+
 describe('status from the rollups', () => {
   const file = buildStore(randomEvents(20_000, 72));
 
@@ -82,27 +110,7 @@ describe('status from the rollups', () => {
     [71.99, 'p2'],
   ] as const) {
     it(`equals a full scan over ${windowHours}h${proxy ? ` of ${proxy}` : ''} (percentiles within 1/128)`, () => {
-      const db = openFixtureStore(file);
-      expect(rollupsUsable(db)).toBe(true);
-      const filter = { sinceMs: NOW - windowHours * HOUR_MS, proxy, compare: true };
-      const rolled = queryStatus(db, filter, NOW);
-      const exact = queryStatus(db, { ...filter, exact: true }, NOW);
-      const a = split(rolled);
-      const b = split(exact);
-      expect(a.p95_us_estimated).toBe(true);
-      expect(b.p95_us_estimated).toBe(false);
-      expect(a.rest).toEqual(b.rest);
-      expect(a.rows).toEqual(b.rows);
-      expect(a.rest.error_codes.length).toBeGreaterThan(0);
-      a.percentiles.forEach((row, i) => {
-        const exactRow = b.percentiles[i] as (typeof b.percentiles)[number];
-        expect(row.label).toBe(exactRow.label);
-        row.values.forEach((value, j) => {
-          within(value as number | null, exactRow.values[j] as number | null, `${row.label} #${j}`);
-        });
-      });
-      within(a.overall[0] as number | null, b.overall[0] as number | null, 'p95_us');
-      within(a.overall[1] as number | null, b.overall[1] as number | null, 'p95_us_prev');
+      expectRolledUpStatus(file, { sinceMs: NOW - windowHours * HOUR_MS, proxy, compare: true });
     });
   }
 
@@ -125,6 +133,34 @@ describe('status from the rollups', () => {
           .get(NOW - 24 * HOUR_MS) as { n: number }
       ).n,
     );
+  });
+});
+
+describe('status of a short window holding many requests', () => {
+  // Two proxies, each with about 0.8 of the limit, all in the last hour.
+  const file = buildStore(randomEvents(1.6 * EXACT_ROWS_MAX, 1));
+
+  it('comes from the rollups when the window holds over EXACT_ROWS_MAX requests', () => {
+    expectRolledUpStatus(file, { sinceMs: NOW - HOUR_MS, compare: true });
+  });
+
+  it("reads one proxy's rows when that proxy's share is under the limit", () => {
+    const db = openFixtureStore(file);
+    const rows = db
+      .prepare("SELECT COUNT(*) AS n FROM requests WHERE proxy = 'p1' AND ts >= ?")
+      .get(NOW - HOUR_MS) as { n: number };
+    expect(rows.n).toBeLessThanOrEqual(EXACT_ROWS_MAX);
+    const report = queryStatus(db, { sinceMs: NOW - HOUR_MS, proxy: 'p1' }, NOW);
+    expect(report.p95_us_estimated).toBe(false);
+    expect(report.total_requests).toBe(rows.n);
+  });
+
+  it('reads the rows when most sit in the part half-hour the window starts in', () => {
+    // All in the last 12 minutes; the 15-minute window starts at 12:02:31, its half-hour ends after now.
+    const edge = openFixtureStore(buildStore(randomEvents(1.2 * EXACT_ROWS_MAX, 0.2)));
+    const report = queryStatus(edge, { sinceMs: NOW - 15 * 60_000 }, NOW);
+    expect(report.total_requests).toBeGreaterThan(EXACT_ROWS_MAX);
+    expect(report.p95_us_estimated).toBe(false);
   });
 });
 

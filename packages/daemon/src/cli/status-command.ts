@@ -24,8 +24,9 @@ totals, calls per minute, sessions started and active (default window 1h), and t
 proxies connected to the daemon now (asked over --socket; none when it does not answer),
 the JSON-RPC error codes, and calls to tools the server never listed. --compare adds the
 window before, of the same length, and marks tools whose p95 rose by half or more (!).
-Windows over 6 hours are read from the store's rollups: counts, sums and errors
-exact, percentiles within 1/128 of the exact value (--json says p95_us_estimated: true);
+Windows over 6 hours, or of over 50,000 requests, are read from the store's rollups
+and the rows of the part half-hour they start in: counts, sums and errors exact,
+percentiles within 1/128 of the exact value (--json says p95_us_estimated: true);
 --exact reads every row instead.
 
 Examples:
