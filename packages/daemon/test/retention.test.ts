@@ -78,6 +78,33 @@ function mcprStore(dbPath: string): void {
   db.close();
 }
 
+/** A 30-day status from the rollups counts every call, error and extreme as --exact does. */
+async function expectStatusAsExact(dbPath: string): Promise<void> {
+  const status = async (...flags: string[]) => {
+    const run = await runCli(['status', '--db', dbPath, '--since', '30d', '--json', ...flags]);
+    expect(run.stderr).toBe('');
+    return JSON.parse(run.stdout) as {
+      total_requests: number;
+      p95_us_estimated: boolean;
+      tools: { label: string; calls: number; errors: number; min_us: number; max_us: number }[];
+    };
+  };
+  const rolled = await status();
+  const exact = await status('--exact');
+  expect(rolled.p95_us_estimated).toBe(true);
+  expect(exact.total_requests).toBeGreaterThan(0);
+  expect(rolled.total_requests).toBe(exact.total_requests);
+  const counts = (tools: typeof rolled.tools) =>
+    tools.map(({ label, calls, errors, min_us, max_us }) => ({
+      label,
+      calls,
+      errors,
+      min_us,
+      max_us,
+    }));
+  expect(counts(rolled.tools)).toEqual(counts(exact.tools));
+}
+
 describe('retention', () => {
   it('--retain deletes exactly what the rule says on an mcpr store and keeps every fresh event', async () => {
     const dir = tempDir();
@@ -180,10 +207,12 @@ describe('retention', () => {
     const reached = sizes.findIndex((size) => size >= bound);
     expect(reached).toBeGreaterThanOrEqual(0);
     for (const size of sizes.slice(reached)) expect(size).toBeLessThan(bound * 1.5);
-    // The size bound's deletes kept the rollups exact.
+    // The size bound's deletes kept exact the rollups readers read, and dropped the rest.
     await d.stop();
-    const { rolled, counted } = rollupsAgainstRows(dbPath);
+    const { rolled, counted, stale } = rollupsAgainstRows(dbPath, { afterDeletes: true });
     expect(rolled).toEqual(counted);
+    expect(stale).toBe(0);
+    await expectStatusAsExact(dbPath);
   });
 
   it('kill -9 in the middle of deleting loses nothing in the window and leaves a sound file', async () => {
@@ -235,9 +264,10 @@ describe('retention', () => {
     expect((await health(again)).status).toBe('ok');
     // The rollups count exactly what is left once the daemon stops cleanly.
     await again.stop();
-    const { rolled, counted } = rollupsAgainstRows(dbPath);
-    expect(counted.length).toBeGreaterThan(0);
+    const { rolled, counted, stale } = rollupsAgainstRows(dbPath, { afterDeletes: true });
     expect(rolled).toEqual(counted);
+    expect(stale).toBe(0);
+    await expectStatusAsExact(dbPath);
   });
 
   it('refuses bad retention flags with exit 2, naming the flag, creating nothing', async () => {

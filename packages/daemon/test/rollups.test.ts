@@ -16,6 +16,7 @@ import {
   queryStoreStats,
   ROLLUP_STATE_TABLE,
   ROLLUP_TIERS,
+  rolledFromMs,
   rollupSpan,
   rollupsUsable,
   unitOf,
@@ -141,13 +142,42 @@ function counted(db: Database.Database, at = 0): unknown[] {
   return sortRows([...byKey.values()]);
 }
 
-/** Every tier equals what a full count of the rows gives. */
-function expectCounted(db: Database.Database): void {
+/**
+ * Every tier equals what a full count of the rows gives. After deletes of
+ * the oldest rows, the units readers read do (from rolledFromMs on), and
+ * none is left that ends before the oldest row's half-hour.
+ */
+function expectCounted(db: Database.Database, how: { afterDeletes?: boolean } = {}): void {
+  const from = how.afterDeletes ? rolledFromMs(db) : Number.NEGATIVE_INFINITY;
+  const read = (rows: unknown[]) =>
+    rows.filter((row) => (row as { start_ms: number }).start_ms >= from);
   for (const [at, tier] of ROLLUP_TIERS.entries()) {
-    expect(stored(db, at), tier.table).toEqual(counted(db, at));
+    expect(read(stored(db, at)), tier.table).toEqual(read(counted(db, at)));
+    const oldestUnit = from - BASE_TIER.unit_ms;
+    const left = stored(db, at) as { start_ms: number }[];
+    expect(left.filter((row) => row.start_ms + tier.unit_ms <= oldestUnit)).toEqual([]);
   }
   const rows = db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number };
   expect(rollupSpan(db)?.request_count).toBe(rows.n);
+}
+
+/** Status over a window reaching back past the oldest row, from the rollups, counts what --exact does. */
+function expectStatusCounted(db: Database.Database): void {
+  const filter = { sinceMs: NOW - 60 * HOUR_MS };
+  const rolled = queryStatus(db, filter, NOW);
+  const exact = queryStatus(db, { ...filter, exact: true }, NOW);
+  expect(rolled.p95_us_estimated).toBe(true);
+  const counts = (report: typeof rolled) =>
+    report.tools.map(({ label, calls, errors, min_us, max_us, avg_us }) => ({
+      label,
+      calls,
+      errors,
+      min_us,
+      max_us,
+      avg_us,
+    }));
+  expect(counts(rolled)).toEqual(counts(exact));
+  expect(rolled.total_requests).toBe(exact.total_requests);
 }
 
 /** Tier `at`'s table as it is, histograms as bucket maps. */
@@ -205,16 +235,21 @@ describe('rollups', () => {
     expect(
       (db.prepare('SELECT MIN(ts) AS ts FROM requests').get() as { ts: number }).ts,
     ).toBeGreaterThanOrEqual(NOW - 30 * HOUR_MS);
-    expectCounted(db);
+    expectCounted(db, { afterDeletes: true });
+    expectStatusCounted(db);
     // By size: the oldest go whatever their age.
     const used = retention.usedBytes();
     retention.step({ retain_ms: 0, retain_bytes: Math.floor(used * 0.7) }, NOW);
-    expectCounted(db);
+    expectCounted(db, { afterDeletes: true });
+    expectStatusCounted(db);
     // One proxy's rows before a cutoff, as store vacuum --proxy deletes them.
     const deletes = new AgeDeletes(db, rollups);
     db.transaction(() => deletes.requests(NOW - 10 * HOUR_MS, 100_000, 'p2'))();
-    expectCounted(db);
+    expectCounted(db, { afterDeletes: true });
+    expectStatusCounted(db);
     expect(rollupsUsable(db)).toBe(true);
+    // A restart finds them current: nothing is counted again.
+    expect(new Rollups(db).catchUp()).toBe('current');
   });
 
   it('catch up on rows added by other software, and are rebuilt after rows it deleted', () => {
@@ -238,9 +273,17 @@ describe('rollups', () => {
     expect(rollupsUsable(db)).toBe(false);
     expect(new Rollups(db).catchUp()).toBe('rebuilt');
     expectCounted(db);
-    // Rows deleted from the middle keep the span; the count at open tells.
+    // The oldest rows by time, not the lowest ids (mcpr's vacuum by a
+    // cutoff): the units readers read still count their rows.
     db.prepare(
       'DELETE FROM requests WHERE id IN (SELECT id FROM requests ORDER BY ts LIMIT 50)',
+    ).run();
+    expect(rollupsUsable(db)).toBe(true);
+    expect(new Rollups(db).catchUp()).toBe('current');
+    expectCounted(db, { afterDeletes: true });
+    // Rows deleted from the middle keep the span; the count at open tells.
+    db.prepare(
+      'DELETE FROM requests WHERE id IN (SELECT id FROM requests ORDER BY ts DESC LIMIT 50 OFFSET 500)',
     ).run();
     expect(new Rollups(db).catchUp()).toBe('rebuilt');
     expectCounted(db);

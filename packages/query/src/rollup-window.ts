@@ -1,7 +1,8 @@
 // A window's requests read from the rollups: each stretch of it from the
 // coarsest tier whose whole units fit there (a month's middle from daily
 // rows, its ends from six-hour, hourly and half-hour rows), the part
-// half-hours at its edges from the rows themselves (through the ts index).
+// half-hours at its edges, and the half-hour of the oldest request, from
+// the rows themselves (through the ts index).
 // Calls, errors, sums, extremes, bytes, error codes and last calls come out
 // exact; percentiles come from the merged histograms (rollup.ts's
 // estimateAt), which callers say so of.
@@ -15,6 +16,7 @@ import {
   HOUR_MS,
   ROLLUP_TIERS,
   type RollupCounts,
+  rolledFromMs,
   rollupSpan,
 } from './rollup.js';
 import type { ToolStatsRow } from './tool-stats.js';
@@ -57,8 +59,19 @@ export function wideWindow(
     count.get({ from, to, proxy: window.proxy, limit }) as number;
   const inWindow = rows(window.sinceMs, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   if (inWindow <= EXACT_ROWS_MAX) return false;
-  const firstUnit = Math.ceil(window.sinceMs / BASE_TIER.unit_ms) * BASE_TIER.unit_ms;
-  return rows(window.sinceMs, firstUnit, inWindow) * EDGE_ROW_COST < inWindow;
+  return (
+    rows(window.sinceMs, firstRolledUnit(db, window.sinceMs), inWindow) * EDGE_ROW_COST < inWindow
+  );
+}
+
+/**
+ * Where a window from `fromMs` starts reading the rollups: its first whole
+ * half-hour, and not before the oldest request's half-hour is over
+ * (rolledFromMs). What comes before is read from the rows.
+ */
+function firstRolledUnit(db: Db, fromMs: number): number {
+  const baseMs = BASE_TIER.unit_ms;
+  return Math.max(Math.ceil(fromMs / baseMs) * baseMs, rolledFromMs(db));
 }
 
 /** One rollup row or one request (its last_ts its time), as the window tallies it. */
@@ -97,7 +110,7 @@ export function visitWindow(
 ): void {
   const span = rollupSpan(db);
   const baseMs = BASE_TIER.unit_ms;
-  const firstUnit = Math.ceil(range.fromMs / baseMs) * baseMs;
+  const firstUnit = firstRolledUnit(db, range.fromMs);
   const endUnit = range.toMs === null ? null : Math.floor(range.toMs / baseMs) * baseMs;
   const filters = [
     range.proxy === undefined ? '' : 'AND proxy = @proxy',

@@ -198,6 +198,20 @@ export interface RollupSpan {
   format: number | null;
 }
 
+/**
+ * Rollup units that start before this are never read: those of the half-
+ * hour the oldest request falls in, and before. Deletes take the oldest
+ * requests first (retention, store vacuum, mcpr's vacuum), so that
+ * half-hour is often part deleted and its units, in every tier, count
+ * requests that are gone; readers read its requests instead, and a delete
+ * need not count it again (at a busy proxy's rate, half an hour of rows
+ * at every step). 0 when there are no requests.
+ */
+export function rolledFromMs(db: Db): number {
+  const oldest = db.prepare('SELECT MIN(ts) FROM requests').pluck().get() as number | null;
+  return oldest === null ? 0 : unitOf(oldest, BASE_TIER.unit_ms) + BASE_TIER.unit_ms;
+}
+
 /** What the rollups reflect, as the daemon recorded it; null when there are none. */
 export function rollupSpan(db: Db): RollupSpan | null {
   const tables = [...ROLLUP_TIERS.map((t) => t.table), ROLLUP_STATE_TABLE];

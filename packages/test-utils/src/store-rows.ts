@@ -94,14 +94,27 @@ export function queryStore<T>(dbPath: string, sql: string): T[] {
  * The base tier of the rollups' counts (histograms aside) against a count of the rows
  * themselves, as two sorted lists of rows; equal when the rollups count
  * exactly the rows there are (after a clean stop: a running daemon writes
- * its newest counts once a second).
+ * its newest counts once a second). After deletes of the oldest rows, from
+ * the half-hour after the oldest row's on (readers read that half-hour from
+ * its rows: rolledFromMs), and `stale` counts the base units left that end
+ * before it (none, once deletes have dropped them).
  */
-export function rollupsAgainstRows(dbPath: string): { rolled: unknown[]; counted: unknown[] } {
+export function rollupsAgainstRows(
+  dbPath: string,
+  how: { afterDeletes?: boolean } = {},
+): {
+  rolled: unknown[];
+  counted: unknown[];
+  stale: number;
+} {
   const columns = 'start_ms, proxy, method, tool, status, error_code';
+  const oldestUnit = '(SELECT (MIN(ts) / 1800000) * 1800000 FROM requests)';
+  const read = how.afterDeletes ? `start_ms > ${oldestUnit}` : '1';
+  const rowsRead = how.afterDeletes ? `ts >= ${oldestUnit} + 1800000` : '1';
   const rolled = queryStore(
     dbPath,
     `SELECT ${columns}, calls, latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts
-     FROM mcpr_store_rollup_30m ORDER BY ${columns}`,
+     FROM mcpr_store_rollup_30m WHERE ${read} ORDER BY ${columns}`,
   );
   const counted = queryStore(
     dbPath,
@@ -110,7 +123,11 @@ export function rollupsAgainstRows(dbPath: string): { rolled: unknown[]; counted
             MIN(latency_us) AS latency_min, MAX(latency_us) AS latency_max,
             COALESCE(SUM(bytes_in), 0) AS bytes_in, COALESCE(SUM(bytes_out), 0) AS bytes_out,
             MAX(ts) AS last_ts
-     FROM requests GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY ${columns}`,
+     FROM requests WHERE ${rowsRead} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY ${columns}`,
   );
-  return { rolled, counted };
+  const stale = queryStore<{ n: number }>(
+    dbPath,
+    `SELECT COUNT(*) AS n FROM mcpr_store_rollup_30m WHERE start_ms < ${oldestUnit}`,
+  )[0]?.n as number;
+  return { rolled, counted, stale };
 }

@@ -6,12 +6,11 @@
 // whether the rollups still match (rows written or deleted by other
 // software): it catches up on new rows, or rebuilds after deletes it did not
 // see. Deletes (age, size bound, store vacuum) go oldest first, so after
-// each delete step the units before the oldest row left are dropped whole
-// and the one unit it falls in is counted again from its rows.
+// each delete step the units before the oldest row left's half-hour are
+// dropped whole; readers read that half-hour from its rows.
 // Once a unit of a coarser tier is over, the rows of the tier below in it
 // are summed into one row per key, which wide windows read instead; an
-// event late for a unit already made is counted in every tier, and deletes
-// remake the unit the oldest row left falls in, in each tier.
+// event late for a unit already made is counted in every tier.
 
 import {
   addHistogram,
@@ -26,6 +25,7 @@ import {
   ROLLUP_TIERS,
   type RollupCounts,
   type RollupTier,
+  rolledFromMs,
   rollupSpan,
   throughName,
   unitOf,
@@ -235,6 +235,8 @@ export class Rollups {
     const sameSpan = sameFormat && span?.min_id === actual.min_id && span?.max_id === actual.max_id;
     if (sameSpan && this.countsAgree()) {
       this.db.transaction(() => {
+        // Other software deleted the oldest rows by time (mcpr's vacuum by a cutoff).
+        this.dropBeforeOldest();
         this.recount();
         this.makeCoarser(Date.now());
       })();
@@ -278,12 +280,22 @@ export class Rollups {
     return this.baseCalls() === rows;
   }
 
-  /** The calls the base tier counts: every request it covers. */
+  /**
+   * The requests the rollups answer for: those the base tier counts from
+   * the oldest request's half-hour on, and the rows before, which readers
+   * read themselves (rolledFromMs).
+   */
   private baseCalls(): number {
-    return this.db
-      .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${BASE_TIER.table}`)
+    const rolledFrom = rolledFromMs(this.db);
+    const counted = this.db
+      .prepare(`SELECT COALESCE(SUM(calls), 0) FROM ${BASE_TIER.table} WHERE start_ms >= @from`)
       .pluck()
-      .get() as number;
+      .get({ from: rolledFrom }) as number;
+    const before = this.db
+      .prepare('SELECT COUNT(*) FROM requests WHERE ts < @from')
+      .pluck()
+      .get({ from: rolledFrom }) as number;
+    return counted + before;
   }
 
   /** Counts one inserted request of the transaction under way (see endTransaction). */
@@ -430,17 +442,26 @@ export class Rollups {
   }
 
   /**
-   * After a delete step that removed the oldest rows (of one proxy, or of
-   * all): in each tier, units before the oldest row left are gone whole;
-   * the unit it falls in is counted again, in the base from its rows, in
-   * the others from the tier below. Inside the caller's transaction.
+   * After a delete step that removed the oldest rows, inside the caller's
+   * transaction. Of all proxies: the units that end before the oldest row
+   * left's half-hour are dropped, in every tier; that half-hour's are not
+   * read (rolledFromMs), so nothing is counted again. Of one proxy (store
+   * vacuum --proxy), whose rows later than the oldest of all may go: its
+   * units before the oldest row it has left are dropped and the unit that
+   * row falls in is counted again, in the base from its rows, in the others
+   * from the tier below.
    */
   afterOldestDeleted(proxy: string | null, deleted: number): void {
     this.addToCount(-deleted);
+    if (proxy === null) {
+      this.dropBeforeOldest();
+      this.recordSpan({ lowestOnly: true });
+      return;
+    }
     // Rows after the last write are counted when it comes (by another
     // process's writer, when store vacuum runs beside the daemon).
     const maxId = rollupSpan(this.db)?.max_id ?? 0;
-    const forProxy = proxy === null ? '' : 'AND proxy = @proxy';
+    const forProxy = 'AND proxy = @proxy';
     const oldest = this.db
       .prepare(`SELECT MIN(ts) FROM requests WHERE 1 ${forProxy}`)
       .pluck()
@@ -464,6 +485,16 @@ export class Rollups {
         .run(params);
     }
     this.recordSpan({ lowestOnly: true });
+  }
+
+  /** Drops, in every tier, the units that end before the oldest request's half-hour: no reader reads them. */
+  private dropBeforeOldest(): void {
+    const rolledFrom = rolledFromMs(this.db) || Number.MAX_SAFE_INTEGER;
+    for (const tier of ROLLUP_TIERS) {
+      this.db
+        .prepare(`DELETE FROM ${tier.table} WHERE start_ms <= @before`)
+        .run({ before: rolledFrom - BASE_TIER.unit_ms - tier.unit_ms });
+    }
   }
 
   /**
