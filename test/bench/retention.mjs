@@ -33,6 +33,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     retain: { type: 'string', default: '30d' },
     rate: { type: 'string', default: '0' },
+    // The runs beside the one without retention: bytes (a size bound), age (--retain).
+    modes: { type: 'string', default: 'bytes,age' },
     out: { type: 'string' },
   },
 });
@@ -144,7 +146,7 @@ for (let round = 0; round < Number(values.rounds); round += 1) {
     ['off', ['--retain', '0']],
     ['bytes', ['--retain', '0', '--retain-bytes', 'USED']],
     ['age', ['--retain', values.retain]],
-  ]) {
+  ].filter(([name]) => name === 'off' || values.modes.split(',').includes(name))) {
     const result = await variant(name, flags);
     results.push({ round, ...result });
     process.stdout.write(`${JSON.stringify({ round, ...result })}\n`);
