@@ -12,7 +12,7 @@
 // Asserts nothing about speed.
 //
 //   node test/bench/retention.mjs --big-db PATH [--events 400000] [--clients 4]
-//        [--rounds 2] [--retain 30d] [--rate EVENTS_PER_S] [--out FILE]
+//        [--rounds 2] [--retain 30d] [--rate EVENTS_PER_S] [--modes bytes,age] [--out FILE]
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -19,8 +19,13 @@ import type { Db } from '../db/connection.js';
 import type { Rollups } from './rollups.js';
 import { UnshippedFloor } from './unshipped-floor.js';
 
-/** Requests deleted in one step by age: a short transaction beside ingest's. */
-export const RETENTION_STEP_ROWS = 2000;
+/**
+ * Requests deleted in one step by age: a short transaction beside ingest's.
+ * The ingest transaction waiting behind a step takes in what arrived
+ * meanwhile, so a shorter step keeps commits short; steps back to back
+ * still delete faster than a fleet writes (docs/performance.md).
+ */
+export const RETENTION_STEP_ROWS = 1000;
 /**
  * Requests deleted in one step at most for the size bound. A step deletes
  * the rows that the excess bytes hold, so it keeps up with any ingest rate;
