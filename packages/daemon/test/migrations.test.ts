@@ -48,12 +48,13 @@ describe('migrations', () => {
     const reference = fresh('ref.db');
     buildSeedDatabase(reference, 4);
     expect(describeSchema(ours)).toEqual(describeSchema(reference));
-    // Beside mcpr's structure, ours only: one index, named as ours.
+    // Beside mcpr's structure, ours only: two indexes, named as ours.
     const names = (db: Database.Database) =>
       db.prepare('SELECT type, name, tbl_name FROM sqlite_master ORDER BY name').all();
     const mcprNames = new Set(names(reference).map((r) => JSON.stringify(r)));
     expect(names(ours).filter((r) => !mcprNames.has(JSON.stringify(r)))).toEqual([
       { type: 'index', name: 'mcpr_store_sessions_seen', tbl_name: 'sessions' },
+      { type: 'index', name: 'mcpr_store_sessions_started', tbl_name: 'sessions' },
     ]);
     const meta = Object.fromEntries(
       (ours.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[]).map(

@@ -105,6 +105,16 @@ export class LabelTotals {
     this.histogram[bucket] = (this.histogram[bucket] as number) + 1;
   }
 
+  /** Adds another label's calls, extremes and histogram (its sums and errors are not needed where this is used). */
+  addHistogramOf(other: LabelTotals): void {
+    this.calls += other.calls;
+    if (other.minUs < this.minUs) this.minUs = other.minUs;
+    if (other.maxUs > this.maxUs) this.maxUs = other.maxUs;
+    for (let bucket = 0; bucket < LATENCY_BUCKETS; bucket += 1) {
+      this.histogram[bucket] = (this.histogram[bucket] as number) + (other.histogram[bucket] as number);
+    }
+  }
+
   /**
    * The bucket holding the `rank`-th smallest latency (1-based) and that
    * latency's rank among the bucket's own.

@@ -228,7 +228,6 @@ function rolledUpStats(
   range: { fromMs: number; toMs: number | null; proxy?: string },
 ): WindowStats {
   const labels = new Map<string, LabelTotals>();
-  const overall = new LabelTotals('');
   const codes = new Map<string, number>();
   const toolCalls = new Map<string, ToolCalls>();
   visitWindow(db, range, (row) => {
@@ -240,11 +239,13 @@ function rolledUpStats(
       labels.set(label, totals);
     }
     addCounted(totals, row);
-    addCounted(overall, row);
     if (row.status !== 'ok' && row.error_code !== '') {
       codes.set(row.error_code, (codes.get(row.error_code) ?? 0) + row.calls);
     }
   });
+  // The whole window's histogram from its labels': each blob decoded once.
+  const overall = new LabelTotals('');
+  for (const totals of labels.values()) overall.addHistogramOf(totals);
   return {
     tools: [...labels.values()]
       .map(estimatedToolRow)

@@ -9,7 +9,7 @@ import { openReadConnection } from '../src/connection.js';
 import { queryLogs, querySlow } from '../src/requests.js';
 import { queryUnusedTools } from '../src/schema.js';
 import { querySeries } from '../src/series.js';
-import { querySession, querySessions } from '../src/sessions.js';
+import { queryClients, querySession, querySessions } from '../src/sessions.js';
 import { queryStatus } from '../src/status.js';
 import { queryStoreStats } from '../src/store-stats.js';
 
@@ -253,6 +253,19 @@ describe('query plans', () => {
     }
     const all = plans((db) => queryStatus(db, { sinceMs: since }, NOW)).join(' || ');
     expect(all).toContain('mcpr_store_sessions_seen');
+  });
+
+  it('status and clients find the sessions started in the window through our index on started_at', () => {
+    for (const run of [
+      (db: Database.Database) => queryStatus(db, { sinceMs: since }, NOW),
+      (db: Database.Database) => queryClients(db, { sinceMs: since }),
+    ]) {
+      const started = plans(run).filter((d) => /\bsessions\b/.test(d));
+      expect(started.join(' || ')).toContain('mcpr_store_sessions_started');
+      for (const detail of started) {
+        expect(detail).not.toMatch(/SCAN sessions/);
+      }
+    }
   });
 
   it('store stats counts proxies by index seeks', () => {
