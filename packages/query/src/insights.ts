@@ -7,6 +7,7 @@
 import type { ToolCalls } from './rollup-window.js';
 import { listedTools } from './schema.js';
 import { indexedBy, type Source, storeOf } from './store.js';
+import { byUtf8 } from './text-order.js';
 import type { Where } from './where.js';
 
 export interface ErrorCodeRow {
@@ -53,9 +54,9 @@ function listedByProxy(source: Source, proxy?: string): Map<string, Set<string>>
 }
 
 function mostCalledFirst(rows: UnknownToolRow[]): UnknownToolRow[] {
-  const byProxy = (a: UnknownToolRow, b: UnknownToolRow) =>
-    a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0;
-  return rows.sort((a, b) => b.calls - a.calls || a.tool.localeCompare(b.tool) || byProxy(a, b));
+  return rows.sort(
+    (a, b) => b.calls - a.calls || byUtf8(a.tool, b.tool) || byUtf8(a.proxy, b.proxy),
+  );
 }
 
 /**

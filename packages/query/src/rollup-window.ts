@@ -245,10 +245,19 @@ export interface ToolCalls {
   last_called_at: number;
 }
 
-/** Adds a visited row's calls to its proxy and tool (keyed `[proxy, tool]` as JSON); rows without a tool count nowhere. */
+/**
+ * A proxy and tool as one map key, whatever characters they hold (the
+ * proxy's length first). Built once a visited row, so it is a plain
+ * concatenation rather than JSON.
+ */
+export function toolKey(proxy: string, tool: string): string {
+  return `${proxy.length}:${proxy}${tool}`;
+}
+
+/** Adds a visited row's calls to its proxy and tool (keyed by toolKey); rows without a tool count nowhere. */
 export function addToolCalls(tally: Map<string, ToolCalls>, row: Counted): void {
   if (row.tool === '') return;
-  const key = JSON.stringify([row.proxy, row.tool]);
+  const key = toolKey(row.proxy, row.tool);
   const counted = tally.get(key);
   if (counted === undefined) {
     tally.set(key, {

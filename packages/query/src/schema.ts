@@ -7,8 +7,15 @@
 import { listMethod } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
 import { rollupsUsable } from './rollup.js';
-import { addToolCalls, EXACT_WINDOW_MAX_MS, type ToolCalls, visitWindow } from './rollup-window.js';
+import {
+  addToolCalls,
+  EXACT_WINDOW_MAX_MS,
+  type ToolCalls,
+  toolKey,
+  visitWindow,
+} from './rollup-window.js';
 import { indexedBy, oneIf, type Source, type Store, storeOf } from './store.js';
+import { byUtf8 } from './text-order.js';
 import { Where } from './where.js';
 
 export interface SnapshotRow {
@@ -175,7 +182,7 @@ export function queryUnusedTools(
   const rows: ToolUsageRow[] = [];
   for (const list of lists) {
     for (const { name, description } of listedTools(list.payload)) {
-      const counted = usage.get(JSON.stringify([list.proxy, name]));
+      const counted = usage.get(toolKey(list.proxy, name));
       rows.push({
         tool_name: name,
         description,
@@ -189,7 +196,7 @@ export function queryUnusedTools(
   }
   return rows.sort(
     (a, b) =>
-      a.proxy.localeCompare(b.proxy) || a.calls - b.calls || a.tool_name.localeCompare(b.tool_name),
+      byUtf8(a.proxy, b.proxy) || a.calls - b.calls || byUtf8(a.tool_name, b.tool_name),
   );
 }
 
@@ -225,7 +232,7 @@ function toolUsageBySql(store: Store, sinceMs: number): ToolUsage {
     { since: sinceMs },
   );
   return new Map(
-    rows.map(({ proxy, tool, ...counted }) => [JSON.stringify([proxy, tool]), counted]),
+    rows.map(({ proxy, tool, ...counted }) => [toolKey(proxy, tool), counted]),
   );
 }
 
@@ -321,7 +328,7 @@ export function countToolCalls(
       perProxy.set(proxy, tally);
     }
     for (const [proxy, tally] of perProxy) {
-      counts.set(JSON.stringify([proxyList[proxy - 1], toolList[toolIndex]]), tally);
+      counts.set(toolKey(proxyList[proxy - 1] as string, toolList[toolIndex] as string), tally);
     }
   });
   return counts;
@@ -340,5 +347,5 @@ export function countToolCallsBySql(
      GROUP BY tool, proxy`,
     { since: sinceMs },
   );
-  return new Map(rows.map((row) => [JSON.stringify([row.proxy, row.tool]), row]));
+  return new Map(rows.map((row) => [toolKey(row.proxy, row.tool), row]));
 }

@@ -26,6 +26,7 @@ import {
 } from './rollup-window.js';
 import { ACTIVE_WINDOW_MS } from './sessions.js';
 import { type Source, type Store, storeOf } from './store.js';
+import { byUtf8 } from './text-order.js';
 import { type ToolStatsRow, toolStats } from './tool-stats.js';
 import { Where } from './where.js';
 
@@ -216,10 +217,6 @@ interface WindowStats {
   error_codes: ErrorCodeRow[];
   /** Calls by proxy and tool, when the window was read from the rollups (unknown tools come from them). */
   tool_calls?: Map<string, ToolCalls>;
-}
-
-function byUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 /** A window's tool table, overall p95 and error codes from the rollups. */

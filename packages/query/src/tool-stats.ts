@@ -18,6 +18,7 @@
 import type { Db } from './connection.js';
 import { bucketStartUs, LATENCY_BUCKETS, latencyBucket, tallyLabels } from './label-tally.js';
 import { oneIf, percentOf, type Source, type Store, storeOf } from './store.js';
+import { byUtf8 } from './text-order.js';
 import type { Where } from './where.js';
 
 /** One label's statistics: mcpr's keys (label .. total_bytes_out) and ours beside them. */
@@ -55,11 +56,6 @@ type ToolTotals = Omit<ToolStatsRow, 'label' | 'p50_us' | 'p90_us' | 'p95_us' | 
   label: string;
   label_hex: string;
 };
-
-/** Orders labels as SQLite's BINARY collation does: by their UTF-8 bytes. */
-function byUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
 
 /**
  * Every label's statistics from a tally (one pass, no sort) and a second
