@@ -111,7 +111,8 @@ export class LabelTotals {
     if (other.minUs < this.minUs) this.minUs = other.minUs;
     if (other.maxUs > this.maxUs) this.maxUs = other.maxUs;
     for (let bucket = 0; bucket < LATENCY_BUCKETS; bucket += 1) {
-      this.histogram[bucket] = (this.histogram[bucket] as number) + (other.histogram[bucket] as number);
+      this.histogram[bucket] =
+        (this.histogram[bucket] as number) + (other.histogram[bucket] as number);
     }
   }
 

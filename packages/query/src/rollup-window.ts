@@ -254,6 +254,13 @@ export function toolKey(proxy: string, tool: string): string {
   return `${proxy.length}:${proxy}${tool}`;
 }
 
+/** The proxy and tool a toolKey was made of. */
+export function splitToolKey(key: string): [proxy: string, tool: string] {
+  const colon = key.indexOf(':');
+  const end = colon + 1 + Number(key.slice(0, colon));
+  return [key.slice(colon + 1, end), key.slice(end)];
+}
+
 /** Adds a visited row's calls to its proxy and tool (keyed by toolKey); rows without a tool count nowhere. */
 export function addToolCalls(tally: Map<string, ToolCalls>, row: Counted): void {
   if (row.tool === '') return;

@@ -10,6 +10,7 @@ import { rollupsUsable } from './rollup.js';
 import {
   addToolCalls,
   EXACT_WINDOW_MAX_MS,
+  splitToolKey,
   type ToolCalls,
   toolKey,
   visitWindow,
@@ -195,8 +196,7 @@ export function queryUnusedTools(
     }
   }
   return rows.sort(
-    (a, b) =>
-      byUtf8(a.proxy, b.proxy) || a.calls - b.calls || byUtf8(a.tool_name, b.tool_name),
+    (a, b) => byUtf8(a.proxy, b.proxy) || a.calls - b.calls || byUtf8(a.tool_name, b.tool_name),
   );
 }
 
@@ -209,7 +209,7 @@ function toolUsageFromRows(db: Db, proxies: string[], tools: string[], sinceMs: 
     .pluck();
   const usage: ToolUsage = new Map();
   for (const [key, counted] of countToolCalls(db, proxies, tools, sinceMs)) {
-    const [proxy, tool] = JSON.parse(key) as [string, string];
+    const [proxy, tool] = splitToolKey(key);
     const last =
       counted.calls === 0 ? null : (lastCall.get({ tool, proxy, since: sinceMs }) as number | null);
     usage.set(key, { ...counted, last_called_at: last });
@@ -231,9 +231,7 @@ function toolUsageBySql(store: Store, sinceMs: number): ToolUsage {
      FROM requests WHERE tool IS NOT NULL AND ts >= @since GROUP BY tool, proxy`,
     { since: sinceMs },
   );
-  return new Map(
-    rows.map(({ proxy, tool, ...counted }) => [toolKey(proxy, tool), counted]),
-  );
+  return new Map(rows.map(({ proxy, tool, ...counted }) => [toolKey(proxy, tool), counted]));
 }
 
 /** The same from the rollups (and the rows of the part half-hour the window starts in). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketStartUs, LabelTotals, LATENCY_BUCKETS, latencyBucket } from '../src/label-tally.js';
+import { bucketStartUs, LATENCY_BUCKETS, LabelTotals, latencyBucket } from '../src/label-tally.js';
 import { byUtf8 } from '../src/text-order.js';
 
 describe('latencyBucket', () => {
@@ -82,8 +82,24 @@ describe('LabelTotals.locate', () => {
 
 describe('byUtf8', () => {
   it("orders text as SQLite's BINARY collation does: by UTF-8 bytes", () => {
-    const samples = ['', 'a', 'B', 'b', 'ab', 'a\u0000', '\u00e9', '\u4e2d', '\ue000', '\uffff',
-      '\u{1f600}', '\u{10000}', 'a\u{1f600}', 'a\uffff', 'zz', 'Z'];
+    const samples = [
+      '',
+      'a',
+      'B',
+      'b',
+      'ab',
+      'a\u0000',
+      '\u00e9',
+      '\u4e2d',
+      '\ue000',
+      '\uffff',
+      '\u{1f600}',
+      '\u{10000}',
+      'a\u{1f600}',
+      'a\uffff',
+      'zz',
+      'Z',
+    ];
     for (const a of samples) {
       for (const b of samples) {
         const bytes = Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b)));
