@@ -1,4 +1,4 @@
-// Every tier of the rollups always equals a full count of the rows (the
+// Every tier of every family of the rollups always equals a full count of the rows (the
 // coarser tiers, of the units they have made): after random ingest through
 // the writer, after retention's delete steps (by age, by
 // size, for one proxy as store vacuum does), and at a restart after other
@@ -8,14 +8,18 @@ import { validateEvent } from '@mcpr-store/protocol';
 import {
   addHistogram,
   BASE_TIER,
+  CALL_ROLLUPS,
   HOUR_MS,
   latencyBucket,
   openReadConnection,
   querySeries,
   queryStatus,
   queryStoreStats,
+  ROLLUP_FAMILIES,
   ROLLUP_STATE_TABLE,
+  ROLLUP_TABLES,
   ROLLUP_TIERS,
+  type RollupFamily,
   rolledFromMs,
   rollupSpan,
   rollupsUsable,
@@ -81,10 +85,10 @@ function randomRequests(count: number, hours: number, seed: number) {
 }
 
 /**
- * The rows of tier `at` a full count of the requests gives (of a coarser
- * tier, the units it has made), histograms as bucket maps.
+ * The rows of tier `at` of a family a full count of the requests gives (of
+ * a coarser tier, the units it has made), histograms as bucket maps.
  */
-function counted(db: Database.Database, at = 0): unknown[] {
+function counted(db: Database.Database, at = 0, family: RollupFamily = CALL_ROLLUPS): unknown[] {
   const unitMs = (ROLLUP_TIERS[at] ?? BASE_TIER).unit_ms;
   const through = rollupSpan(db)?.through_ms[at] ?? 0;
   const rows = db
@@ -106,9 +110,9 @@ function counted(db: Database.Database, at = 0): unknown[] {
   for (const r of rows) {
     const start = unitOf(r.ts, unitMs);
     if (start >= through) continue;
-    const key = [start, r.proxy, r.method, r.tool ?? '', r.status, r.error_code ?? ''].join(
-      '\u0000',
-    );
+    const status = family.keepsStatus ? r.status : '';
+    const errorCode = family.keepsStatus ? (r.error_code ?? '') : '';
+    const key = [start, r.proxy, r.method, r.tool ?? '', status, errorCode].join('\u0000');
     let row = byKey.get(key);
     if (!row) {
       row = {
@@ -116,9 +120,12 @@ function counted(db: Database.Database, at = 0): unknown[] {
         proxy: r.proxy,
         method: r.method,
         tool: r.tool ?? '',
-        status: r.status,
-        error_code: r.error_code ?? '',
+        status,
+        error_code: errorCode,
         calls: 0,
+        failed: 0,
+        errors: 0,
+        timeouts: 0,
         latency_sum: 0,
         latency_min: r.latency_us,
         latency_max: r.latency_us,
@@ -130,6 +137,9 @@ function counted(db: Database.Database, at = 0): unknown[] {
       byKey.set(key, row);
     }
     row.calls = (row.calls as number) + 1;
+    row.failed = (row.failed as number) + (r.status !== 'ok' ? 1 : 0);
+    row.errors = (row.errors as number) + (r.status === 'error' ? 1 : 0);
+    row.timeouts = (row.timeouts as number) + (r.status === 'timeout' ? 1 : 0);
     row.latency_sum = (row.latency_sum as number) + r.latency_us;
     row.latency_min = Math.min(row.latency_min as number, r.latency_us);
     row.latency_max = Math.max(row.latency_max as number, r.latency_us);
@@ -151,11 +161,13 @@ function expectCounted(db: Database.Database, how: { afterDeletes?: boolean } = 
   const from = how.afterDeletes ? rolledFromMs(db) : Number.NEGATIVE_INFINITY;
   const read = (rows: unknown[]) =>
     rows.filter((row) => (row as { start_ms: number }).start_ms >= from);
-  for (const [at, tier] of ROLLUP_TIERS.entries()) {
-    expect(read(stored(db, at)), tier.table).toEqual(read(counted(db, at)));
-    const oldestUnit = from - BASE_TIER.unit_ms;
-    const left = stored(db, at) as { start_ms: number }[];
-    expect(left.filter((row) => row.start_ms + tier.unit_ms <= oldestUnit)).toEqual([]);
+  for (const family of ROLLUP_FAMILIES) {
+    for (const [at, tier] of family.tiers.entries()) {
+      expect(read(stored(db, at, family)), tier.table).toEqual(read(counted(db, at, family)));
+      const oldestUnit = from - BASE_TIER.unit_ms;
+      const left = stored(db, at, family) as { start_ms: number }[];
+      expect(left.filter((row) => row.start_ms + tier.unit_ms <= oldestUnit)).toEqual([]);
+    }
   }
   const rows = db.prepare('SELECT COUNT(*) AS n FROM requests').get() as { n: number };
   expect(rollupSpan(db)?.request_count).toBe(rows.n);
@@ -180,9 +192,9 @@ function expectStatusCounted(db: Database.Database): void {
   expect(rolled.total_requests).toBe(exact.total_requests);
 }
 
-/** Tier `at`'s table as it is, histograms as bucket maps. */
-function stored(db: Database.Database, at = 0): unknown[] {
-  const table = (ROLLUP_TIERS[at] ?? BASE_TIER).table;
+/** Tier `at`'s table of a family as it is, histograms as bucket maps. */
+function stored(db: Database.Database, at = 0, family: RollupFamily = CALL_ROLLUPS): unknown[] {
+  const table = (family.tiers[at] ?? BASE_TIER).table;
   const rows = db.prepare(`SELECT * FROM ${table}`).all() as (Record<string, unknown> & {
     histogram: Buffer;
   })[];
@@ -210,7 +222,11 @@ describe('rollups', () => {
     writer.write(events.slice(0, 500)); // resent: must count nothing
     expectCounted(db);
     // Each coarser tier has made units (30 hours reach back past a midnight).
-    for (const at of ROLLUP_TIERS.keys()) expect(stored(db, at).length).toBeGreaterThan(10);
+    for (const family of ROLLUP_FAMILIES) {
+      for (const at of family.tiers.keys()) {
+        expect(stored(db, at, family).length).toBeGreaterThan(10);
+      }
+    }
     // A late event for units already made counts in every tier.
     writer.write(randomRequests(50, 30, 11));
     expectCounted(db);
@@ -324,7 +340,7 @@ describe('rollups', () => {
       .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'mcpr_store_rollup_%' ORDER BY name")
       .pluck()
       .all();
-    expect(tables).toEqual([...ROLLUP_TIERS.map((t) => t.table), ROLLUP_STATE_TABLE].sort());
+    expect(tables).toEqual([...ROLLUP_TABLES, ROLLUP_STATE_TABLE].sort());
     expectCounted(db);
     expect(rollupsUsable(reader)).toBe(true);
   });

@@ -12,10 +12,12 @@ import type { LabelTotals } from './label-tally.js';
 import {
   addHistogram,
   BASE_TIER,
+  CALL_ROLLUPS,
   estimateAt,
   HOUR_MS,
-  ROLLUP_TIERS,
   type RollupCounts,
+  type RollupFamily,
+  type RollupTier,
   rolledFromMs,
   rollupSpan,
 } from './rollup.js';
@@ -80,8 +82,8 @@ type Counted = RollupCounts & {
   histogram: Uint8Array | null;
 };
 
-const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, latency_sum, latency_min,
-  latency_max, bytes_in, bytes_out, last_ts, histogram`;
+const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, failed, errors, timeouts,
+  latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts, histogram`;
 
 /**
  * The rollup rows of the whole half-hours in [fromMs, toMs), each from the
@@ -101,6 +103,12 @@ export function visitWindow(
     /** Each row must fall in one bucket of this size: tiers with longer units are not read. */
     bucketMs?: number;
     /**
+     * The rollups read (default CALL_ROLLUPS). Of a family that does not keep
+     * them, status and error code are '' in its rows (not in the rows of the
+     * part half-hours): read failed, errors and timeouts instead.
+     */
+    family?: RollupFamily;
+    /**
      * The caller needs neither each row's time nor percentiles: rows of one
      * key may come summed, without histograms (null).
      */
@@ -109,6 +117,8 @@ export function visitWindow(
   visit: (counted: Counted) => void,
 ): void {
   const span = rollupSpan(db);
+  const family = range.family ?? CALL_ROLLUPS;
+  const base = family.tiers[0] as RollupTier;
   const baseMs = BASE_TIER.unit_ms;
   const firstUnit = firstRolledUnit(db, range.fromMs);
   const endUnit = range.toMs === null ? null : Math.floor(range.toMs / baseMs) * baseMs;
@@ -126,17 +136,21 @@ export function visitWindow(
     row.status = values[3] as string;
     row.error_code = values[4] as string;
     row.calls = values[5] as number;
-    row.latency_sum = values[6] as number;
-    row.latency_min = values[7] as number;
-    row.latency_max = values[8] as number;
-    row.bytes_in = values[9] as number;
-    row.bytes_out = values[10] as number;
-    row.last_ts = values[11] as number;
-    row.histogram = values[12] as Uint8Array | null;
+    row.failed = values[6] as number;
+    row.errors = values[7] as number;
+    row.timeouts = values[8] as number;
+    row.latency_sum = values[9] as number;
+    row.latency_min = values[10] as number;
+    row.latency_max = values[11] as number;
+    row.bytes_in = values[12] as number;
+    row.bytes_out = values[13] as number;
+    row.last_ts = values[14] as number;
+    row.histogram = values[15] as Uint8Array | null;
     visit(row);
   };
   const REQUEST_AS_COUNTED = `proxy, method, COALESCE(tool, ''), status, COALESCE(error_code, ''), 1,
-    latency_us, latency_us, latency_us, COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL`;
+    status <> 'ok', status = 'error', status = 'timeout', latency_us, latency_us, latency_us,
+    COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL`;
   const each = (sql: string, bound: Record<string, unknown>) => {
     for (const values of db
       .prepare(sql)
@@ -170,15 +184,16 @@ export function visitWindow(
     // JavaScript aggregate costs what the rows do.
     each(
       range.countsOnly
-        ? `SELECT proxy, method, tool, status, error_code, SUM(calls), SUM(latency_sum),
-                  MIN(latency_min), MAX(latency_max), SUM(bytes_in), SUM(bytes_out), MAX(last_ts), NULL
+        ? `SELECT proxy, method, tool, status, error_code, SUM(calls), SUM(failed), SUM(errors),
+                  SUM(timeouts), SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
+                  SUM(bytes_out), MAX(last_ts), NULL
            FROM ${table} ${where} GROUP BY proxy, method, tool, status, error_code`
         : `SELECT ${COUNTED_COLUMNS} FROM ${table} ${where}`,
       { from, to },
     );
   };
   // The tiers this window may read, finest first, and how far each is made.
-  const tiers = ROLLUP_TIERS.map((tier, i) => ({
+  const tiers = family.tiers.map((tier, i) => ({
     tier,
     throughMs: span?.through_ms[i] ?? 0,
   })).filter(({ tier }) => range.bucketMs === undefined || range.bucketMs % tier.unit_ms === 0);
@@ -207,12 +222,12 @@ export function visitWindow(
     return;
   }
   raw(range.fromMs, firstUnit);
-  if (endUnit !== null && endInBaseTier(db, endUnit, range.toMs as number)) {
+  if (endUnit !== null && endInBaseTier(db, base, endUnit, range.toMs as number)) {
     // The live half-hour a window ends in ("now"), from its base rows and
     // the newest rows: what a busy proxy wrote in it is not read again at
     // every question.
     cover(tiers.length - 1, firstUnit, endUnit);
-    rolled(BASE_TIER.table, endUnit, endUnit + baseMs);
+    rolled(base.table, endUnit, endUnit + baseMs);
     unwritten(firstUnit, range.toMs);
     return;
   }
@@ -227,9 +242,9 @@ export function visitWindow(
  * now, with no request stamped later by a clock ahead of this one). The
  * rows after the rollups' highest id are then all the window lacks.
  */
-function endInBaseTier(db: Db, endUnit: number, toMs: number): boolean {
+function endInBaseTier(db: Db, base: RollupTier, endUnit: number, toMs: number): boolean {
   const lastTs = db
-    .prepare(`SELECT MAX(last_ts) FROM ${BASE_TIER.table} WHERE start_ms = @start`)
+    .prepare(`SELECT MAX(last_ts) FROM ${base.table} WHERE start_ms = @start`)
     .pluck()
     .get({ start: endUnit }) as number | null;
   return lastTs === null || lastTs < toMs;
@@ -271,20 +286,20 @@ export function addToolCalls(tally: Map<string, ToolCalls>, row: Counted): void 
       proxy: row.proxy,
       tool: row.tool,
       calls: row.calls,
-      errors: row.status === 'error' ? row.calls : 0,
+      errors: row.errors,
       last_called_at: row.last_ts,
     });
     return;
   }
   counted.calls += row.calls;
-  if (row.status === 'error') counted.errors += row.calls;
+  counted.errors += row.errors;
   counted.last_called_at = Math.max(counted.last_called_at, row.last_ts);
 }
 
 /** Adds one visited row into a label's totals. */
 export function addCounted(totals: LabelTotals, row: Counted): void {
   totals.calls += row.calls;
-  if (row.status !== 'ok') totals.errors += row.calls;
+  totals.errors += row.failed;
   if (row.latency_min < totals.minUs) totals.minUs = row.latency_min;
   if (row.latency_max > totals.maxUs) totals.maxUs = row.latency_max;
   totals.latencySum.add(row.latency_sum);

@@ -1,7 +1,12 @@
 // Rollups of the requests table in tiers of time: per unit (half an hour,
 // an hour, six hours, a day), proxy, method, tool, status and error code,
-// the calls, exact sums and extremes, the last call and a histogram of
-// latencies in the buckets of label-tally.ts (1/64 of a power of two wide).
+// the calls, failures, exact sums and extremes, the last call and a
+// histogram of latencies in the buckets of label-tally.ts (1/64 of a power
+// of two wide). A second family of the same tables keys its rows by proxy,
+// method and tool only (status and error code ''): a report of tools or of
+// traffic over time reads several times fewer rows from it, and each row
+// costs a reader more to take in (its histogram above all) than SQLite
+// takes to find it.
 // Wide windows are answered from them instead of from every row, each part
 // of the window from the coarsest tier whose whole units fit in it. The
 // tables are ours (mcpr_store_*), outside mcpr's schema and its migration
@@ -20,32 +25,59 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
-/** One tier of the rollups: a table of rows per unit of time and key. */
+/** One tier of a family of rollups: a table of rows per unit of time and key. */
 export interface RollupTier {
-  /** How the tier is named: its table is mcpr_store_rollup_<name>. */
+  /** The unit's name (30m, 1h, 6h, 1d): the same in every family. */
   name: string;
   table: string;
   /** The unit's length: a multiple of the finer tier's, and units start at midnight UTC. */
   unit_ms: number;
 }
 
-function tier(name: string, unitMs: number): RollupTier {
-  return { name, table: `mcpr_store_rollup_${name}`, unit_ms: unitMs };
+/** The tiers of one key, and what the key keeps apart. */
+export interface RollupFamily {
+  /** Finest first, with the units of ROLLUP_UNITS. */
+  tiers: readonly RollupTier[];
+  /** Rows are kept apart by status and error code; else both columns hold ''. */
+  keepsStatus: boolean;
 }
 
 /**
- * Finest first. Half an hour is the finest so that a day's series (about
- * 60 buckets: half an hour each) comes from rollups; a month reads thirty
- * daily rows per key instead of 1,440.
+ * The units of every family, finest first. Half an hour is the finest so
+ * that a day's series (about 60 buckets: half an hour each) comes from
+ * rollups; a month reads thirty daily rows per key instead of 1,440.
  */
-export const ROLLUP_TIERS: readonly RollupTier[] = [
-  tier('30m', 30 * MINUTE_MS),
-  tier('1h', HOUR_MS),
-  tier('6h', 6 * HOUR_MS),
-  tier('1d', DAY_MS),
+const ROLLUP_UNITS: readonly [name: string, unitMs: number][] = [
+  ['30m', 30 * MINUTE_MS],
+  ['1h', HOUR_MS],
+  ['6h', 6 * HOUR_MS],
+  ['1d', DAY_MS],
 ];
+
+function family(prefix: string, keepsStatus: boolean): RollupFamily {
+  return {
+    tiers: ROLLUP_UNITS.map(([name, unitMs]) => ({
+      name,
+      table: `mcpr_store_rollup_${prefix}${name}`,
+      unit_ms: unitMs,
+    })),
+    keepsStatus,
+  };
+}
+
+/** Keyed by proxy, method, tool, status and error code: mcpr_store_rollup_<unit>. */
+export const CALL_ROLLUPS = family('', true);
+/** Keyed by proxy, method and tool: mcpr_store_rollup_tool_<unit>. */
+export const TOOL_ROLLUPS = family('tool_', false);
+export const ROLLUP_FAMILIES: readonly RollupFamily[] = [CALL_ROLLUPS, TOOL_ROLLUPS];
+/** The call family's tiers; every family's units are made as far (the state's through_ms_<unit>). */
+export const ROLLUP_TIERS = CALL_ROLLUPS.tiers;
 /** The tier the writer writes as rows arrive; the others are made from it. */
 export const BASE_TIER = ROLLUP_TIERS[0] as RollupTier;
+/** Every family's tables. */
+export const ROLLUP_TABLES: readonly string[] = ROLLUP_FAMILIES.flatMap((f) =>
+  f.tiers.map((t) => t.table),
+);
 export const ROLLUP_STATE_TABLE = 'mcpr_store_rollup_state';
 /** Tables of earlier formats, dropped when the rollups are rebuilt in this one. */
 export const RETIRED_ROLLUP_TABLES = ['mcpr_store_rollup_hourly'];
@@ -55,9 +87,12 @@ const ROLLUP_COLUMNS = `
   proxy       TEXT    NOT NULL,
   method      TEXT    NOT NULL,
   tool        TEXT    NOT NULL,  -- '' for requests without a tool
-  status      TEXT    NOT NULL,
-  error_code  TEXT    NOT NULL,  -- '' for none
+  status      TEXT    NOT NULL,  -- '' in the tool family
+  error_code  TEXT    NOT NULL,  -- '' for none, and in the tool family
   calls       INTEGER NOT NULL,
+  failed      INTEGER NOT NULL,  -- status other than ok
+  errors      INTEGER NOT NULL,  -- status error
+  timeouts    INTEGER NOT NULL,  -- status timeout
   latency_sum INTEGER NOT NULL,
   latency_min INTEGER NOT NULL,
   latency_max INTEGER NOT NULL,
@@ -66,8 +101,11 @@ const ROLLUP_COLUMNS = `
   last_ts     INTEGER NOT NULL,
   histogram   BLOB    NOT NULL,  -- (bucket step, count) varint pairs: encodeHistogram`;
 const ROLLUP_KEY = 'proxy, method, tool, status, error_code';
+/** Every column of a rollup table, in order: for INSERT and SELECT lists. */
+export const ROLLUP_COLUMN_NAMES = `start_ms, ${ROLLUP_KEY}, calls, failed, errors, timeouts,
+  latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts, histogram`;
 
-export const ROLLUP_DDL = `${ROLLUP_TIERS.map(
+export const ROLLUP_DDL = `${ROLLUP_FAMILIES.flatMap((f) => f.tiers).map(
   (t) => `
 CREATE TABLE IF NOT EXISTS ${t.table} (
   start_ms    INTEGER NOT NULL,  -- the unix ms the unit starts at${ROLLUP_COLUMNS}
@@ -90,6 +128,12 @@ export interface RollupCounts {
   /** '' for none. */
   error_code: string;
   calls: number;
+  /** Calls whose status is not ok. */
+  failed: number;
+  /** Status error. */
+  errors: number;
+  /** Status timeout. */
+  timeouts: number;
   latency_sum: number;
   latency_min: number;
   latency_max: number;
@@ -113,7 +157,7 @@ export function throughName(t: RollupTier): string {
  * The histogram blob's format, recorded in the state: rollups written in
  * another are rebuilt at open and not read until then.
  */
-export const ROLLUP_FORMAT = 3;
+export const ROLLUP_FORMAT = 4;
 
 /**
  * A histogram as its blob: for each non-empty bucket in order, the step
@@ -224,7 +268,7 @@ export function rolledFromMs(db: Db): number {
 
 /** What the rollups reflect, as the daemon recorded it; null when there are none. */
 export function rollupSpan(db: Db): RollupSpan | null {
-  const tables = [...ROLLUP_TIERS.map((t) => t.table), ROLLUP_STATE_TABLE];
+  const tables = [...ROLLUP_TABLES, ROLLUP_STATE_TABLE];
   const found = db
     .prepare(
       `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN (${tables.map(() => '?').join(', ')})`,

@@ -6,7 +6,7 @@
 
 import { listMethod } from '@mcpr-store/protocol/fields';
 import type { Db } from './connection.js';
-import { rollupsUsable } from './rollup.js';
+import { rollupsUsable, TOOL_ROLLUPS } from './rollup.js';
 import {
   addToolCalls,
   EXACT_WINDOW_MAX_MS,
@@ -238,7 +238,7 @@ function toolUsageBySql(store: Store, sinceMs: number): ToolUsage {
 function toolUsageFromRollups(db: Db, sinceMs: number): ToolUsage {
   const usage = new Map<string, ToolCalls>();
   db.transaction(() =>
-    visitWindow(db, { fromMs: sinceMs, toMs: null, countsOnly: true }, (row) =>
+    visitWindow(db, { fromMs: sinceMs, toMs: null, countsOnly: true, family: TOOL_ROLLUPS }, (row) =>
       addToolCalls(usage, row),
     ),
   )();

@@ -6,7 +6,7 @@
 
 import type { Db } from './connection.js';
 import { LabelTotals } from './label-tally.js';
-import { BASE_TIER, rollupsUsable } from './rollup.js';
+import { BASE_TIER, CALL_ROLLUPS, rollupsUsable, TOOL_ROLLUPS } from './rollup.js';
 import {
   addCounted,
   EXACT_WINDOW_MAX_MS,
@@ -175,6 +175,8 @@ function seriesFromRollups(db: Db, filter: SeriesFilter, nowMs: number): SeriesR
     errorCode: filter.errorCode,
     // A rollup row's calls belong to one bucket only when buckets are whole units of its tier.
     bucketMs,
+    // Fewer rows, each every status's; only a filter on the error code needs them apart.
+    family: filter.errorCode === undefined ? TOOL_ROLLUPS : CALL_ROLLUPS,
   };
   db.transaction(() =>
     visitWindow(db, range, (row) => {
@@ -183,8 +185,8 @@ function seriesFromRollups(db: Db, filter: SeriesFilter, nowMs: number): SeriesR
       const bucket = totals[at];
       if (!bucket) return;
       addCounted(bucket, row);
-      if (row.status === 'error') errors[at] = (errors[at] as number) + row.calls;
-      else if (row.status === 'timeout') timeouts[at] = (timeouts[at] as number) + row.calls;
+      errors[at] = (errors[at] as number) + row.errors;
+      timeouts[at] = (timeouts[at] as number) + row.timeouts;
     }),
   )();
   return totals.map((bucket, i) => {

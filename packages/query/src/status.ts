@@ -14,7 +14,7 @@ import {
   unknownToolsOf,
 } from './insights.js';
 import { LabelTotals } from './label-tally.js';
-import { rollupsUsable } from './rollup.js';
+import { rollupsUsable, TOOL_ROLLUPS } from './rollup.js';
 import {
   addCounted,
   addToolCalls,
@@ -227,7 +227,9 @@ function rolledUpStats(
   const labels = new Map<string, LabelTotals>();
   const codes = new Map<string, number>();
   const toolCalls = new Map<string, ToolCalls>();
-  visitWindow(db, range, (row) => {
+  // Labels and calls per tool from the tool rollups, where a row's histogram
+  // is every status's; error codes from the call rollups' counts alone.
+  visitWindow(db, { ...range, family: TOOL_ROLLUPS }, (row) => {
     addToolCalls(toolCalls, row);
     const label = row.tool !== '' ? row.tool : `<${row.method}>`;
     let totals = labels.get(label);
@@ -236,6 +238,8 @@ function rolledUpStats(
       labels.set(label, totals);
     }
     addCounted(totals, row);
+  });
+  visitWindow(db, { ...range, countsOnly: true }, (row) => {
     if (row.status !== 'ok' && row.error_code !== '') {
       codes.set(row.error_code, (codes.get(row.error_code) ?? 0) + row.calls);
     }

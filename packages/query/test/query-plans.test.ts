@@ -182,8 +182,9 @@ describe('query plans', () => {
   });
 
   it('wide windows read each tier of the rollups by its key and the part half-hours through the ts index', () => {
+    // Of the tool family (status, series, schema --unused), or of the call family (status' error codes).
     const search = (tier: string) =>
-      `SEARCH mcpr_store_rollup_${tier} USING PRIMARY KEY (start_ms>?`;
+      `SEARCH mcpr_store_rollup_tool_${tier} USING PRIMARY KEY (start_ms>?`;
     const wide = NOW - 30 * 3_600_000 - 123_456;
     // 30 hours always hold a whole six-hour block that is over, and a whole
     // day when they end in the first hours of one.
@@ -211,7 +212,10 @@ describe('query plans', () => {
     const hourly = plans((db) => querySeries(db, { sinceMs: wide, bucketMs: 3_600_000 }, NOW)).join(
       ' || ',
     );
-    expect(hourly).not.toMatch(/mcpr_store_rollup_(6h|1d)/);
+    expect(hourly).not.toMatch(/mcpr_store_rollup_(tool_)?(6h|1d)/);
+    // Status's error codes from the call family, each tier by its key too.
+    const status = plans((db) => queryStatus(db, { sinceMs: wide }, NOW)).join(' || ');
+    expect(status).toMatch(/SEARCH mcpr_store_rollup_(6h|1d) USING PRIMARY KEY \(start_ms>\?/);
   });
 
   it('a day in half-hour buckets reads the half-hour rollups', () => {
@@ -219,8 +223,8 @@ describe('query plans', () => {
       querySeries(db, { sinceMs: NOW - 86_400_000, bucketMs: 1_800_000 }, NOW),
     );
     const all = details.join(' || ');
-    expect(all).toContain('SEARCH mcpr_store_rollup_30m USING PRIMARY KEY (start_ms>?');
-    expect(all).not.toMatch(/mcpr_store_rollup_(1h|6h|1d)/);
+    expect(all).toContain('SEARCH mcpr_store_rollup_tool_30m USING PRIMARY KEY (start_ms>?');
+    expect(all).not.toMatch(/mcpr_store_rollup_(tool_)?(1h|6h|1d)/);
     expectIndexed(details, 'idx_requests_ts');
   });
 
@@ -238,7 +242,8 @@ describe('query plans', () => {
     expect(
       read.some(
         ({ sql, args }) =>
-          sql.includes('FROM mcpr_store_rollup_30m') && (args[0] as { from: number }).from === live,
+          sql.includes('FROM mcpr_store_rollup_tool_30m') &&
+          (args[0] as { from: number }).from === live,
       ),
     ).toBe(true);
   });

@@ -91,7 +91,7 @@ export function queryStore<T>(dbPath: string, sql: string): T[] {
 }
 
 /**
- * The base tier of the rollups' counts (histograms aside) against a count of the rows
+ * The base tier of both families of the rollups' counts (histograms aside) against a count of the rows
  * themselves, as two sorted lists of rows; equal when the rollups count
  * exactly the rows there are (after a clean stop: a running daemon writes
  * its newest counts once a second). After deletes of the oldest rows, from
@@ -111,23 +111,40 @@ export function rollupsAgainstRows(
   const oldestUnit = '(SELECT (MIN(ts) / 1800000) * 1800000 FROM requests)';
   const read = how.afterDeletes ? `start_ms > ${oldestUnit}` : '1';
   const rowsRead = how.afterDeletes ? `ts >= ${oldestUnit} + 1800000` : '1';
-  const rolled = queryStore(
-    dbPath,
-    `SELECT ${columns}, calls, latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts
-     FROM mcpr_store_rollup_30m WHERE ${read} ORDER BY ${columns}`,
+  // Both families: keyed by status and error code, and by proxy, method and tool alone.
+  const families = [
+    { table: 'mcpr_store_rollup_30m', status: 'status', errorCode: "COALESCE(error_code, '')" },
+    { table: 'mcpr_store_rollup_tool_30m', status: "''", errorCode: "''" },
+  ];
+  const rolled = families.flatMap((family) =>
+    queryStore(
+      dbPath,
+      `SELECT ${columns}, calls, failed, errors, timeouts, latency_sum, latency_min, latency_max,
+              bytes_in, bytes_out, last_ts
+       FROM ${family.table} WHERE ${read} ORDER BY ${columns}`,
+    ),
   );
-  const counted = queryStore(
-    dbPath,
-    `SELECT (ts / 1800000) * 1800000 AS start_ms, proxy, method, COALESCE(tool, '') AS tool, status,
-            COALESCE(error_code, '') AS error_code, COUNT(*) AS calls, SUM(latency_us) AS latency_sum,
-            MIN(latency_us) AS latency_min, MAX(latency_us) AS latency_max,
-            COALESCE(SUM(bytes_in), 0) AS bytes_in, COALESCE(SUM(bytes_out), 0) AS bytes_out,
-            MAX(ts) AS last_ts
-     FROM requests WHERE ${rowsRead} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY ${columns}`,
+  const counted = families.flatMap((family) =>
+    queryStore(
+      dbPath,
+      `SELECT (ts / 1800000) * 1800000 AS start_ms, proxy, method, COALESCE(tool, '') AS tool,
+              ${family.status} AS status, ${family.errorCode} AS error_code, COUNT(*) AS calls,
+              SUM(status <> 'ok') AS failed, SUM(status = 'error') AS errors,
+              SUM(status = 'timeout') AS timeouts, SUM(latency_us) AS latency_sum,
+              MIN(latency_us) AS latency_min, MAX(latency_us) AS latency_max,
+              COALESCE(SUM(bytes_in), 0) AS bytes_in, COALESCE(SUM(bytes_out), 0) AS bytes_out,
+              MAX(ts) AS last_ts
+       FROM requests WHERE ${rowsRead} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY ${columns}`,
+    ),
   );
-  const stale = queryStore<{ n: number }>(
-    dbPath,
-    `SELECT COUNT(*) AS n FROM mcpr_store_rollup_30m WHERE start_ms < ${oldestUnit}`,
-  )[0]?.n as number;
+  const stale = families
+    .map(
+      (family) =>
+        queryStore<{ n: number }>(
+          dbPath,
+          `SELECT COUNT(*) AS n FROM ${family.table} WHERE start_ms < ${oldestUnit}`,
+        )[0]?.n as number,
+    )
+    .reduce((sum, n) => sum + n, 0);
   return { rolled, counted, stale };
 }

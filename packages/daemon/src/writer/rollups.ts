@@ -10,7 +10,8 @@
 // dropped whole; readers read that half-hour from its rows.
 // Once a unit of a coarser tier is over, the rows of the tier below in it
 // are summed into one row per key, which wide windows read instead; an
-// event late for a unit already made is counted in every tier.
+// event late for a unit already made is counted in every tier. Every
+// family (rollup.ts) is written in the same steps, its key apart.
 
 import {
   addHistogram,
@@ -19,12 +20,15 @@ import {
   LATENCY_BUCKETS,
   latencyBucket,
   RETIRED_ROLLUP_TABLES,
+  ROLLUP_COLUMN_NAMES,
   ROLLUP_DDL,
+  ROLLUP_FAMILIES,
   ROLLUP_FORMAT,
   ROLLUP_STATE_TABLE,
+  ROLLUP_TABLES,
   ROLLUP_TIERS,
   type RollupCounts,
-  type RollupTier,
+  type RollupFamily,
   rolledFromMs,
   rollupSpan,
   throughName,
@@ -35,26 +39,38 @@ import type { Db } from '../db/connection.js';
 /** A base rollup row being counted: its unit, key and counts, its histogram as bucket counts. */
 type RollupRow = RollupCounts & { start_ms: number; histogram: Map<number, number> };
 
-/** The tiers made from the one below them: all but the base. */
-const COARSER_TIERS = ROLLUP_TIERS.slice(1);
-
-/** The columns a rebuild of the base tier counts, grouped by the rollup's key. */
-const ROLLUP_SELECT = `
-  SELECT (ts / ${BASE_TIER.unit_ms}) * ${BASE_TIER.unit_ms}, proxy, method, COALESCE(tool, ''), status,
-         COALESCE(error_code, ''), COUNT(*), SUM(latency_us), MIN(latency_us), MAX(latency_us),
-         COALESCE(SUM(bytes_in), 0), COALESCE(SUM(bytes_out), 0), MAX(ts),
-         mcpr_store_histogram(latency_us)
-  FROM requests`;
-const ROLLUP_GROUP = 'GROUP BY 1, 2, 3, 4, 5, 6';
-
-/** The rows of `tier` that the rows of the tier below make (group them by 1 to 6). */
-function coarserSelect(tier: RollupTier): string {
-  const finer = ROLLUP_TIERS[ROLLUP_TIERS.indexOf(tier) - 1] as RollupTier;
+/**
+ * Adds the requests that `where` selects (a WHERE clause on requests) into
+ * a family's base tier, counted by its key.
+ */
+function countRowsSql(family: RollupFamily, where: string): string {
+  const base = family.tiers[0] as (typeof family.tiers)[number];
+  const [status, errorCode] = family.keepsStatus
+    ? ['status', "COALESCE(error_code, '')"]
+    : ["''", "''"];
   return `
+  INSERT INTO ${base.table} (${ROLLUP_COLUMN_NAMES})
+  SELECT (ts / ${BASE_TIER.unit_ms}) * ${BASE_TIER.unit_ms}, proxy, method, COALESCE(tool, ''), ${status},
+         ${errorCode}, COUNT(*), SUM(status <> 'ok'), SUM(status = 'error'), SUM(status = 'timeout'),
+         SUM(latency_us), MIN(latency_us), MAX(latency_us), COALESCE(SUM(bytes_in), 0),
+         COALESCE(SUM(bytes_out), 0), MAX(ts), mcpr_store_histogram(latency_us)
+  FROM requests ${where} GROUP BY 1, 2, 3, 4, 5, 6 ${MERGE_ON_CONFLICT}`;
+}
+
+/**
+ * Adds the rows of the tier below tier `at` of a family that `where`
+ * selects (a WHERE clause on that table) into tier `at`'s units.
+ */
+function countFinerSql(family: RollupFamily, at: number, where: string): string {
+  const tier = family.tiers[at] as (typeof family.tiers)[number];
+  const finer = family.tiers[at - 1] as (typeof family.tiers)[number];
+  return `
+  INSERT INTO ${tier.table} (${ROLLUP_COLUMN_NAMES})
   SELECT (start_ms / ${tier.unit_ms}) * ${tier.unit_ms}, proxy, method, tool, status, error_code,
-         SUM(calls), SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
-         SUM(bytes_out), MAX(last_ts), mcpr_store_histogram_sum(histogram)
-  FROM ${finer.table}`;
+         SUM(calls), SUM(failed), SUM(errors), SUM(timeouts), SUM(latency_sum), MIN(latency_min),
+         MAX(latency_max), SUM(bytes_in), SUM(bytes_out), MAX(last_ts),
+         mcpr_store_histogram_sum(histogram)
+  FROM ${finer.table} ${where} GROUP BY 1, 2, 3, 4, 5, 6 ${MERGE_ON_CONFLICT}`;
 }
 
 /** How long the writer keeps counts in memory before writing them (see the constructor). */
@@ -72,15 +88,23 @@ function keyOf(
   return `${start}\u0000${proxy}\u0000${method}\u0000${tool}\u0000${status}\u0000${errorCode}`;
 }
 
-/** Adds `row` into the row of its key in `rows`. */
-function mergeInto(rows: Map<string, RollupRow>, row: RollupRow): void {
-  const key = keyOf(row.start_ms, row.proxy, row.method, row.tool, row.status, row.error_code);
+/**
+ * Adds `row` into the row of its key in `rows`; with `family`, of that
+ * family's key (status and error code '' where it does not keep them).
+ */
+function mergeInto(rows: Map<string, RollupRow>, row: RollupRow, family?: RollupFamily): void {
+  const status = family?.keepsStatus === false ? '' : row.status;
+  const errorCode = family?.keepsStatus === false ? '' : row.error_code;
+  const key = keyOf(row.start_ms, row.proxy, row.method, row.tool, status, errorCode);
   const into = rows.get(key);
   if (!into) {
-    rows.set(key, { ...row, histogram: new Map(row.histogram) });
+    rows.set(key, { ...row, status, error_code: errorCode, histogram: new Map(row.histogram) });
     return;
   }
   into.calls += row.calls;
+  into.failed += row.failed;
+  into.errors += row.errors;
+  into.timeouts += row.timeouts;
   into.latency_sum += row.latency_sum;
   into.latency_min = Math.min(into.latency_min, row.latency_min);
   into.latency_max = Math.max(into.latency_max, row.latency_max);
@@ -99,6 +123,9 @@ const GRACE_MS = 5 * 60_000;
 const MERGE_ON_CONFLICT = `
   ON CONFLICT DO UPDATE SET
     calls = calls + excluded.calls,
+    failed = failed + excluded.failed,
+    errors = errors + excluded.errors,
+    timeouts = timeouts + excluded.timeouts,
     latency_sum = latency_sum + excluded.latency_sum,
     latency_min = MIN(latency_min, excluded.latency_min),
     latency_max = MAX(latency_max, excluded.latency_max),
@@ -110,15 +137,13 @@ const MERGE_ON_CONFLICT = `
 /** Adds one row's counts into a rollup table. */
 function upsertSql(table: string): string {
   return `
-    INSERT INTO ${table} (start_ms, proxy, method, tool, status, error_code, calls,
-      latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts, histogram)
-    VALUES (@start_ms, @proxy, @method, @tool, @status, @error_code, @calls,
-      @latency_sum, @latency_min, @latency_max, @bytes_in, @bytes_out, @last_ts, @histogram)
+    INSERT INTO ${table} (${ROLLUP_COLUMN_NAMES})
+    VALUES (@start_ms, @proxy, @method, @tool, @status, @error_code, @calls, @failed, @errors,
+      @timeouts, @latency_sum, @latency_min, @latency_max, @bytes_in, @bytes_out, @last_ts,
+      @histogram)
     ${MERGE_ON_CONFLICT}`;
 }
 
-/** Adds the rows after an id into the rollups. */
-const CATCH_UP_SQL = `INSERT INTO ${BASE_TIER.table} ${ROLLUP_SELECT} WHERE id > @after ${ROLLUP_GROUP} ${MERGE_ON_CONFLICT}`;
 
 /** The SQL functions the rollups' statements use, on the writing connection. */
 function registerFunctions(db: Db): void {
@@ -160,9 +185,9 @@ function dropStaleRollups(db: Db): void {
   const format = exists(ROLLUP_STATE_TABLE)
     ? db.prepare(`SELECT value FROM ${ROLLUP_STATE_TABLE} WHERE name = 'format'`).pluck().get()
     : null;
-  const complete = ROLLUP_TIERS.every((t) => exists(t.table));
+  const complete = ROLLUP_TABLES.every(exists);
   if (format === ROLLUP_FORMAT && complete) return;
-  for (const table of [...ROLLUP_TIERS.map((t) => t.table), ...RETIRED_ROLLUP_TABLES]) {
+  for (const table of [...ROLLUP_TABLES, ...RETIRED_ROLLUP_TABLES]) {
     db.exec(`DROP TABLE IF EXISTS ${table}`);
   }
   db.exec(`DROP TABLE IF EXISTS ${ROLLUP_STATE_TABLE}`);
@@ -176,7 +201,7 @@ export class Rollups {
   private flushedInTransaction = false;
   private lastFlushMs = 0;
   private flushedAtMs = 0;
-  /** Per tier (ROLLUP_TIERS' order): adds a row's counts into its table. */
+  /** Per family and tier (ROLLUP_FAMILIES' and their tiers' order): adds a row's counts into its table. */
   private readonly upserts;
   /** Per tier: units before this are made (the state's through_ms_*; the base's is unbounded). */
   private readonly through: number[];
@@ -208,7 +233,7 @@ export class Rollups {
     this.through = ROLLUP_TIERS.map((_, i) =>
       i === 0 ? Number.POSITIVE_INFINITY : (rollupSpan(db)?.through_ms[i] ?? 0),
     );
-    this.upserts = ROLLUP_TIERS.map((t) => db.prepare(upsertSql(t.table)));
+    this.upserts = ROLLUP_FAMILIES.map((f) => f.tiers.map((t) => db.prepare(upsertSql(t.table))));
     this.setSpan = db.prepare(
       `INSERT INTO ${ROLLUP_STATE_TABLE} (name, value) VALUES (?, ?)
        ON CONFLICT(name) DO UPDATE SET value = excluded.value`,
@@ -248,22 +273,25 @@ export class Rollups {
     let outcome: 'caught_up' | 'rebuilt' = 'rebuilt';
     this.db.transaction(() => {
       if (appended) {
-        this.db.prepare(CATCH_UP_SQL).run({ after: span?.max_id ?? 0 });
+        for (const family of ROLLUP_FAMILIES) {
+          this.db.prepare(countRowsSql(family, 'WHERE id > @after')).run({ after: span?.max_id ?? 0 });
+        }
         // Rows deleted in the middle of the ids as well: count them all again.
         if (this.countsAgree()) outcome = 'caught_up';
       }
       if (outcome === 'rebuilt') {
-        this.db.exec(`DELETE FROM ${BASE_TIER.table}`);
-        this.db.exec(`INSERT INTO ${BASE_TIER.table} ${ROLLUP_SELECT} ${ROLLUP_GROUP}`);
+        for (const family of ROLLUP_FAMILIES) {
+          this.db.exec(`DELETE FROM ${family.tiers[0]?.table}`);
+          this.db.exec(countRowsSql(family, ''));
+        }
       }
       this.recount();
       this.setSpan.run('format', ROLLUP_FORMAT);
       // The coarser tiers again from the base (the new rows may be in finished units).
-      for (const [i, tier] of ROLLUP_TIERS.entries()) {
-        if (i === 0) continue;
-        this.db.exec(`DELETE FROM ${tier.table}`);
-        this.through[i] = 0;
+      for (const family of ROLLUP_FAMILIES) {
+        for (const tier of family.tiers.slice(1)) this.db.exec(`DELETE FROM ${tier.table}`);
       }
+      for (const i of ROLLUP_TIERS.keys()) if (i > 0) this.through[i] = 0;
       this.makeCoarser(Date.now());
       this.recordSpan();
     })();
@@ -322,6 +350,9 @@ export class Rollups {
         status,
         error_code: errorCode ?? '',
         calls: 0,
+        failed: 0,
+        errors: 0,
+        timeouts: 0,
         latency_sum: 0,
         latency_min: latencyUs,
         latency_max: latencyUs,
@@ -333,6 +364,9 @@ export class Rollups {
       this.transactionRows.set(key, row);
     }
     row.calls += 1;
+    if (status !== 'ok') row.failed += 1;
+    if (status === 'error') row.errors += 1;
+    else if (status === 'timeout') row.timeouts += 1;
     row.latency_sum += latencyUs;
     if (latencyUs < row.latency_min) row.latency_min = latencyUs;
     if (latencyUs > row.latency_max) row.latency_max = latencyUs;
@@ -387,14 +421,21 @@ export class Rollups {
 
   private writeRows(rows: Map<string, RollupRow>, nowMs: number): void {
     let calls = 0;
-    for (const row of rows.values()) {
-      calls += row.calls;
-      const values = { ...row, histogram: encodeHistogram(row.histogram) };
-      for (const [i, tier] of ROLLUP_TIERS.entries()) {
-        const start = unitOf(row.start_ms, tier.unit_ms);
-        // A late event in a unit already made: that unit counts it too.
-        if (start < (this.through[i] as number))
-          this.upserts[i]?.run({ ...values, start_ms: start });
+    for (const row of rows.values()) calls += row.calls;
+    for (const [f, family] of ROLLUP_FAMILIES.entries()) {
+      let keyed = rows;
+      if (!family.keepsStatus) {
+        keyed = new Map();
+        for (const row of rows.values()) mergeInto(keyed, row, family);
+      }
+      for (const row of keyed.values()) {
+        const values = { ...row, histogram: encodeHistogram(row.histogram) };
+        for (const [i, tier] of family.tiers.entries()) {
+          const start = unitOf(row.start_ms, tier.unit_ms);
+          // A late event in a unit already made: that unit counts it too.
+          if (start < (this.through[i] as number))
+            this.upserts[f]?.[i]?.run({ ...values, start_ms: start });
+        }
       }
     }
     this.addToCount(calls);
@@ -425,17 +466,16 @@ export class Rollups {
    * history).
    */
   private makeCoarser(nowMs: number): void {
-    for (const tier of COARSER_TIERS) {
-      const i = ROLLUP_TIERS.indexOf(tier);
+    for (const [i, tier] of ROLLUP_TIERS.entries()) {
+      if (i === 0) continue;
       const through = unitOf(nowMs - GRACE_MS, tier.unit_ms);
       const from = this.through[i] as number;
       if (through <= from) continue;
-      this.db
-        .prepare(
-          `INSERT INTO ${tier.table} ${coarserSelect(tier)}
-           WHERE start_ms >= @from AND start_ms < @through GROUP BY 1, 2, 3, 4, 5, 6 ${MERGE_ON_CONFLICT}`,
-        )
-        .run({ from, through });
+      for (const family of ROLLUP_FAMILIES) {
+        this.db
+          .prepare(countFinerSql(family, i, 'WHERE start_ms >= @from AND start_ms < @through'))
+          .run({ from, through });
+      }
       this.through[i] = through;
       this.setSpan.run(throughName(tier), through);
     }
@@ -466,23 +506,32 @@ export class Rollups {
       .prepare(`SELECT MIN(ts) FROM requests WHERE 1 ${forProxy}`)
       .pluck()
       .get({ proxy }) as number | null;
-    for (const [i, tier] of ROLLUP_TIERS.entries()) {
-      const params = {
-        proxy,
-        max_id: maxId,
-        unit: oldest === null ? Number.MAX_SAFE_INTEGER : unitOf(oldest, tier.unit_ms),
-      };
-      this.db.prepare(`DELETE FROM ${tier.table} WHERE start_ms <= @unit ${forProxy}`).run(params);
-      if (oldest === null || params.unit >= (this.through[i] as number)) continue;
-      this.db
-        .prepare(
-          i === 0
-            ? `INSERT INTO ${tier.table} ${ROLLUP_SELECT}
-               WHERE ts >= @unit AND ts < @unit + ${tier.unit_ms} AND id <= @max_id ${forProxy} ${ROLLUP_GROUP}`
-            : `INSERT INTO ${tier.table} ${coarserSelect(tier)}
-               WHERE start_ms >= @unit AND start_ms < @unit + ${tier.unit_ms} ${forProxy} GROUP BY 1, 2, 3, 4, 5, 6`,
-        )
-        .run(params);
+    for (const family of ROLLUP_FAMILIES) {
+      for (const [i, tier] of family.tiers.entries()) {
+        const params = {
+          proxy,
+          max_id: maxId,
+          unit: oldest === null ? Number.MAX_SAFE_INTEGER : unitOf(oldest, tier.unit_ms),
+        };
+        this.db
+          .prepare(`DELETE FROM ${tier.table} WHERE start_ms <= @unit ${forProxy}`)
+          .run(params);
+        if (oldest === null || params.unit >= (this.through[i] as number)) continue;
+        this.db
+          .prepare(
+            i === 0
+              ? countRowsSql(
+                  family,
+                  `WHERE ts >= @unit AND ts < @unit + ${tier.unit_ms} AND id <= @max_id ${forProxy}`,
+                )
+              : countFinerSql(
+                  family,
+                  i,
+                  `WHERE start_ms >= @unit AND start_ms < @unit + ${tier.unit_ms} ${forProxy}`,
+                ),
+          )
+          .run(params);
+      }
     }
     this.recordSpan({ lowestOnly: true });
   }
@@ -490,7 +539,7 @@ export class Rollups {
   /** Drops, in every tier, the units that end before the oldest request's half-hour: no reader reads them. */
   private dropBeforeOldest(): void {
     const rolledFrom = rolledFromMs(this.db) || Number.MAX_SAFE_INTEGER;
-    for (const tier of ROLLUP_TIERS) {
+    for (const tier of ROLLUP_FAMILIES.flatMap((f) => f.tiers)) {
       this.db
         .prepare(`DELETE FROM ${tier.table} WHERE start_ms <= @before`)
         .run({ before: rolledFrom - BASE_TIER.unit_ms - tier.unit_ms });
