@@ -78,8 +78,10 @@ function firstRolledUnit(db: Db, fromMs: number): number {
 
 /** One rollup row or one request (its last_ts its time), as the window tallies it. */
 type Counted = RollupCounts & {
-  /** The rollup's histogram blob; null for a single request (its latency is latency_min). */
+  /** The rollup's histogram blob; null for a single request (its latency is latency_min) or counts only. */
   histogram: Uint8Array | null;
+  /** A single request, read from the rows (status and error code its own, in any family). */
+  request: boolean;
 };
 
 const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, failed, errors, timeouts,
@@ -110,9 +112,17 @@ export function visitWindow(
     family?: RollupFamily;
     /**
      * The caller needs neither each row's time nor percentiles: rows of one
-     * key may come summed, without histograms (null).
+     * key may come summed, without histograms (null); 'by error code': of
+     * one error code, the rest of their key '' (far fewer rows).
      */
-    countsOnly?: boolean;
+    countsOnly?: boolean | 'by error code';
+    /** Only failed calls with an error code (of the call family: the tool family has no codes). */
+    withErrorCode?: boolean;
+    /**
+     * Only the rollups' rows: the caller has the window's requests (its
+     * part half-hours, the newest rows) from another visit of the window.
+     */
+    rollupsOnly?: boolean;
   },
   visit: (counted: Counted) => void,
 ): void {
@@ -127,6 +137,8 @@ export function visitWindow(
     range.tool === undefined ? '' : 'AND tool = @tool',
     range.errorCode === undefined ? '' : 'AND error_code = @error_code',
   ].join(' ');
+  const rolledFilters = `${filters} ${range.withErrorCode ? "AND failed > 0 AND error_code <> ''" : ''}`;
+  const requestFilters = `${filters} ${range.withErrorCode ? "AND status <> 'ok' AND error_code <> ''" : ''}`;
   const params = { proxy: range.proxy, tool: range.tool, error_code: range.errorCode };
   const row = {} as Counted;
   const pass = (values: unknown[]) => {
@@ -146,11 +158,12 @@ export function visitWindow(
     row.bytes_out = values[13] as number;
     row.last_ts = values[14] as number;
     row.histogram = values[15] as Uint8Array | null;
+    row.request = values[16] === 1;
     visit(row);
   };
   const REQUEST_AS_COUNTED = `proxy, method, COALESCE(tool, ''), status, COALESCE(error_code, ''), 1,
     status <> 'ok', status = 'error', status = 'timeout', latency_us, latency_us, latency_us,
-    COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL`;
+    COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL, 1`;
   const each = (sql: string, bound: Record<string, unknown>) => {
     for (const values of db
       .prepare(sql)
@@ -160,43 +173,50 @@ export function visitWindow(
     }
   };
   const raw = (from: number, to: number) => {
-    if (to <= from) return;
+    if (to <= from || range.rollupsOnly) return;
     each(
       `SELECT ${REQUEST_AS_COUNTED}
-       FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${filters}`,
+       FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${requestFilters}`,
       { from, to },
     );
   };
   // The writer's newest rows, not yet in the rollups, inside the whole units.
   const unwritten = (from: number, to: number | null) => {
+    if (range.rollupsOnly) return;
     each(
       `SELECT ${REQUEST_AS_COUNTED} FROM requests NOT INDEXED
-       WHERE id > @after AND ts >= @from ${to === null ? '' : 'AND ts < @to'} ${filters}`,
+       WHERE id > @after AND ts >= @from ${to === null ? '' : 'AND ts < @to'} ${requestFilters}`,
       { after: span?.max_id ?? 0, from, to },
     );
   };
   const rolled = (table: string, from: number, to: number | null) => {
     if (to !== null && to <= from) return;
-    const where = `WHERE start_ms >= @from ${to === null ? '' : 'AND start_ms < @to'} ${filters}`;
+    const where = `WHERE start_ms >= @from ${to === null ? '' : 'AND start_ms < @to'} ${rolledFilters}`;
     // Callers of counts only get one row a key: SQLite sums the window's
     // rows, and far fewer cross into JavaScript (each costs more there than
     // SQLite takes to sum it). Histograms cannot be summed so cheaply: a
     // JavaScript aggregate costs what the rows do.
+    const [keyColumns, group] =
+      range.countsOnly === 'by error code'
+        ? ["'', '', '', '', error_code", 'error_code']
+        : ['proxy, method, tool, status, error_code', 'proxy, method, tool, status, error_code'];
     each(
       range.countsOnly
-        ? `SELECT proxy, method, tool, status, error_code, SUM(calls), SUM(failed), SUM(errors),
-                  SUM(timeouts), SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
-                  SUM(bytes_out), MAX(last_ts), NULL
-           FROM ${table} ${where} GROUP BY proxy, method, tool, status, error_code`
-        : `SELECT ${COUNTED_COLUMNS} FROM ${table} ${where}`,
+        ? `SELECT ${keyColumns}, SUM(calls), SUM(failed), SUM(errors), SUM(timeouts),
+                  SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
+                  SUM(bytes_out), MAX(last_ts), NULL, 0
+           FROM ${table} ${where} GROUP BY ${group}`
+        : `SELECT ${COUNTED_COLUMNS}, 0 FROM ${table} ${where}`,
       { from, to },
     );
   };
   // The tiers this window may read, finest first, and how far each is made.
-  const tiers = family.tiers.map((tier, i) => ({
-    tier,
-    throughMs: span?.through_ms[i] ?? 0,
-  })).filter(({ tier }) => range.bucketMs === undefined || range.bucketMs % tier.unit_ms === 0);
+  const tiers = family.tiers
+    .map((tier, i) => ({
+      tier,
+      throughMs: span?.through_ms[i] ?? 0,
+    }))
+    .filter(({ tier }) => range.bucketMs === undefined || range.bucketMs % tier.unit_ms === 0);
   // [from, to) in whole base units: the middle from tier `at`, where it has
   // whole units, the ends from the finer tiers.
   const cover = (at: number, from: number, to: number | null): void => {

@@ -105,13 +105,15 @@ const ROLLUP_KEY = 'proxy, method, tool, status, error_code';
 export const ROLLUP_COLUMN_NAMES = `start_ms, ${ROLLUP_KEY}, calls, failed, errors, timeouts,
   latency_sum, latency_min, latency_max, bytes_in, bytes_out, last_ts, histogram`;
 
-export const ROLLUP_DDL = `${ROLLUP_FAMILIES.flatMap((f) => f.tiers).map(
-  (t) => `
+export const ROLLUP_DDL = `${ROLLUP_FAMILIES.flatMap((f) => f.tiers)
+  .map(
+    (t) => `
 CREATE TABLE IF NOT EXISTS ${t.table} (
   start_ms    INTEGER NOT NULL,  -- the unix ms the unit starts at${ROLLUP_COLUMNS}
   PRIMARY KEY (start_ms, ${ROLLUP_KEY})
 ) WITHOUT ROWID;`,
-).join('')}
+  )
+  .join('')}
 CREATE TABLE IF NOT EXISTS ${ROLLUP_STATE_TABLE} (
   name  TEXT PRIMARY KEY,
   value INTEGER

@@ -238,8 +238,10 @@ function toolUsageBySql(store: Store, sinceMs: number): ToolUsage {
 function toolUsageFromRollups(db: Db, sinceMs: number): ToolUsage {
   const usage = new Map<string, ToolCalls>();
   db.transaction(() =>
-    visitWindow(db, { fromMs: sinceMs, toMs: null, countsOnly: true, family: TOOL_ROLLUPS }, (row) =>
-      addToolCalls(usage, row),
+    visitWindow(
+      db,
+      { fromMs: sinceMs, toMs: null, countsOnly: true, family: TOOL_ROLLUPS },
+      (row) => addToolCalls(usage, row),
     ),
   )();
   return usage;

@@ -227,8 +227,11 @@ function rolledUpStats(
   const labels = new Map<string, LabelTotals>();
   const codes = new Map<string, number>();
   const toolCalls = new Map<string, ToolCalls>();
+  const addCode = (row: { error_code: string; calls: number }) =>
+    codes.set(row.error_code, (codes.get(row.error_code) ?? 0) + row.calls);
   // Labels and calls per tool from the tool rollups, where a row's histogram
-  // is every status's; error codes from the call rollups' counts alone.
+  // is every status's; error codes from the call rollups' failed counts
+  // alone, and from the requests this visit reads (not read again).
   visitWindow(db, { ...range, family: TOOL_ROLLUPS }, (row) => {
     addToolCalls(toolCalls, row);
     const label = row.tool !== '' ? row.tool : `<${row.method}>`;
@@ -238,12 +241,13 @@ function rolledUpStats(
       labels.set(label, totals);
     }
     addCounted(totals, row);
+    if (row.request && row.failed === 1 && row.error_code !== '') addCode(row);
   });
-  visitWindow(db, { ...range, countsOnly: true }, (row) => {
-    if (row.status !== 'ok' && row.error_code !== '') {
-      codes.set(row.error_code, (codes.get(row.error_code) ?? 0) + row.calls);
-    }
-  });
+  visitWindow(
+    db,
+    { ...range, countsOnly: 'by error code', withErrorCode: true, rollupsOnly: true },
+    addCode,
+  );
   // The whole window's histogram from its labels': each blob decoded once.
   const overall = new LabelTotals('');
   for (const totals of labels.values()) overall.addHistogramOf(totals);

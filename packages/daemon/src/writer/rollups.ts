@@ -144,7 +144,6 @@ function upsertSql(table: string): string {
     ${MERGE_ON_CONFLICT}`;
 }
 
-
 /** The SQL functions the rollups' statements use, on the writing connection. */
 function registerFunctions(db: Db): void {
   db.aggregate('mcpr_store_histogram', {
@@ -274,7 +273,9 @@ export class Rollups {
     this.db.transaction(() => {
       if (appended) {
         for (const family of ROLLUP_FAMILIES) {
-          this.db.prepare(countRowsSql(family, 'WHERE id > @after')).run({ after: span?.max_id ?? 0 });
+          this.db
+            .prepare(countRowsSql(family, 'WHERE id > @after'))
+            .run({ after: span?.max_id ?? 0 });
         }
         // Rows deleted in the middle of the ids as well: count them all again.
         if (this.countsAgree()) outcome = 'caught_up';
