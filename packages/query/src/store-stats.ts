@@ -4,7 +4,7 @@
 // WAL is the server's, shared, and reported as 0).
 
 import { fileSize } from './file-size.js';
-import { usableSpan } from './rollup.js';
+import { TOOL_ROLLUPS, usableSpan } from './rollup.js';
 import { visitWindow } from './rollup-window.js';
 import { type Source, type Store, storeOf } from './store.js';
 import { Where } from './where.js';
@@ -65,7 +65,7 @@ function requestCount(store: Store, proxy: string | undefined, where: Where): nu
   let calls = 0;
   visitWindow(
     db,
-    { fromMs: Number.MIN_SAFE_INTEGER, toMs: null, proxy, countsOnly: true },
+    { fromMs: Number.MIN_SAFE_INTEGER, toMs: null, proxy, countsOnly: true, family: TOOL_ROLLUPS },
     (row) => {
       calls += row.calls;
     },
