@@ -345,6 +345,45 @@ describe('rollups', () => {
     expect(rollupsUsable(reader)).toBe(true);
   });
 
+  it('upgrade format 3 (the call family alone) in place, without reading the requests', () => {
+    const { db } = open();
+    new TransactionWriter(db, { rollupFlushMs: 0 }).write(randomRequests(4000, 30, 12));
+    // Format 3's layout: no tool family, and no failed, errors or timeouts columns.
+    for (const tier of ROLLUP_FAMILIES[1]?.tiers ?? []) db.exec(`DROP TABLE ${tier.table}`);
+    for (const tier of CALL_ROLLUPS.tiers) {
+      for (const column of ['failed', 'errors', 'timeouts']) {
+        db.exec(`ALTER TABLE ${tier.table} DROP COLUMN ${column}`);
+      }
+    }
+    db.prepare(`UPDATE ${ROLLUP_STATE_TABLE} SET value = 3 WHERE name = 'format'`).run();
+    expect(rollupsUsable(db)).toBe(false);
+    // A mark in one call row, which a rebuild from the requests would not keep.
+    const table = CALL_ROLLUPS.tiers[0]?.table;
+    const key = 'start_ms = @start_ms AND proxy = @proxy AND method = @method AND tool = @tool';
+    const marked = db
+      .prepare(`SELECT start_ms, proxy, method, tool, status, error_code FROM ${table} LIMIT 1`)
+      .get() as Record<string, unknown>;
+    const mark = (by: number) =>
+      db
+        .prepare(
+          `UPDATE ${table} SET bytes_in = bytes_in + @by
+           WHERE ${key} AND status = @status AND error_code = @error_code`,
+        )
+        .run({ ...marked, by });
+    mark(1_000_000);
+    expect(new Rollups(db).catchUp()).toBe('upgraded');
+    expect(rollupsUsable(db)).toBe(true);
+    expect(rollupSpan(db)?.format).toBe(4);
+    // The mark is still there, and in the tool family's row made from it.
+    const toolTable = ROLLUP_FAMILIES[1]?.tiers[0]?.table;
+    const toolRow = db.prepare(`SELECT bytes_in FROM ${toolTable} WHERE ${key}`).pluck();
+    const withMark = toolRow.get(marked) as number;
+    expect(withMark).toBeGreaterThanOrEqual(1_000_000);
+    mark(-1_000_000);
+    db.prepare(`UPDATE ${toolTable} SET bytes_in = bytes_in - 1000000 WHERE ${key}`).run(marked);
+    expectCounted(db);
+  });
+
   it('wait in memory between writes; readers count the rows after the last write from the rows', () => {
     const { db } = open();
     const rollups = new Rollups(db, 60_000);

@@ -84,7 +84,7 @@ export interface OpenResult {
   schema_version: number;
   migrated_from: number;
   /** What the rollups needed at open (see rollups.ts). */
-  rollups: 'current' | 'caught_up' | 'rebuilt';
+  rollups: 'current' | 'upgraded' | 'caught_up' | 'rebuilt';
   /** How long that took. */
   rollups_ms: number;
   /** The WAL is checkpointed by a thread beside the writer (checkpointer.ts); the writer's own interval is a backstop. */
@@ -123,8 +123,8 @@ function open(task: OpenTask): OpenResult {
       `wal_autocheckpoint = ${inThread ? intervalPages * BACKSTOP_INTERVALS : intervalPages}`,
     );
     const result = migrate(connection, task.app_version);
-    const rollups = new Rollups(connection);
     const catchUpStarted = performance.now();
+    const rollups = new Rollups(connection);
     const rolled = rollups.catchUp();
     const rollupsMs = Math.round(performance.now() - catchUpStarted);
     writer = new TransactionWriter(connection, { tallyOperations: task.tally_operations, rollups });
