@@ -30,6 +30,7 @@ import {
   ROLLUP_TIERS,
   type RollupCounts,
   type RollupFamily,
+  type RollupTier,
   rolledFromMs,
   rollupSpan,
   TOOL_ROLLUPS,
@@ -46,7 +47,7 @@ type RollupRow = RollupCounts & { start_ms: number; histogram: Map<number, numbe
  * a family's base tier, counted by its key.
  */
 function countRowsSql(family: RollupFamily, where: string): string {
-  const base = family.tiers[0] as (typeof family.tiers)[number];
+  const base = family.tiers[0] as RollupTier;
   const [status, errorCode] = family.keepsStatus
     ? ['status', "COALESCE(error_code, '')"]
     : ["''", "''"];
@@ -64,8 +65,8 @@ function countRowsSql(family: RollupFamily, where: string): string {
  * selects (a WHERE clause on that table) into tier `at`'s units.
  */
 function countFinerSql(family: RollupFamily, at: number, where: string): string {
-  const tier = family.tiers[at] as (typeof family.tiers)[number];
-  const finer = family.tiers[at - 1] as (typeof family.tiers)[number];
+  const tier = family.tiers[at] as RollupTier;
+  const finer = family.tiers[at - 1] as RollupTier;
   return `
   INSERT INTO ${tier.table} (${ROLLUP_COLUMN_NAMES})
   SELECT (start_ms / ${tier.unit_ms}) * ${tier.unit_ms}, proxy, method, tool, status, error_code,
