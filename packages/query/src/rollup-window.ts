@@ -112,12 +112,11 @@ export function visitWindow(
     family?: RollupFamily;
     /**
      * The caller needs neither each row's time nor percentiles: rows of one
-     * key may come summed, without histograms (null); 'by error code': of
-     * one error code, the rest of their key '' (far fewer rows).
+     * key may come summed, without histograms (null). 'by error code': only
+     * failed calls with an error code (of the call family: the tool family
+     * has none), summed per code, the rest of their key '' (far fewer rows).
      */
     countsOnly?: boolean | 'by error code';
-    /** Only failed calls with an error code (of the call family: the tool family has no codes). */
-    withErrorCode?: boolean;
     /**
      * Only the rollups' rows: the caller has the window's requests (its
      * part half-hours, the newest rows) from another visit of the window.
@@ -137,8 +136,9 @@ export function visitWindow(
     range.tool === undefined ? '' : 'AND tool = @tool',
     range.errorCode === undefined ? '' : 'AND error_code = @error_code',
   ].join(' ');
-  const rolledFilters = `${filters} ${range.withErrorCode ? "AND failed > 0 AND error_code <> ''" : ''}`;
-  const requestFilters = `${filters} ${range.withErrorCode ? "AND status <> 'ok' AND error_code <> ''" : ''}`;
+  const byErrorCode = range.countsOnly === 'by error code';
+  const rolledFilters = `${filters} ${byErrorCode ? "AND failed > 0 AND error_code <> ''" : ''}`;
+  const requestFilters = `${filters} ${byErrorCode ? "AND status <> 'ok' AND error_code <> ''" : ''}`;
   const params = { proxy: range.proxy, tool: range.tool, error_code: range.errorCode };
   const row = {} as Counted;
   const pass = (values: unknown[]) => {
@@ -196,10 +196,9 @@ export function visitWindow(
     // rows, and far fewer cross into JavaScript (each costs more there than
     // SQLite takes to sum it). Histograms cannot be summed so cheaply: a
     // JavaScript aggregate costs what the rows do.
-    const [keyColumns, group] =
-      range.countsOnly === 'by error code'
-        ? ["'', '', '', '', error_code", 'error_code']
-        : ['proxy, method, tool, status, error_code', 'proxy, method, tool, status, error_code'];
+    const [keyColumns, group] = byErrorCode
+      ? ["'', '', '', '', error_code", 'error_code']
+      : ['proxy, method, tool, status, error_code', 'proxy, method, tool, status, error_code'];
     each(
       range.countsOnly
         ? `SELECT ${keyColumns}, SUM(calls), SUM(failed), SUM(errors), SUM(timeouts),

@@ -243,11 +243,7 @@ function rolledUpStats(
     addCounted(totals, row);
     if (row.request && row.failed === 1 && row.error_code !== '') addCode(row);
   });
-  visitWindow(
-    db,
-    { ...range, countsOnly: 'by error code', withErrorCode: true, rollupsOnly: true },
-    addCode,
-  );
+  visitWindow(db, { ...range, countsOnly: 'by error code', rollupsOnly: true }, addCode);
   // The whole window's histogram from its labels': each blob decoded once.
   const overall = new LabelTotals('');
   for (const totals of labels.values()) overall.addHistogramOf(totals);

@@ -65,15 +65,22 @@ function countRowsSql(family: RollupFamily, where: string): string {
  * selects (a WHERE clause on that table) into tier `at`'s units.
  */
 function countFinerSql(family: RollupFamily, at: number, where: string): string {
-  const tier = family.tiers[at] as RollupTier;
-  const finer = family.tiers[at - 1] as RollupTier;
+  return sumRowsSql(family.tiers[at - 1] as RollupTier, family.tiers[at] as RollupTier, where);
+}
+
+/**
+ * Adds the rows of `from` that `where` selects into `into`'s units, by
+ * their key, or by proxy, method and tool alone when `keepStatus` is false.
+ */
+function sumRowsSql(from: RollupTier, into: RollupTier, where: string, keepStatus = true): string {
+  const [status, errorCode] = keepStatus ? ['status', 'error_code'] : ["''", "''"];
   return `
-  INSERT INTO ${tier.table} (${ROLLUP_COLUMN_NAMES})
-  SELECT (start_ms / ${tier.unit_ms}) * ${tier.unit_ms}, proxy, method, tool, status, error_code,
+  INSERT INTO ${into.table} (${ROLLUP_COLUMN_NAMES})
+  SELECT (start_ms / ${into.unit_ms}) * ${into.unit_ms}, proxy, method, tool, ${status}, ${errorCode},
          SUM(calls), SUM(failed), SUM(errors), SUM(timeouts), SUM(latency_sum), MIN(latency_min),
          MAX(latency_max), SUM(bytes_in), SUM(bytes_out), MAX(last_ts),
          mcpr_store_histogram_sum(histogram)
-  FROM ${finer.table} ${where} GROUP BY 1, 2, 3, 4, 5, 6 ${MERGE_ON_CONFLICT}`;
+  FROM ${from.table} ${where} GROUP BY 1, 2, 3, 4, 5, 6 ${MERGE_ON_CONFLICT}`;
 }
 
 /** How long the writer keeps counts in memory before writing them (see the constructor). */
@@ -187,9 +194,8 @@ const FORMAT_4_COLUMNS: readonly [column: string, status: string][] = [
  * Brings rollups of format 3 (the call family alone, without failed, errors
  * and timeouts) to this one in place, without reading the requests: the
  * columns from each row's status, the tool family summed from the call
- * family tier by tier. A rebuild from the rows shuts the socket for about a
- * minute per ten million requests, longer than a busy proxy's client can
- * queue; this takes seconds.
+ * family tier by tier. A rebuild reads every request with the socket shut,
+ * for longer than a busy proxy's client can queue; this reads the rollups.
  */
 function upgradeFormat3(db: Db): void {
   for (const tier of CALL_ROLLUPS.tiers) {
@@ -203,12 +209,7 @@ function upgradeFormat3(db: Db): void {
   }
   db.exec(ROLLUP_DDL);
   for (const [i, tier] of TOOL_ROLLUPS.tiers.entries()) {
-    db.exec(`
-      INSERT INTO ${tier.table} (${ROLLUP_COLUMN_NAMES})
-      SELECT start_ms, proxy, method, tool, '', '', SUM(calls), SUM(failed), SUM(errors),
-             SUM(timeouts), SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
-             SUM(bytes_out), MAX(last_ts), mcpr_store_histogram_sum(histogram)
-      FROM ${CALL_ROLLUPS.tiers[i]?.table} GROUP BY start_ms, proxy, method, tool`);
+    db.exec(sumRowsSql(CALL_ROLLUPS.tiers[i] as RollupTier, tier, '', false));
   }
   db.prepare(`UPDATE ${ROLLUP_STATE_TABLE} SET value = ? WHERE name = 'format'`).run(ROLLUP_FORMAT);
 }
