@@ -15,6 +15,7 @@ import {
   FrameDecoder,
   MAX_BATCH_EVENTS,
   PROTOCOL_VERSION,
+  unpackBody,
 } from '../../packages/protocol/dist/index.js';
 
 const [socketPath] = process.argv.slice(2);
@@ -48,7 +49,7 @@ function answer(message) {
 }
 
 const server = net.createServer((socket) => {
-  const decoder = new FrameDecoder();
+  const decoder = new FrameDecoder({ decode: unpackBody });
   socket.on('error', () => {});
   socket.on('data', (chunk) => {
     const { values, error } = decoder.push(chunk);

@@ -9,7 +9,8 @@
 import net from 'node:net';
 import {
   type AckMessage,
-  encodeFrame,
+  type ControlMessage,
+  encodeControlFrame,
   FrameDecoder,
   type HealthResponseMessage,
   type HelloMessage,
@@ -78,8 +79,8 @@ export class DaemonConnection {
     if (!socket.write(frame)) this.writable = false;
   }
 
-  write(message: unknown): void {
-    this.writeFrame(encodeFrame(message));
+  write(message: ControlMessage): void {
+    this.writeFrame(encodeControlFrame(message));
   }
 
   /** Waits its backoff, then connects again. */
@@ -118,7 +119,7 @@ export class DaemonConnection {
       if (generation !== this.generation) return;
       this.connecting = false;
       this.writable = true;
-      socket.write(encodeFrame(helloMessage(this.options.hello)));
+      socket.write(encodeControlFrame(helloMessage(this.options.hello)));
     });
     socket.on('data', (chunk: Buffer) => {
       if (generation === this.generation) this.onData(chunk);

@@ -14,6 +14,7 @@ import {
   encodedString,
   type MsgpackWriter,
   putField,
+  putValue,
 } from '@mcpr-store/protocol';
 import { RequestTemplate, writeRequest } from './request-encoding.js';
 
@@ -93,7 +94,7 @@ export class EventEncoder {
   write(writer: MsgpackWriter, input: EventInput, nowMs: number): void {
     const e = input as unknown as Loose;
     if (e === null || typeof e !== 'object') {
-      writer.value(e);
+      writer.pos = putValue(writer, writer.pos, e);
       return;
     }
     const proxy = this.proxy;
@@ -112,7 +113,7 @@ export class EventEncoder {
         return;
       default:
         // Own enumerable fields only, as a plain map.
-        writer.value(Object.assign({}, e));
+        writer.pos = putValue(writer, writer.pos, Object.assign({}, e));
     }
   }
 }

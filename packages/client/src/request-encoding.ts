@@ -126,7 +126,7 @@ class RequestHead {
             writer.pos += 9;
             break;
           case 'proxy':
-            writer.value(proxy);
+            writer.pos = putValue(writer, writer.pos, proxy);
             break;
           case 'latency_us':
             latencyAt = uint32Hole(writer);

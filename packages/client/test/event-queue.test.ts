@@ -1,12 +1,12 @@
 // The encoded event queue: order, the hard capacity, batches cut by count
 // and by bytes, and events spread over many chunks during a backlog.
-import { decodeBody, encodeBatchFrame, FRAME_HEADER_BYTES } from '@mcpr-store/protocol';
+import { decodeBody, encodeBatchFrame, FRAME_HEADER_BYTES, putValue } from '@mcpr-store/protocol';
 import { describe, expect, it } from 'vitest';
 import { EventQueue, type TakenEvents } from '../src/event-queue.js';
 
 function push(queue: EventQueue, value: unknown): boolean {
   const from = queue.begin();
-  queue.writer.value(value);
+  queue.writer.pos = putValue(queue.writer, queue.writer.pos, value);
   return queue.commit(from);
 }
 
@@ -48,7 +48,7 @@ describe('EventQueue', () => {
     const queue = new EventQueue(10);
     push(queue, 'kept');
     const from = queue.begin();
-    queue.writer.value('half written');
+    queue.writer.pos = putValue(queue.writer, queue.writer.pos, 'half written');
     queue.abandon(from);
     push(queue, 'also kept');
     expect(values(queue.take(10, 1 << 20))).toEqual(['kept', 'also kept']);

@@ -33,12 +33,6 @@ const keepUnbundled = {
     // npm packages stay imports; this repository's packages are bundled.
     builder.onResolve({ filter: /^[^./]/ }, (args) => {
       if (args.path.startsWith('@mcpr-store/') || args.path.startsWith('node:')) return undefined;
-      // msgpackr's main entry loads its native string extractor, which
-      // speeds up decoding long strings and costs as long to load as the
-      // rest of msgpackr: the CLI decodes only the daemon's short health
-      // reply, so it takes the pure JavaScript entry (in Node, msgpackr/pack
-      // and msgpackr/unpack both name it: the whole API).
-      if (args.path === 'msgpackr') return { path: 'msgpackr/unpack', external: true };
       return { path: args.path, external: true };
     });
     builder.onResolve({ filter: /^\./ }, (args) => {

@@ -3,16 +3,12 @@
 // no event object is built, nothing is encoded twice, and a batch is a single
 // copy of bytes already laid out. Strings, numbers, booleans and nil are
 // written here by hand (ASCII strings byte by byte, the common case for ids,
-// methods and tool names); anything else (maps, arrays, bigints) goes
-// through msgpackr, so every value decodes to what `encodeFrame`'s encoding
-// of it decodes to. The one difference: a bare undefined is written as nil,
-// where msgpackr uses an extension type the protocol does not have.
+// methods and tool names); any other value is msgpack-values.ts's, which
+// alone needs msgpackr, so that a client's control messages
+// (control-frame.ts) are written without loading it.
 
-import { Packr } from 'msgpackr';
 import * as F from './msgpack-format.js';
 import { TWO_32 } from './msgpack-format.js';
-
-const fallback = new Packr({ useRecords: false, variableMapSize: true });
 
 /**
  * Buffer's own UTF-8 writer, which `write(text, offset, length, 'utf8')`
@@ -132,15 +128,6 @@ export class MsgpackWriter {
   number(value: number): void {
     this.pos = putNumber(this, this.pos, value);
   }
-
-  /**
-   * Any value; undefined is written as nil (plain MessagePack has nothing
-   * else for it). Throws what msgpackr throws for a value it cannot encode
-   * (a cycle, say).
-   */
-  value(value: unknown): void {
-    this.pos = putValue(this, this.pos, value);
-  }
 }
 
 // The put functions below write at an offset `p` and return the offset after
@@ -169,6 +156,15 @@ export function putNil(writer: MsgpackWriter, p: number): number {
     writer.ensure(1);
   }
   writer.bytes[p] = F.NIL;
+  return p + 1;
+}
+
+export function putBoolean(writer: MsgpackWriter, p: number, value: boolean): number {
+  if (p >= writer.bytes.length) {
+    writer.pos = p;
+    writer.ensure(1);
+  }
+  writer.bytes[p] = value ? F.TRUE : F.FALSE;
   return p + 1;
 }
 
@@ -295,33 +291,6 @@ export function putUint64(writer: MsgpackWriter, p: number, value: number): numb
   view.setUint32(p + 1, Math.floor(value / TWO_32));
   view.setUint32(p + 5, value >>> 0);
   return p + 9;
-}
-
-/** A key (a map key, say) and then its value, any value. */
-export function putField(
-  writer: MsgpackWriter,
-  p: number,
-  key: EncodedConstant,
-  value: unknown,
-): number {
-  return putValue(writer, putConstant(writer, p, key), value);
-}
-
-/** Any value (see `MsgpackWriter.value`). */
-export function putValue(writer: MsgpackWriter, p: number, value: unknown): number {
-  if (typeof value === 'string') return putString(writer, p, value);
-  if (typeof value === 'number') return putNumber(writer, p, value);
-  if (value === null || value === undefined) return putNil(writer, p);
-  writer.pos = p;
-  if (typeof value === 'boolean') {
-    writer.ensure(1);
-    writer.bytes[p] = value ? F.TRUE : F.FALSE;
-    return p + 1;
-  }
-  const encoded = fallback.pack(value);
-  writer.ensure(encoded.length);
-  encoded.copy(writer.bytes, p);
-  return p + encoded.length;
 }
 
 /** Encodes values once, for writing them again and again with `constant`. */

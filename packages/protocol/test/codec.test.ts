@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AckMessage,
   type BatchMessage,
+  type BodyDecoder,
   type DroppedMessage,
   ERROR_CODES,
   type ErrorMessage,
@@ -14,6 +15,8 @@ import {
   negotiateVersion,
   parseClientMessage,
   parseDaemonMessage,
+  readMsgpack,
+  unpackBody,
   type WelcomeMessage,
 } from '../src/index.js';
 
@@ -63,8 +66,14 @@ const healthResult: HealthResponseMessage = {
 };
 const error: ErrorMessage = { type: 'error', code: ERROR_CODES.MALFORMED_FRAME, message: 'bad' };
 
-function decodeAll(bytes: Buffer, cuts: number[]): unknown[] {
-  const decoder = new FrameDecoder();
+/** The daemon reads with msgpackr, a client with the own reader: both frame alike. */
+const DECODERS = [
+  ['msgpackr', unpackBody],
+  ['the own reader', readMsgpack],
+] as const;
+
+function decodeAll(bytes: Buffer, cuts: number[], decode: BodyDecoder): unknown[] {
+  const decoder = new FrameDecoder({ decode });
   const out: unknown[] = [];
   let start = 0;
   for (const cut of [...cuts, bytes.length]) {
@@ -76,17 +85,17 @@ function decodeAll(bytes: Buffer, cuts: number[]): unknown[] {
   return out;
 }
 
-describe('frame codec', () => {
+describe.each(DECODERS)('frame codec, decoding with %s', (_name, decode) => {
   it('round-trips every client message kind through parseClientMessage', () => {
     for (const message of [hello, batch, dropped, health]) {
-      const [decoded] = decodeAll(encodeFrame(message), []);
+      const [decoded] = decodeAll(encodeFrame(message), [], decode);
       expect(parseClientMessage(decoded)).toEqual(message);
     }
   });
 
   it('round-trips every daemon message kind through parseDaemonMessage', () => {
     for (const message of [welcome, ack, healthResult, error]) {
-      const [decoded] = decodeAll(encodeFrame(message), []);
+      const [decoded] = decodeAll(encodeFrame(message), [], decode);
       expect(parseDaemonMessage(decoded)).toEqual(message);
     }
   });
@@ -99,24 +108,24 @@ describe('frame codec', () => {
   it('yields the same frames when the stream is split at every byte boundary', () => {
     const stream = Buffer.concat([hello, batch, dropped, health].map((m) => encodeFrame(m)));
     for (let cut = 0; cut <= stream.length; cut += 1) {
-      expect(decodeAll(stream, [cut])).toEqual([hello, batch, dropped, health]);
+      expect(decodeAll(stream, [cut], decode)).toEqual([hello, batch, dropped, health]);
     }
   });
 
   it('yields the frames when fed one byte at a time', () => {
     const stream = Buffer.concat([batch, health].map((m) => encodeFrame(m)));
     const cuts = Array.from({ length: stream.length - 1 }, (_, i) => i + 1);
-    expect(decodeAll(stream, cuts)).toEqual([batch, health]);
+    expect(decodeAll(stream, cuts, decode)).toEqual([batch, health]);
   });
 
   it('yields many frames delivered in one chunk, in order', () => {
     const messages = Array.from({ length: 500 }, (_, i) => ({ type: 'health', id: i }));
     const stream = Buffer.concat(messages.map((m) => encodeFrame(m)));
-    expect(decodeAll(stream, [])).toEqual(messages);
+    expect(decodeAll(stream, [], decode)).toEqual(messages);
   });
 
   it('refuses an oversized length from the header alone, before the body arrives', () => {
-    const decoder = new FrameDecoder({ maxFrameBytes: 1024 });
+    const decoder = new FrameDecoder({ maxFrameBytes: 1024, decode });
     const header = Buffer.alloc(4);
     header.writeUInt32BE(0xffff_ffff, 0);
     const { values, error: failure } = decoder.push(header);
@@ -127,7 +136,7 @@ describe('frame codec', () => {
   });
 
   it('reports malformed bodies with ERR_MALFORMED_FRAME and stays failed', () => {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder({ decode });
     const good = encodeFrame(health);
     const garbage = Buffer.from([0, 0, 0, 2, 0xc1, 0xc1]);
     const result = decoder.push(Buffer.concat([good, garbage, good]));
@@ -140,11 +149,11 @@ describe('frame codec', () => {
     const packr = new Packr({ useRecords: false });
     const body = Buffer.concat([packr.pack(1), packr.pack(2)]);
     const frame = Buffer.concat([Buffer.from([0, 0, 0, body.length]), body]);
-    expect(new FrameDecoder().push(frame).error?.code).toBe(ERROR_CODES.MALFORMED_FRAME);
+    expect(new FrameDecoder({ decode }).push(frame).error?.code).toBe(ERROR_CODES.MALFORMED_FRAME);
   });
 
   it('rejects an empty frame body', () => {
-    expect(new FrameDecoder().push(Buffer.from([0, 0, 0, 0])).error?.code).toBe(
+    expect(new FrameDecoder({ decode }).push(Buffer.from([0, 0, 0, 0])).error?.code).toBe(
       ERROR_CODES.MALFORMED_FRAME,
     );
   });
@@ -161,7 +170,7 @@ describe('frame codec', () => {
       Buffer.from([0xc3]),
     ]);
     const frame = Buffer.concat([Buffer.from([0, 0, 0, body.length]), body]);
-    const [value] = new FrameDecoder().push(frame).values as [object];
+    const [value] = new FrameDecoder({ decode }).push(frame).values as [object];
     expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });

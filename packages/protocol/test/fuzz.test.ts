@@ -3,17 +3,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  type BodyDecoder,
   encodeFrame,
   FrameDecoder,
   ProtocolError,
   parseClientMessage,
+  readMsgpack,
+  unpackBody,
   validateEvent,
 } from '../src/index.js';
 
 const RUNS = 10_000;
 
-function feed(bytes: Uint8Array, cuts: number[]) {
-  const decoder = new FrameDecoder({ maxFrameBytes: 64 * 1024 });
+function feed(bytes: Uint8Array, cuts: number[], decode: BodyDecoder) {
+  const decoder = new FrameDecoder({ maxFrameBytes: 64 * 1024, decode });
   const values: unknown[] = [];
   let error: ProtocolError | null = null;
   let start = 0;
@@ -48,14 +51,18 @@ const message = fc.oneof(
   }),
 );
 
-describe('decoder under random input', () => {
+// The daemon reads with msgpackr, a client with the own reader.
+describe.each([
+  ['msgpackr', unpackBody],
+  ['the own reader', readMsgpack],
+] as const)('decoder under random input, decoding with %s', (_name, decode) => {
   it(`never throws on random bytes cut anywhere (${RUNS} cases)`, () => {
     fc.assert(
       fc.property(
         fc.uint8Array({ maxLength: 256 }),
         fc.array(fc.nat({ max: 256 })),
         (bytes, cuts) => {
-          const { values, error } = feed(bytes, cuts);
+          const { values, error } = feed(bytes, cuts, decode);
           expect(error === null || error instanceof ProtocolError).toBe(true);
           for (const value of values) {
             // Parsing a decoded value either yields a message or a coded error.
@@ -80,7 +87,7 @@ describe('decoder under random input', () => {
         (messages, mutations, cuts) => {
           const stream = Buffer.concat(messages.map((m) => encodeFrame(m)));
           for (const [position, byte] of mutations) stream[position % stream.length] = byte;
-          const { values, error } = feed(stream, cuts);
+          const { values, error } = feed(stream, cuts, decode);
           expect(error === null || error instanceof ProtocolError).toBe(true);
           if (error === null && mutations.length === 0) expect(values).toEqual(messages);
           for (const value of values) {

@@ -13,13 +13,14 @@ import {
   FRAME_HEADER_BYTES,
   FrameDecoder,
   MsgpackWriter,
+  putValue,
 } from '../src/index.js';
 
 const reference = new Packr({ useRecords: false, variableMapSize: true });
 
 function written(value: unknown, initialBytes = 64): Buffer {
   const writer = new MsgpackWriter(initialBytes);
-  writer.value(value);
+  writer.pos = putValue(writer, writer.pos, value);
   return writer.bytes.subarray(0, writer.pos);
 }
 
@@ -89,7 +90,7 @@ describe('MsgpackWriter', () => {
   it('grows its buffer without losing what it holds', () => {
     const writer = new MsgpackWriter(64);
     const values = Array.from({ length: 500 }, (_, i) => `value-${i}-${'z'.repeat(i % 70)}`);
-    for (const value of values) writer.value(value);
+    for (const value of values) writer.pos = putValue(writer, writer.pos, value);
     expect(writer.capacity).toBeGreaterThan(64);
     const decoded: unknown[] = [];
     const frame = encodeBatchFrame(1, values.length, [writer.bytes.subarray(0, writer.pos)]);
@@ -164,7 +165,7 @@ describe('encodeBatchFrame', () => {
           const writer = new MsgpackWriter(64);
           const ends: number[] = [];
           for (const event of events) {
-            writer.value(event);
+            writer.pos = putValue(writer, writer.pos, event);
             ends.push(writer.pos);
           }
           const bytes = writer.bytes.subarray(0, writer.pos);

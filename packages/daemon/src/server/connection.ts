@@ -19,6 +19,7 @@ import {
   parseClientMessage,
   type RunningProxyInfo,
   SUPPORTED_PROTOCOL_VERSIONS,
+  unpackBody,
 } from '@mcpr-store/protocol';
 
 /** What a connection needs from the daemon around it. */
@@ -68,7 +69,7 @@ export class Connection {
     private readonly ctx: ConnectionContext,
   ) {
     this.clientKey = `connection-${id}`;
-    this.decoder = new FrameDecoder({ maxFrameBytes: ctx.maxFrameBytes });
+    this.decoder = new FrameDecoder({ maxFrameBytes: ctx.maxFrameBytes, decode: unpackBody });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.teardown());
     socket.on('close', () => this.teardown());
