@@ -16,6 +16,7 @@ import {
   type HelloMessage,
   helloMessage,
   parseDaemonMessage,
+  type QueryResponseMessage,
   type WelcomeMessage,
 } from '@mcpr-store/protocol';
 import { CLIENT_ERROR_CODES, StoreClientError } from './errors.js';
@@ -28,6 +29,8 @@ export interface ConnectionListener {
   onWelcome(welcome: WelcomeMessage, reconnected: boolean): void;
   onAck(ack: AckMessage): void;
   onHealth(answer: HealthResponseMessage): void;
+  /** A query's answer (only one-question.ts asks). */
+  onQueryResult?(answer: QueryResponseMessage): void;
   /** The socket can take writes again after a full buffer. */
   onDrain(): void;
   /** Something went wrong; reported once per problem. */
@@ -160,6 +163,9 @@ export class DaemonConnection {
             break;
           case 'health_result':
             this.listener.onHealth(message);
+            break;
+          case 'query_result':
+            this.listener.onQueryResult?.(message);
             break;
           case 'error':
             this.problem(

@@ -21,8 +21,8 @@ export {
   type StoreClientErrorCode,
 } from './errors.js';
 export * from './mcp-events.js';
+export { requestHealth, requestQuery } from './one-question.js';
 export type { ProxyDescription } from './options.js';
-export { requestHealth } from './request-health.js';
 export {
   type RejectionRecord,
   StoreClient,

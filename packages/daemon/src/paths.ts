@@ -20,3 +20,12 @@ export function resolveDbPath(flag: string | undefined): string {
 export function resolveSocketPath(flag: string | undefined): string {
   return path.resolve(flag ?? defaultSocketPath());
 }
+
+/**
+ * The file beside a database where its daemon writes the token that query
+ * commands present to be answered over the socket (mode 0600: only who can
+ * read it is answered).
+ */
+export function queryTokenPath(dbPath: string): string {
+  return `${dbPath}.query-token`;
+}

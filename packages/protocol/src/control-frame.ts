@@ -1,14 +1,23 @@
-// A client's control messages (hello, health, dropped) as frames, written
+// A client's control messages (hello, health, query, dropped) as frames, written
 // with the MessagePack writer's own hands: they hold only strings, numbers,
 // booleans and arrays of those, and a client that only asks a question (the
 // CLI's health question) then never loads msgpackr. Batches are not control
 // messages: batch-frame.ts lays them out from the queue's bytes.
 
 import { FRAME_HEADER_BYTES } from './limits.js';
-import type { DroppedMessage, HealthRequestMessage, HelloMessage } from './messages.js';
+import type {
+  DroppedMessage,
+  HealthRequestMessage,
+  HelloMessage,
+  QueryRequestMessage,
+} from './messages.js';
 import { MsgpackWriter, putBoolean, putNil, putNumber, putString } from './msgpack-writer.js';
 
-export type ControlMessage = HelloMessage | HealthRequestMessage | DroppedMessage;
+export type ControlMessage =
+  | HelloMessage
+  | HealthRequestMessage
+  | QueryRequestMessage
+  | DroppedMessage;
 
 function putScalar(writer: MsgpackWriter, p: number, key: string, value: unknown): number {
   if (typeof value === 'string') return putString(writer, p, value);

@@ -100,6 +100,34 @@ export interface HealthResponseMessage {
   health: HealthReport;
 }
 
+/**
+ * client -> daemon: a query command's answer, asked of the daemon's own
+ * read connection (warm: its statements prepared, its code compiled)
+ * rather than of a new process's. Only for a client that can read the
+ * store: `token` is the one the daemon wrote beside its database, readable
+ * by whoever can read that file.
+ */
+export interface QueryRequestMessage {
+  type: 'query';
+  id: number;
+  /** The answer asked for, named as the web API names it: 'status', 'schema/unused', ... */
+  route: string;
+  /** The command's arguments, parsed by the daemon exactly as the CLI parses them. */
+  argv: string[];
+  /** The moment the answer is for (the command's start), in ms since the epoch. */
+  now_ms: number;
+  token: string;
+}
+
+/** daemon -> client: the answer as the command's --json prints it (`json`), or why there is none. */
+export interface QueryResponseMessage {
+  type: 'query_result';
+  id: number;
+  json?: string;
+  /** A refusal or the query's failure; the client then answers on its own. */
+  error?: string;
+}
+
 /** Either side: a fatal problem with this connection; the sender closes it after. */
 export interface ErrorMessage {
   type: 'error';
@@ -109,8 +137,18 @@ export interface ErrorMessage {
   supported_versions?: number[];
 }
 
-export type ClientMessage = HelloMessage | BatchMessage | DroppedMessage | HealthRequestMessage;
-export type DaemonMessage = WelcomeMessage | AckMessage | HealthResponseMessage | ErrorMessage;
+export type ClientMessage =
+  | HelloMessage
+  | BatchMessage
+  | DroppedMessage
+  | HealthRequestMessage
+  | QueryRequestMessage;
+export type DaemonMessage =
+  | WelcomeMessage
+  | AckMessage
+  | HealthResponseMessage
+  | QueryResponseMessage
+  | ErrorMessage;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -174,10 +212,19 @@ export function parseClientMessage(
     case 'health':
       if (!isCount(msg.id)) throw bad('health: "id" must be a non-negative integer');
       return msg as unknown as HealthRequestMessage;
+    case 'query':
+      if (!isCount(msg.id)) throw bad('query: "id" must be a non-negative integer');
+      if (typeof msg.route !== 'string') throw bad('query: "route" must be a string');
+      if (!Array.isArray(msg.argv) || !msg.argv.every((arg) => typeof arg === 'string')) {
+        throw bad('query: "argv" must be an array of strings');
+      }
+      if (!isCount(msg.now_ms)) throw bad('query: "now_ms" must be a non-negative integer');
+      if (typeof msg.token !== 'string') throw bad('query: "token" must be a string');
+      return msg as unknown as QueryRequestMessage;
     default:
       throw new ProtocolError(
         ERROR_CODES.UNKNOWN_MESSAGE,
-        `unknown message type ${JSON.stringify(msg.type).slice(0, 80)} (expected hello, batch, dropped or health)`,
+        `unknown message type ${JSON.stringify(msg.type).slice(0, 80)} (expected hello, batch, dropped, health or query)`,
       );
   }
 }
@@ -198,6 +245,12 @@ export function parseDaemonMessage(value: unknown): DaemonMessage {
       if (!isCount(msg.id) || !isRecord(msg.health))
         throw bad('health_result: needs "id" and "health"');
       return msg as unknown as HealthResponseMessage;
+    case 'query_result':
+      if (!isCount(msg.id)) throw bad('query_result: needs "id"');
+      if (typeof msg.json !== 'string' && typeof msg.error !== 'string') {
+        throw bad('query_result: needs a string "json" or "error"');
+      }
+      return msg as unknown as QueryResponseMessage;
     case 'error':
       if (typeof msg.code !== 'string' || typeof msg.message !== 'string') {
         throw bad('error: needs string "code" and "message"');
@@ -206,7 +259,7 @@ export function parseDaemonMessage(value: unknown): DaemonMessage {
     default:
       throw new ProtocolError(
         ERROR_CODES.UNKNOWN_MESSAGE,
-        `unknown message type ${JSON.stringify(msg.type).slice(0, 80)} (expected welcome, ack, health_result or error)`,
+        `unknown message type ${JSON.stringify(msg.type).slice(0, 80)} (expected welcome, ack, health_result, query_result or error)`,
       );
   }
 }

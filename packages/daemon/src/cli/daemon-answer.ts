@@ -13,7 +13,7 @@ const DAEMON_ANSWER_TIMEOUT_MS = 1000;
 export async function askDaemon(socketPath: string, client: string): Promise<HealthReport | null> {
   // Only a socket that is there is worth the client library's start-up.
   if (!fs.existsSync(socketPath)) return null;
-  const { requestHealth } = await import('./health-question.js');
+  const { requestHealth } = await import('./daemon-question.js');
   try {
     return await requestHealth(socketPath, { timeoutMs: DAEMON_ANSWER_TIMEOUT_MS, client });
   } catch {

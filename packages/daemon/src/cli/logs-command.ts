@@ -17,7 +17,8 @@ import {
 import { parseThresholdUs } from './durations.js';
 import { booleanFlag, type FlagSpec, integerFlag, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLatency, jsonLines } from './format.js';
-import { openQueryDb, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
+import { type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
+import { openQueryDb } from './query-store.js';
 import { FOLLOW_MIN_WIDTHS, renderRequests, requestColumns } from './request-table.js';
 
 const FOLLOW_POLL_MS = 500;

@@ -1,10 +1,11 @@
 // What every query command shares: the common flags (--db, --proxy, --json,
-// --help), asking one question on a read-only connection that is closed
-// whatever happens (a read never creates a database), and printing the
-// answer as JSON or for people. The questions themselves live in
-// @mcpr-store/query, answered once for the CLI and the web page.
+// --help) and printing the answer as JSON or for people. The questions
+// themselves live in @mcpr-store/query, answered once for the CLI and the
+// web page; asking them of the store is query-store.ts's, which loads the
+// query layer, so that a command the daemon answers (daemon-query.ts)
+// never loads it.
 
-import { openStore, type Store } from '@mcpr-store/query';
+import type { Store } from '@mcpr-store/query';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
 import { parseWindowMs } from './durations.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, parseFlags, stringFlag } from './flags.js';
@@ -62,25 +63,6 @@ export function queryFlags(
     return null;
   }
   return flags;
-}
-
-/**
- * The store the flags name (a SQLite file, or PostgreSQL for a postgres://
- * URL), opened read-only; the caller closes it (follow mode keeps it).
- */
-export function openQueryDb(flags: ParsedFlags): { db: Store; dbPath: string } {
-  const dbPath = resolveDbPath(stringFlag(flags, 'db'));
-  return { db: openStore(dbPath), dbPath };
-}
-
-/** Asks one question of the database the flags name, and closes it whatever happens. */
-export function ask<T>(flags: ParsedFlags, question: (db: Store, dbPath: string) => T): T {
-  const { db, dbPath } = openQueryDb(flags);
-  try {
-    return question(db, dbPath);
-  } finally {
-    db.close();
-  }
 }
 
 /** With --json: one object, or JSON Lines for a list. Returns whether it printed. */

@@ -3,26 +3,11 @@
 // tools nobody calls.
 
 import { listMethod } from '@mcpr-store/protocol/fields';
-import {
-  type ChangeRow,
-  querySchema,
-  querySchemaChanges,
-  queryUnusedTools,
-  type SchemaReport,
-  type SnapshotRow,
-  type ToolUsageRow,
-} from '@mcpr-store/query';
-import { parseWindowMs } from './durations.js';
-import { booleanFlag, type FlagSpec, integerFlag, type ParsedFlags, stringFlag } from './flags.js';
+import type { ChangeRow, ToolUsageRow } from '@mcpr-store/query';
+import { answerOf } from './daemon-query.js';
+import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLocalTime, formatTime, renderTable, timeZoneLabel } from './format.js';
-import {
-  ask,
-  cliContext,
-  printJson,
-  type QueryAnswer,
-  queryFlags,
-  write,
-} from './query-command.js';
+import { cliContext, printJson, queryFlags, write } from './query-command.js';
 import { UsageError } from './usage-error.js';
 
 export const SCHEMA_HELP = `Usage: mcpr-store schema [PROXY] [options]
@@ -43,56 +28,17 @@ Examples:
   mcpr-store schema --unused --since 30d
 `;
 
-const SCHEMA_FLAGS: FlagSpec = {
+export const SCHEMA_FLAGS: FlagSpec = {
   method: { type: 'string' },
   limit: { type: 'string' },
   since: { type: 'string' },
 };
 
 /** mcpr's `schema NAME`: NAME is a proxy, and it wins over --proxy. */
-function schemaProxy(flags: ParsedFlags): string | undefined {
+export function schemaProxy(flags: ParsedFlags): string | undefined {
   if (flags.positionals.length > 1) throw new UsageError('schema: give at most one PROXY');
   return flags.positionals[0] ?? stringFlag(flags, 'proxy');
 }
-
-/** mcpr's JSON: one snapshot a line, its keys in mcpr's order. */
-function snapshotLines(report: SchemaReport): SnapshotRow[] {
-  return report.snapshots.map((s) => ({
-    upstream_url: s.upstream_url,
-    method: s.method,
-    payload: s.payload,
-    captured_at: s.captured_at,
-    schema_hash: s.schema_hash,
-    proxy: s.proxy,
-  }));
-}
-
-export const SCHEMA: QueryAnswer<SnapshotRow[]> = {
-  flags: SCHEMA_FLAGS,
-  answer: (flags, db) =>
-    snapshotLines(
-      querySchema(db, { proxy: schemaProxy(flags), method: stringFlag(flags, 'method') }),
-    ),
-};
-
-export const SCHEMA_CHANGES: QueryAnswer<ChangeRow[]> = {
-  flags: SCHEMA_FLAGS,
-  answer: (flags, db) =>
-    querySchemaChanges(
-      db,
-      { proxy: schemaProxy(flags), method: stringFlag(flags, 'method') },
-      integerFlag(flags, 'limit', 50, 0),
-    ),
-};
-
-export const SCHEMA_UNUSED: QueryAnswer<ToolUsageRow[]> = {
-  flags: SCHEMA_FLAGS,
-  answer: (flags, db, { nowMs }) =>
-    queryUnusedTools(db, {
-      proxy: schemaProxy(flags),
-      sinceMs: nowMs - parseWindowMs(stringFlag(flags, 'since') ?? '7d'),
-    }),
-};
 
 export async function runSchema(argv: string[]): Promise<number> {
   const flags = queryFlags(
@@ -102,12 +48,16 @@ export async function runSchema(argv: string[]): Promise<number> {
     SCHEMA_HELP,
   );
   if (!flags) return 0;
-  const proxy = schemaProxy(flags);
-  const method = stringFlag(flags, 'method');
-  const nowMs = Date.now();
+  const context = cliContext(flags);
+  const { nowMs } = context;
+  // The daemon answers as the web API does, where the mode is the route.
+  const routeArgv = argv.filter((arg) => arg !== '--changes' && arg !== '--unused');
+  const here = () => import('./schema-answer.js');
 
   if (booleanFlag(flags, 'changes') && !booleanFlag(flags, 'unused')) {
-    const rows = ask(flags, (db) => SCHEMA_CHANGES.answer(flags, db, cliContext(flags)));
+    const rows = await answerOf<ChangeRow[]>('schema/changes', routeArgv, context, async () =>
+      (await here()).changesHere(flags, context),
+    );
     if (printJson(flags, rows)) return 0;
     if (rows.length === 0) process.stderr.write('no schema changes recorded yet\n');
     else {
@@ -137,7 +87,9 @@ export async function runSchema(argv: string[]): Promise<number> {
 
   if (booleanFlag(flags, 'unused')) {
     const window = stringFlag(flags, 'since') ?? '7d';
-    const rows = ask(flags, (db) => SCHEMA_UNUSED.answer(flags, db, cliContext(flags)));
+    const rows = await answerOf<ToolUsageRow[]>('schema/unused', routeArgv, context, async () =>
+      (await here()).unusedHere(flags, context),
+    );
     if (printJson(flags, rows)) return 0;
     if (rows.length === 0) {
       write('(no tools/list schema captured yet)\n');
@@ -170,8 +122,9 @@ export async function runSchema(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const report = ask(flags, (db) => querySchema(db, { proxy, method }));
-  if (printJson(flags, snapshotLines(report))) return 0;
+  // Read here: the API's answer is the JSON lines, and people see more.
+  const { report, lines } = await (await here()).schemaHere(flags);
+  if (printJson(flags, lines)) return 0;
   if (report.upstreams.length === 0) {
     process.stderr.write(
       'no schema captured yet; the proxy reports initialize and list results as clients make them\n',

@@ -6,7 +6,8 @@ import { defaultBucketMs, querySeries, type SeriesRow } from '@mcpr-store/query'
 import { parseWindowMs } from './durations.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLatency, formatLocalTime, timeZoneLabel } from './format.js';
-import { ask, printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
+import { printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
+import { ask } from './query-store.js';
 
 export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket SIZE] [--tool NAME] [--error-code CODE] [--exact] [--proxy NAME] [--json] [--db PATH]
 

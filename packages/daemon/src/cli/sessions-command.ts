@@ -4,7 +4,8 @@
 import { queryClients, querySession, querySessions } from '@mcpr-store/query';
 import { booleanFlag, type FlagSpec, integerFlag, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLocalTime, formatPct, formatTime, renderTable, timeZoneLabel } from './format.js';
-import { ask, printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
+import { printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
+import { ask } from './query-store.js';
 import { renderRequests } from './request-table.js';
 import { UsageError } from './usage-error.js';
 

@@ -2,20 +2,11 @@
 // with the totals an operator checks first.
 
 import type { RunningProxyInfo } from '@mcpr-store/protocol/fields';
-import { queryStatus, type StatusReport } from '@mcpr-store/query';
-import { askDaemon } from './daemon-answer.js';
-import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
+import type { StatusReport } from '@mcpr-store/query';
+import { answerFromDaemon } from './daemon-query.js';
+import { type FlagSpec, stringFlag } from './flags.js';
 import { change, formatBytes, formatLatency, formatPct, renderTable } from './format.js';
-import {
-  type AnswerContext,
-  ask,
-  cliContext,
-  printJson,
-  type QueryAnswer,
-  queryFlags,
-  sinceMs,
-  write,
-} from './query-command.js';
+import { cliContext, printJson, queryFlags, write } from './query-command.js';
 
 export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--compare] [--exact] [--proxy NAME] [--json] [--db PATH] [--socket PATH]
 
@@ -49,51 +40,29 @@ function describeProxy(p: RunningProxyInfo): string {
   return details.length > 0 ? `${p.name} (${details.join(', ')})` : p.name;
 }
 
-const STATUS_FLAGS: FlagSpec = {
+export const STATUS_FLAGS: FlagSpec = {
   since: { type: 'string' },
   socket: { type: 'string' },
   compare: { type: 'boolean' },
   exact: { type: 'boolean' },
 };
 
-/**
- * The status question the flags ask, and the proxies connected to the
- * daemon (null when no daemon answers: the table says so).
- */
-async function statusFilter(flags: ParsedFlags, { nowMs, socketPath }: AnswerContext) {
-  const proxy = stringFlag(flags, 'proxy');
-  const window = stringFlag(flags, 'since') ?? '1h';
-  const since = sinceMs(flags, '1h', nowMs);
-  const daemon = await askDaemon(socketPath, 'mcpr-store status');
-  const connected = daemon === null ? null : (daemon.running_proxies ?? []);
-  return {
-    connected,
-    filter: {
-      proxy,
-      sinceMs: since,
-      since: window,
-      runningProxies: (connected ?? []).filter((p) => proxy === undefined || p.name === proxy),
-      compare: booleanFlag(flags, 'compare'),
-      exact: booleanFlag(flags, 'exact'),
-    },
-  };
-}
-
-export const STATUS: QueryAnswer<Promise<StatusReport>> = {
-  flags: STATUS_FLAGS,
-  answer: async (flags, db, context) =>
-    queryStatus(db, (await statusFilter(flags, context)).filter, context.nowMs),
-};
-
 export async function runStatus(argv: string[]): Promise<number> {
   const flags = queryFlags('status', argv, STATUS_FLAGS, STATUS_HELP);
   if (!flags) return 0;
   const context = cliContext(flags);
-  const { nowMs } = context;
   const window = stringFlag(flags, 'since') ?? '1h';
   const proxy = stringFlag(flags, 'proxy');
-  const { filter, connected } = await statusFilter(flags, context);
-  const report = ask(flags, (db) => queryStatus(db, filter, nowMs));
+  const json = await answerFromDaemon('status', argv, context);
+  // The proxies connected to the daemon: null when no daemon answers.
+  let connected: RunningProxyInfo[] | null;
+  let report: StatusReport;
+  if (json !== null) {
+    report = JSON.parse(json) as StatusReport;
+    connected = report.running_proxies;
+  } else {
+    ({ report, connected } = await (await import('./status-answer.js')).statusHere(flags, context));
+  }
   if (printJson(flags, report)) return 0;
   write(`STATUS — ${proxy ?? 'all proxies'} — last ${window}\n`);
   write(

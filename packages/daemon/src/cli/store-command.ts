@@ -10,14 +10,13 @@ import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flag
 import { formatBytes, formatLocalTime, formatTime } from './format.js';
 import {
   type AnswerContext,
-  ask,
   cliContext,
-  openQueryDb,
   printJson,
   type QueryAnswer,
   queryFlags,
   write,
 } from './query-command.js';
+import { ask, openQueryDb } from './query-store.js';
 import { UsageError } from './usage-error.js';
 
 export const STORE_HELP = `Usage: mcpr-store store <stats|vacuum> [options]

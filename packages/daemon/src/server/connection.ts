@@ -17,10 +17,13 @@ import {
   negotiateVersion,
   ProtocolError,
   parseClientMessage,
+  type QueryRequestMessage,
   type RunningProxyInfo,
   SUPPORTED_PROTOCOL_VERSIONS,
   unpackBody,
 } from '@mcpr-store/protocol';
+
+import type { QueryOutcome } from './query-messages.js';
 
 /** What a connection needs from the daemon around it. */
 export interface ConnectionContext {
@@ -43,6 +46,8 @@ export interface ConnectionContext {
     settle: (ack: AckMessage) => void,
   ): void;
   health(): HealthReport;
+  /** A query command's answer (query-service.ts). */
+  query(message: QueryRequestMessage): Promise<QueryOutcome>;
   reportDropped(clientKey: string, total: number): void;
   onProtocolError(id: number, code: string, message: string): void;
   onClose(connection: Connection): void;
@@ -206,6 +211,11 @@ export class Connection {
         return;
       case 'health':
         this.send({ type: 'health_result', id: message.id, health: this.ctx.health() });
+        return;
+      case 'query':
+        void this.ctx
+          .query(message)
+          .then((outcome) => this.send({ type: 'query_result', id: message.id, ...outcome }));
         return;
     }
   }

@@ -29,6 +29,7 @@ import { DaemonStats } from './daemon-stats.js';
 import { acquireDbLock, type DbLock, filesCreatedFrom } from './db-lock.js';
 import { DaemonMetrics } from './metrics.js';
 import { listenForMetrics } from './metrics-listener.js';
+import { QueryService } from './query-service.js';
 import { claimSocketPath, listenOnSocket } from './socket-path.js';
 
 export interface DaemonOptions {
@@ -109,6 +110,7 @@ export class Daemon {
   private readonly metrics: DaemonMetrics;
   private metricsServer: http.Server | null = null;
   private replicator: Replicator | null = null;
+  private queries: QueryService | null = null;
 
   private constructor(
     private readonly options: DaemonOptions,
@@ -234,11 +236,16 @@ export class Daemon {
           url: `${httpUrl(bound.address, bound.port)}/metrics`,
         });
       }
+      daemon.queries = new QueryService(
+        { db_path: options.dbPath, socket_path: options.socketPath },
+        log,
+      );
       const { replacedStale } = await claimSocketPath(options.socketPath);
       if (replacedStale) log.warn('replaced a stale socket file', { socket: options.socketPath });
       await listenOnSocket(daemon.server, options.socketPath, options.socketMode);
     } catch (error) {
       daemon?.metricsServer?.close();
+      await daemon?.queries?.close();
       await daemon?.replicator?.stop();
       await writer.close().catch(() => {});
       lock.release();
@@ -287,6 +294,10 @@ export class Daemon {
         this.queue.submit(batch);
       },
       health: () => this.health(),
+      query: (message) =>
+        this.shuttingDown || this.queries === null
+          ? Promise.resolve({ error: 'the daemon is stopping; answer this query yourself' })
+          : this.queries.answer(message),
       reportDropped: (key, total) => this.stats.reportDropped(key, total),
       onProtocolError: (connectionId, code, message) => {
         if (code !== ERROR_CODES.SHUTTING_DOWN) {
@@ -391,6 +402,7 @@ export class Daemon {
     // Let bytes already on their way through the sockets arrive and be read.
     await new Promise((resolve) => setTimeout(resolve, 100));
     this.shuttingDown = true;
+    await this.queries?.close();
     for (const connection of this.connections) connection.pause();
     const drained = await Promise.race([
       this.queue.drain().then(() => true),

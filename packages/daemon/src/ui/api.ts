@@ -9,10 +9,10 @@ import { type FlagSpec, parseFlags } from '../cli/flags.js';
 import { HEALTH } from '../cli/health-command.js';
 import { LOGS, SLOW } from '../cli/logs-command.js';
 import { type AnswerContext, COMMON_QUERY_FLAGS, type QueryAnswer } from '../cli/query-command.js';
-import { SCHEMA, SCHEMA_CHANGES, SCHEMA_UNUSED } from '../cli/schema-command.js';
+import { SCHEMA, SCHEMA_CHANGES, SCHEMA_UNUSED } from '../cli/schema-answer.js';
 import { SERIES } from '../cli/series-command.js';
 import { CLIENTS, SESSION, SESSIONS } from '../cli/sessions-command.js';
-import { STATUS } from '../cli/status-command.js';
+import { STATUS } from '../cli/status-answer.js';
 import { STORE_STATS } from '../cli/store-command.js';
 import { UsageError } from '../cli/usage-error.js';
 
@@ -92,8 +92,7 @@ export async function answerApi(
 ): Promise<unknown> {
   const { answer, command, argv } = resolveApiRequest(route, params);
   try {
-    const flags = parseFlags(command, argv, { ...COMMON_QUERY_FLAGS, ...answer.flags });
-    return await answer.answer(flags, db, context);
+    return await answerCommand(answer, command, argv, db, context);
   } catch (error) {
     const name = (error as Error).name;
     if (error instanceof UsageError) throw new ApiError(400, error.message);
@@ -103,4 +102,33 @@ export async function answerApi(
     }
     throw error;
   }
+}
+
+/**
+ * The answer of `route`'s command to its CLI arguments (a query asked of the
+ * daemon over its socket). Throws what the command would: UsageError,
+ * QueryError, ApiError(404) for a route that is not a query command's.
+ */
+export async function answerRoute(
+  route: string,
+  argv: string[],
+  db: Store,
+  context: AnswerContext,
+): Promise<unknown> {
+  const found = API_ROUTES[route];
+  if (!found || found.answer === HEALTH) {
+    throw new ApiError(404, `no query command answers "${route}"`);
+  }
+  return answerCommand(found.answer, found.command, argv, db, context);
+}
+
+function answerCommand(
+  answer: QueryAnswer,
+  command: string,
+  argv: string[],
+  db: Store,
+  context: AnswerContext,
+): Promise<unknown> {
+  const flags = parseFlags(command, argv, { ...COMMON_QUERY_FLAGS, ...answer.flags });
+  return Promise.resolve(answer.answer(flags, db, context));
 }
