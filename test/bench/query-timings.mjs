@@ -6,7 +6,8 @@
 // With --write-beside, a daemon owns the store while it runs (it brings the
 // rollups up to date at open) and a client sends that many events a second
 // to it from one of the store's proxies, as a fleet does while an operator
-// asks.
+// asks; the commands find that daemon at their default socket
+// ($MCPR_STORE_SOCKET), so those it answers are timed as it answers them.
 //
 //   node test/bench/query-timings.mjs --db PATH [--runs 5] [--write-beside EVENTS_PER_S]
 
@@ -44,7 +45,7 @@ function timeMs(fn) {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-export function measureQueries(dbPath, runs = 5) {
+export function measureQueries(dbPath, runs = 5, cliEnv = process.env) {
   const db = openReadConnection(dbPath);
   // Read afresh before each query (below), as a new CLI process does: with a
   // writer beside, a window ending at a time now past would read the rows
@@ -181,7 +182,10 @@ export function measureQueries(dbPath, runs = 5) {
         : median(
             Array.from({ length: Math.min(times, 3) }, () =>
               timeMs(() => {
-                const out = spawnSync(process.execPath, [CLI, ...cliArgs], { encoding: 'utf8' });
+                const out = spawnSync(process.execPath, [CLI, ...cliArgs], {
+                  encoding: 'utf8',
+                  env: cliEnv,
+                });
                 if (out.status !== 0) throw new Error(`${args.join(' ')} failed: ${out.stderr}`);
               }),
             ),
@@ -229,6 +233,7 @@ async function writeBeside(dbPath, ratePerS, proxy) {
   );
   await new Promise((r) => setTimeout(r, 2000));
   return {
+    socket,
     stop: async () => {
       client.kill('SIGTERM');
       daemon.kill('SIGTERM');
@@ -256,7 +261,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const writer = ratePerS > 0 ? await writeBeside(values.db, ratePerS, 'proxy-1') : null;
   let rows;
   try {
-    rows = measureQueries(values.db, Number(values.runs));
+    // The commands find the daemon as an operator's do, at their default socket.
+    const cliEnv =
+      writer === null ? process.env : { ...process.env, MCPR_STORE_SOCKET: writer.socket };
+    rows = measureQueries(values.db, Number(values.runs), cliEnv);
   } finally {
     await writer?.stop();
   }

@@ -105,6 +105,18 @@ export class LabelTotals {
     this.histogram[bucket] = (this.histogram[bucket] as number) + 1;
   }
 
+  /** Adds latencies listed as SQLite's group_concat lists them: numbers and commas. */
+  addLatencies(list: string): void {
+    let start = 0;
+    for (;;) {
+      const comma = list.indexOf(',', start);
+      const end = comma < 0 ? list.length : comma;
+      this.addLatency(Number(list.slice(start, end)));
+      if (comma < 0) return;
+      start = comma + 1;
+    }
+  }
+
   /** Adds another label's calls, extremes and histogram (its sums and errors are not needed where this is used). */
   addHistogramOf(other: LabelTotals): void {
     this.calls += other.calls;

@@ -2,7 +2,7 @@
 // coarsest tier whose whole units fit there (a month's middle from daily
 // rows, its ends from six-hour, hourly and half-hour rows), the part
 // half-hours at its edges, and the half-hour of the oldest request, from
-// the rows themselves (through the ts index).
+// the rows themselves (through the ts index), summed by SQLite.
 // Calls, errors, sums, extremes, bytes, error codes and last calls come out
 // exact; percentiles come from the merged histograms (rollup.ts's
 // estimateAt), which callers say so of.
@@ -78,10 +78,15 @@ function firstRolledUnit(db: Db, fromMs: number): number {
 
 /** One rollup row or one request (its last_ts its time), as the window tallies it. */
 type Counted = RollupCounts & {
-  /** The rollup's histogram blob; null for a single request (its latency is latency_min) or counts only. */
+  /** The rollup's histogram blob; null for requests read from the rows, or counts only. */
   histogram: Uint8Array | null;
-  /** A single request, read from the rows (status and error code its own, in any family). */
+  /**
+   * Requests read from the rows, summed by their whole key (status and
+   * error code their own, in any family; and by bucket, for a bucketMs).
+   */
   request: boolean;
+  /** Those requests' latencies, comma-separated; null for rollup rows, or counts only. */
+  latencies: string | null;
 };
 
 const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, failed, errors, timeouts,
@@ -90,8 +95,8 @@ const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, failed,
 /**
  * The rollup rows of the whole half-hours in [fromMs, toMs), each from the
  * coarsest tier that has it whole (only tiers whose unit divides `bucketMs`,
- * when given), and the requests of the part half-hours around them, each
- * passed to `visit`. `toMs` null: no end (every later unit, as `ts >= since`
+ * when given), and the requests of the part half-hours around them, summed
+ * by key (and bucket), each passed to `visit`. `toMs` null: no end (every later unit, as `ts >= since`
  * reads). The row passed is reused: copy what you keep.
  */
 export function visitWindow(
@@ -159,11 +164,24 @@ export function visitWindow(
     row.last_ts = values[14] as number;
     row.histogram = values[15] as Uint8Array | null;
     row.request = values[16] === 1;
+    row.latencies = values[17] as string | null;
     visit(row);
   };
-  const REQUEST_AS_COUNTED = `proxy, method, COALESCE(tool, ''), status, COALESCE(error_code, ''), 1,
-    status <> 'ok', status = 'error', status = 'timeout', latency_us, latency_us, latency_us,
-    COALESCE(bytes_in, 0), COALESCE(bytes_out, 0), ts, NULL, 1`;
+  // The rows at a window's edges, summed by SQLite as the rollups are:
+  // taking each row into JavaScript would cost far more than summing it
+  // there. Their histograms are made here from the latencies, which SQLite
+  // lists per key (numbers in a string cross over at a fraction of a row's
+  // cost). A series groups them by its buckets too (aligned to the epoch).
+  const bucketMs = range.bucketMs;
+  if (bucketMs !== undefined && !Number.isSafeInteger(bucketMs)) {
+    throw new RangeError(`bucketMs must be an integer, got ${bucketMs}`);
+  }
+  const REQUESTS_AS_COUNTED = `proxy, method, COALESCE(tool, ''), status, COALESCE(error_code, ''),
+    COUNT(*), SUM(status <> 'ok'), SUM(status = 'error'), SUM(status = 'timeout'),
+    SUM(latency_us), MIN(latency_us), MAX(latency_us), SUM(COALESCE(bytes_in, 0)),
+    SUM(COALESCE(bytes_out, 0)), MAX(ts), NULL, 1,
+    ${range.countsOnly ? 'NULL' : 'group_concat(latency_us)'}`;
+  const REQUEST_GROUPS = `GROUP BY 1, 2, 3, 4, 5${bucketMs === undefined ? '' : `, ts / ${bucketMs}`}`;
   const each = (sql: string, bound: Record<string, unknown>) => {
     for (const values of db
       .prepare(sql)
@@ -175,8 +193,9 @@ export function visitWindow(
   const raw = (from: number, to: number) => {
     if (to <= from || range.rollupsOnly) return;
     each(
-      `SELECT ${REQUEST_AS_COUNTED}
-       FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${requestFilters}`,
+      `SELECT ${REQUESTS_AS_COUNTED}
+       FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${requestFilters}
+       ${REQUEST_GROUPS}`,
       { from, to },
     );
   };
@@ -184,8 +203,9 @@ export function visitWindow(
   const unwritten = (from: number, to: number | null) => {
     if (range.rollupsOnly) return;
     each(
-      `SELECT ${REQUEST_AS_COUNTED} FROM requests NOT INDEXED
-       WHERE id > @after AND ts >= @from ${to === null ? '' : 'AND ts < @to'} ${requestFilters}`,
+      `SELECT ${REQUESTS_AS_COUNTED} FROM requests NOT INDEXED
+       WHERE id > @after AND ts >= @from ${to === null ? '' : 'AND ts < @to'} ${requestFilters}
+       ${REQUEST_GROUPS}`,
       { after: span?.max_id ?? 0, from, to },
     );
   };
@@ -203,9 +223,9 @@ export function visitWindow(
       range.countsOnly
         ? `SELECT ${keyColumns}, SUM(calls), SUM(failed), SUM(errors), SUM(timeouts),
                   SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
-                  SUM(bytes_out), MAX(last_ts), NULL, 0
+                  SUM(bytes_out), MAX(last_ts), NULL, 0, NULL
            FROM ${table} ${where} GROUP BY ${group}`
-        : `SELECT ${COUNTED_COLUMNS}, 0 FROM ${table} ${where}`,
+        : `SELECT ${COUNTED_COLUMNS}, 0, NULL FROM ${table} ${where}`,
       { from, to },
     );
   };
@@ -324,8 +344,8 @@ export function addCounted(totals: LabelTotals, row: Counted): void {
   totals.latencySum.add(row.latency_sum);
   totals.bytesInSum.add(row.bytes_in);
   totals.bytesOutSum.add(row.bytes_out);
-  if (row.histogram === null) totals.addLatency(row.latency_min);
-  else addHistogram(row.histogram, totals.histogram);
+  if (row.histogram !== null) addHistogram(row.histogram, totals.histogram);
+  else if (row.latencies !== null) totals.addLatencies(row.latencies);
 }
 
 /** The latency at mcpr's nearest rank for percentile `p`, estimated from the histogram. */

@@ -241,7 +241,9 @@ function rolledUpStats(
       labels.set(label, totals);
     }
     addCounted(totals, row);
-    if (row.request && row.failed === 1 && row.error_code !== '') addCode(row);
+    if (row.request && row.failed > 0 && row.error_code !== '') {
+      addCode({ error_code: row.error_code, calls: row.failed });
+    }
   });
   visitWindow(db, { ...range, countsOnly: 'by error code', rollupsOnly: true }, addCode);
   // The whole window's histogram from its labels': each blob decoded once.

@@ -204,6 +204,46 @@ describe('series from the rollups', () => {
   }
 });
 
+describe('rows the rollups do not count yet', () => {
+  it('are summed into their own buckets, as the rows are', () => {
+    const file = buildStore(randomEvents(20_000, 72));
+    const writable = new Database(file);
+    // Rows added after the rollups were written (as other software adds
+    // them), over the last ten hours: read from the rows, bucket by bucket.
+    const columns = (
+      writable
+        .prepare("SELECT name FROM pragma_table_info('requests') WHERE name <> 'id'")
+        .pluck()
+        .all() as string[]
+    ).join(', ');
+    const values = columns
+      .replace('request_id', "request_id || '-late'")
+      .replace(/\bts\b/, `${NOW} - (id * 7919) % ${10 * HOUR_MS}`);
+    const added = writable
+      .prepare(
+        `INSERT INTO requests (${columns}) SELECT ${values} FROM requests ORDER BY id DESC LIMIT 3000`,
+      )
+      .run().changes;
+    writable.close();
+    expect(added).toBe(3000);
+    const db = openFixtureStore(file);
+    expect(rollupsUsable(db)).toBe(true);
+    for (const bucketHours of [0.5, 1, 3]) {
+      const filter = { sinceMs: NOW - 30 * HOUR_MS, bucketMs: bucketHours * HOUR_MS };
+      const rolled = querySeries(db, filter, NOW);
+      const exact = querySeries(db, { ...filter, exact: true }, NOW);
+      expect(rolled.every((row) => row.p95_us_estimated)).toBe(true);
+      const counts = (rows: typeof rolled) => rows.map(({ calls, errors }) => [calls, errors]);
+      expect(counts(rolled)).toEqual(counts(exact));
+    }
+    const rolled = queryStatus(db, { sinceMs: NOW - 30 * HOUR_MS }, NOW);
+    const exact = queryStatus(db, { sinceMs: NOW - 30 * HOUR_MS, exact: true }, NOW);
+    expect(rolled.p95_us_estimated).toBe(true);
+    expect(split(rolled).rest).toEqual(split(exact).rest);
+    expect(split(rolled).rows).toEqual(split(exact).rows);
+  });
+});
+
 describe('the live half-hour a series ends in', () => {
   const inLiveUnit = (count: number, offsetMs: (i: number) => number) =>
     Array.from({ length: count }, (_, i) => ({
