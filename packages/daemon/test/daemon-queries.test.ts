@@ -27,6 +27,8 @@ import { answerRoute } from '../src/ui/api.js';
 const TOOLS = ['search', 'fetch', 'write', 'invented'];
 let daemon: DaemonProcess;
 let token: string;
+/** A proxy connected throughout: status lists it among the running proxies. */
+let proxy: RawClient;
 
 beforeAll(async () => {
   const dir = tempDir();
@@ -58,9 +60,13 @@ beforeAll(async () => {
   buildStore([listed, ...requests], dbPath);
   daemon = await startDaemon({ dir, dbPath, args: ['--log-level', 'debug'] });
   token = fs.readFileSync(queryTokenPath(dbPath), 'utf8');
+  proxy = await RawClient.connect(daemon.socketPath);
+  proxy.send({ type: 'hello', versions: [2, 1], proxy: 'p1', pid: 4242, port: 3000 });
+  await proxy.waitFor((m) => m.type === 'welcome');
 });
 
 afterAll(async () => {
+  proxy?.socket.destroy();
   await daemon?.stop();
 });
 

@@ -5,6 +5,7 @@
 // query layer, so that a command the daemon answers (daemon-query.ts)
 // never loads it.
 
+import type { HealthReport } from '@mcpr-store/protocol/fields';
 import type { Store } from '@mcpr-store/query';
 import { resolveDbPath, resolveSocketPath } from '../paths.js';
 import { parseWindowMs } from './durations.js';
@@ -18,6 +19,11 @@ export interface AnswerContext {
   dbPath: string;
   /** The daemon's socket, for answers that include what the running daemon says. */
   socketPath: string;
+  /**
+   * What the daemon says of itself, when the answer is made in the daemon
+   * (its query thread): then nobody needs to ask it over the socket.
+   */
+  daemon?: HealthReport;
 }
 
 /**

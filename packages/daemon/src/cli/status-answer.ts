@@ -14,11 +14,12 @@ import { STATUS_FLAGS } from './status-command.js';
  * The status question the flags ask, and the proxies connected to the
  * daemon (null when no daemon answers: the table says so).
  */
-async function statusFilter(flags: ParsedFlags, { nowMs, socketPath }: AnswerContext) {
+async function statusFilter(flags: ParsedFlags, context: AnswerContext) {
+  const { nowMs } = context;
   const proxy = stringFlag(flags, 'proxy');
   const window = stringFlag(flags, 'since') ?? '1h';
   const since = sinceMs(flags, '1h', nowMs);
-  const daemon = await askDaemon(socketPath, 'mcpr-store status');
+  const daemon = await askDaemon(context, 'mcpr-store status');
   const connected = daemon === null ? null : (daemon.running_proxies ?? []);
   return {
     connected,

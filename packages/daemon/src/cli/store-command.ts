@@ -52,9 +52,10 @@ export async function runStore(argv: string[]): Promise<number> {
 const STATS_FLAGS: FlagSpec = { socket: { type: 'string' } };
 
 /** Store stats, and the retention policy of the daemon writing this very file when it answers. */
-async function storeStats(flags: ParsedFlags, db: Store, { dbPath, socketPath }: AnswerContext) {
+async function storeStats(flags: ParsedFlags, db: Store, context: AnswerContext) {
+  const { dbPath } = context;
   const stats = queryStoreStats(db, dbPath, stringFlag(flags, 'proxy'));
-  const daemon = await askDaemon(socketPath, 'mcpr-store store stats');
+  const daemon = await askDaemon(context, 'mcpr-store store stats');
   const retention = daemon?.db_path === dbPath ? (daemon.retention ?? null) : null;
   return { ...stats, retention };
 }

@@ -236,8 +236,10 @@ export class Daemon {
           url: `${httpUrl(bound.address, bound.port)}/metrics`,
         });
       }
+      const answering = daemon;
       daemon.queries = new QueryService(
         { db_path: options.dbPath, socket_path: options.socketPath },
+        () => answering.health(),
         log,
       );
       const { replacedStale } = await claimSocketPath(options.socketPath);

@@ -9,7 +9,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { QueryRequestMessage } from '@mcpr-store/protocol';
+import type { HealthReport, QueryRequestMessage } from '@mcpr-store/protocol';
 import type { Logger } from '../log.js';
 import { queryTokenPath } from '../paths.js';
 import type { QueryOutcome, QueryThreadReply, QueryThreadSettings } from './query-messages.js';
@@ -29,13 +29,16 @@ export class QueryService {
   /** Writes a new token beside the database (replacing a dead daemon's). */
   constructor(
     private readonly settings: QueryThreadSettings,
+    private readonly health: () => HealthReport,
     private readonly log: Logger,
   ) {
     this.token = Buffer.from(randomBytes(32).toString('hex'));
     this.tokenPath = queryTokenPath(settings.db_path);
-    // Written whole under another name, then renamed: a reader never sees part of it.
+    // Written whole under another name, then renamed: a reader never sees
+    // part of it. Created anew ('wx'), never through a link someone left there.
     const partPath = `${this.tokenPath}.${process.pid}`;
-    fs.writeFileSync(partPath, this.token, { mode: 0o600 });
+    fs.rmSync(partPath, { force: true });
+    fs.writeFileSync(partPath, this.token, { mode: 0o600, flag: 'wx' });
     fs.renameSync(partPath, this.tokenPath);
   }
 
@@ -72,6 +75,7 @@ export class QueryService {
         route: message.route,
         argv: message.argv,
         now_ms: message.now_ms,
+        health: this.health(),
       });
     });
   }

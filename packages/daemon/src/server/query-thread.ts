@@ -22,6 +22,7 @@ parentPort?.on('message', async (request: QueryThreadRequest) => {
       nowMs: request.now_ms,
       dbPath: settings.db_path,
       socketPath: settings.socket_path,
+      daemon: request.health,
     });
     outcome = { json: JSON.stringify(answer) };
   } catch (error) {
