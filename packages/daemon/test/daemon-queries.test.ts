@@ -182,6 +182,28 @@ describe('queries answered by the daemon', () => {
     }
   });
 
+  it('is asked by series and schema --unused/--changes too, at the default socket', async () => {
+    const env = { MCPR_STORE_SOCKET: daemon.socketPath };
+    let answered = countAnswered();
+    for (const [args, shown] of [
+      [['series', '--since', '3d'], /^SERIES — all proxies — last 3d, 7[23] buckets of 3600s/],
+      [['schema', '--unused', '--since', '30d'], /never_called .*unused in 30d/],
+      [['schema', '--changes'], /tools\/list/],
+    ] as const) {
+      const run = await runCli([...args, '--json', '--db', daemon.dbPath], env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout.trim()).not.toBe('');
+      answered += 1;
+      await answeredCount(answered);
+      // People's output from the daemon's answer as well.
+      const human = await runCli([...args, '--db', daemon.dbPath], env);
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout).toMatch(shown);
+      answered += 1;
+      await answeredCount(answered);
+    }
+  });
+
   it('removes the token when it stops', async () => {
     const dir = tempDir();
     const other = await startDaemon({ dir });

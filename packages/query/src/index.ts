@@ -17,6 +17,7 @@ export * from './rollup.js';
 export { EXACT_WINDOW_MAX_MS } from './rollup-window.js';
 export * from './schema.js';
 export * from './series.js';
+export { defaultBucketMs } from './series-buckets.js';
 export * from './sessions.js';
 export { SqliteStore } from './sqlite-store.js';
 export * from './status.js';

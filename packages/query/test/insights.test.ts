@@ -9,7 +9,8 @@ import {
   openFixtureStore,
 } from '@mcpr-store/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultBucketMs, querySeries } from '../src/series.js';
+import { querySeries } from '../src/series.js';
+import { defaultBucketMs } from '../src/series-buckets.js';
 import { queryStatus } from '../src/status.js';
 
 afterEach(closeOpenedStores);

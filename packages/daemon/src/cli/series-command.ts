@@ -2,12 +2,13 @@
 // small terminal chart of calls, p95 and errors, so a trend reads at a
 // glance where a table of sixty rows would not.
 
-import { defaultBucketMs, querySeries, type SeriesRow } from '@mcpr-store/query';
+import type { SeriesRow } from '@mcpr-store/query';
+import { defaultBucketMs } from '@mcpr-store/query/series-buckets';
+import { answerOf } from './daemon-query.js';
 import { parseWindowMs } from './durations.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLatency, formatLocalTime, timeZoneLabel } from './format.js';
-import { printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
-import { ask } from './query-store.js';
+import { cliContext, printJson, queryFlags, sinceMs, write } from './query-command.js';
 
 export const SERIES_HELP = `Usage: mcpr-store series [--since WINDOW] [--bucket SIZE] [--tool NAME] [--error-code CODE] [--exact] [--proxy NAME] [--json] [--db PATH]
 
@@ -33,7 +34,7 @@ function sparkline(values: number[]): string {
     .join('');
 }
 
-const SERIES_FLAGS: FlagSpec = {
+export const SERIES_FLAGS: FlagSpec = {
   since: { type: 'string' },
   bucket: { type: 'string' },
   tool: { type: 'string' },
@@ -41,7 +42,7 @@ const SERIES_FLAGS: FlagSpec = {
   exact: { type: 'boolean' },
 };
 
-function seriesFilter(flags: ParsedFlags, nowMs: number) {
+export function seriesFilter(flags: ParsedFlags, nowMs: number) {
   const since = sinceMs(flags, '24h', nowMs);
   const bucketText = stringFlag(flags, 'bucket');
   const bucketMs =
@@ -58,18 +59,15 @@ function seriesFilter(flags: ParsedFlags, nowMs: number) {
   };
 }
 
-export const SERIES: QueryAnswer = {
-  flags: SERIES_FLAGS,
-  answer: (flags, db, { nowMs }) => querySeries(db, seriesFilter(flags, nowMs), nowMs),
-};
-
 export async function runSeries(argv: string[]): Promise<number> {
   const flags = queryFlags('series', argv, SERIES_FLAGS, SERIES_HELP);
   if (!flags) return 0;
-  const nowMs = Date.now();
+  const context = cliContext(flags);
   const window = stringFlag(flags, 'since') ?? '24h';
-  const filter = seriesFilter(flags, nowMs);
-  const rows = ask(flags, (db) => querySeries(db, filter, nowMs));
+  const filter = seriesFilter(flags, context.nowMs);
+  const rows = await answerOf<SeriesRow[]>('series', argv, context, async () =>
+    (await import('./series-answer.js')).seriesHere(flags, filter, context.nowMs),
+  );
   if (printJson(flags, rows)) return 0;
   const { proxy, tool } = filter;
   write(

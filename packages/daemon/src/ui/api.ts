@@ -10,7 +10,7 @@ import { HEALTH } from '../cli/health-command.js';
 import { LOGS, SLOW } from '../cli/logs-command.js';
 import { type AnswerContext, COMMON_QUERY_FLAGS, type QueryAnswer } from '../cli/query-command.js';
 import { SCHEMA, SCHEMA_CHANGES, SCHEMA_UNUSED } from '../cli/schema-answer.js';
-import { SERIES } from '../cli/series-command.js';
+import { SERIES } from '../cli/series-answer.js';
 import { CLIENTS, SESSION, SESSIONS } from '../cli/sessions-command.js';
 import { STATUS } from '../cli/status-answer.js';
 import { STORE_STATS } from '../cli/store-command.js';
