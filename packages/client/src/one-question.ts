@@ -1,8 +1,10 @@
 // One question to the daemon, for tools rather than proxies: connect, say
-// hello, ask, take the answer, hang up. It uses the same connection code as
-// StoreClient, so `mcpr-store health` checks exactly the path the proxies
-// use. No retry: a monitor wants "nothing answers" at once, and a query
-// command that gets no answer reads the store itself.
+// hello with the question right behind it (the daemon reads its messages in
+// order, so one round trip does), take the answer, hang up. It uses the
+// same connection code as StoreClient, so `mcpr-store health` checks
+// exactly the path the proxies use. No retry: a monitor wants "nothing
+// answers" at once, and a query command that gets no answer reads the
+// store itself.
 
 import type { ControlMessage, HealthReport, QueryRequestMessage } from '@mcpr-store/protocol';
 import { type ConnectionListener, DaemonConnection } from './daemon-connection.js';
@@ -13,21 +15,23 @@ interface QuestionOptions {
   client?: string;
 }
 
-/** The question's part of the connection's listener: what to send once welcomed, and what answers. */
-type Answered<T> = (
-  write: (message: ControlMessage) => void,
-  settle: (answer: T) => void,
-) => Pick<ConnectionListener, 'onWelcome'> & Partial<ConnectionListener>;
+interface Question<T> {
+  message: ControlMessage;
+  /** Where the connection's listener hears the answer. */
+  hear: (settle: (answer: T) => void) => Partial<ConnectionListener>;
+  defaultClient: string;
+  /**
+   * `timeoutMs` bounds only the wait for the daemon's welcome: a query may
+   * take long, and is worth its wait once the daemon is known to answer.
+   * Otherwise it bounds the whole exchange.
+   */
+  patientAfterWelcome: boolean;
+}
 
-/**
- * Asks once. `timeoutMs` bounds the whole exchange, or only the time until
- * the daemon's welcome when `patientAfterWelcome` (a query may take long
- * and is worth its wait once the daemon is known to answer).
- */
 function askOnce<T>(
   socketPath: string,
-  options: QuestionOptions & { defaultClient: string; patientAfterWelcome: boolean },
-  answered: Answered<T>,
+  options: QuestionOptions,
+  question: Question<T>,
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 3000;
   return new Promise((resolve, reject) => {
@@ -50,19 +54,19 @@ function askOnce<T>(
         ),
       timeoutMs,
     );
-    const question = answered(
-      (message) => connection.write(message),
-      (answer) => finish(null, answer),
-    );
     const connection = new DaemonConnection(
       {
         socketPath,
-        hello: { client: options.client ?? options.defaultClient },
+        hello: { client: options.client ?? question.defaultClient },
+        afterHello: question.message,
         reconnectMinMs: 1,
         reconnectMaxMs: 1,
         keepAlive: true,
       },
       {
+        onWelcome: () => {
+          if (question.patientAfterWelcome) clearTimeout(timer);
+        },
         onAck: () => {},
         onHealth: () => {},
         onDrain: () => {},
@@ -74,11 +78,7 @@ function askOnce<T>(
               `the daemon at ${socketPath} closed the connection`,
             ),
           ),
-        ...question,
-        onWelcome: (welcome, reconnected) => {
-          if (options.patientAfterWelcome) clearTimeout(timer);
-          question.onWelcome(welcome, reconnected);
-        },
+        ...question.hear((answer) => finish(null, answer)),
       },
     );
     connection.ensureConnected();
@@ -94,14 +94,12 @@ export function requestHealth(
   socketPath: string,
   options: QuestionOptions = {},
 ): Promise<HealthReport> {
-  return askOnce<HealthReport>(
-    socketPath,
-    { ...options, defaultClient: '@mcpr-store/client requestHealth', patientAfterWelcome: false },
-    (write, settle) => ({
-      onWelcome: () => write({ type: 'health', id: 1 }),
-      onHealth: (answer) => settle(answer.health),
-    }),
-  );
+  return askOnce<HealthReport>(socketPath, options, {
+    message: { type: 'health', id: 1 },
+    hear: (settle) => ({ onHealth: (answer) => settle(answer.health) }),
+    defaultClient: '@mcpr-store/client requestHealth',
+    patientAfterWelcome: false,
+  });
 }
 
 /**
@@ -115,12 +113,12 @@ export function requestQuery(
   query: Omit<QueryRequestMessage, 'type' | 'id'>,
   options: QuestionOptions = {},
 ): Promise<{ json?: string; error?: string }> {
-  return askOnce(
-    socketPath,
-    { ...options, defaultClient: '@mcpr-store/client requestQuery', patientAfterWelcome: true },
-    (write, settle) => ({
-      onWelcome: () => write({ type: 'query', id: 1, ...query }),
+  return askOnce(socketPath, options, {
+    message: { type: 'query', id: 1, ...query },
+    hear: (settle) => ({
       onQueryResult: (answer) => settle({ json: answer.json, error: answer.error }),
     }),
-  );
+    defaultClient: '@mcpr-store/client requestQuery',
+    patientAfterWelcome: true,
+  });
 }
