@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import { isPostgresUrl } from '@mcpr-store/query/postgres-url';
 import { queryTokenPath } from '../paths.js';
-import type { AnswerContext } from './query-command.js';
+import type { ParsedFlags } from './flags.js';
+import type { AnswerContext, QueryAnswer } from './query-command.js';
 
 /** How long a query command waits for the daemon's welcome (its answer may then take as long as it takes). */
 const DAEMON_WELCOME_TIMEOUT_MS = 1000;
@@ -45,13 +46,20 @@ export async function answerFromDaemon(
   }
 }
 
-/** The daemon's answer to `route`'s command, parsed; else `here()`'s, asked of the store by this process. */
+/**
+ * The daemon's answer to `route`'s command, parsed; else the answer `load`
+ * gives, asked of the store by this process (loading the query layer only
+ * then). For answers that are not promises: the store is closed once asked.
+ */
 export async function answerOf<T>(
   route: string,
   argv: string[],
+  flags: ParsedFlags,
   context: AnswerContext,
-  here: () => T | Promise<T>,
+  load: () => Promise<QueryAnswer<T>>,
 ): Promise<T> {
   const json = await answerFromDaemon(route, argv, context);
-  return json === null ? here() : (JSON.parse(json) as T);
+  if (json !== null) return JSON.parse(json) as T;
+  const [answer, { ask }] = await Promise.all([load(), import('./query-store.js')]);
+  return ask(flags, (db) => answer.answer(flags, db, context));
 }

@@ -14,7 +14,7 @@ import {
 } from '@mcpr-store/query';
 import { parseWindowMs } from './durations.js';
 import { integerFlag, type ParsedFlags, stringFlag } from './flags.js';
-import type { AnswerContext, QueryAnswer } from './query-command.js';
+import type { QueryAnswer } from './query-command.js';
 import { ask } from './query-store.js';
 import { SCHEMA_FLAGS, schemaProxy } from './schema-command.js';
 
@@ -56,16 +56,6 @@ export const SCHEMA_UNUSED: QueryAnswer<ToolUsageRow[]> = {
       sinceMs: nowMs - parseWindowMs(stringFlag(flags, 'since') ?? '7d'),
     }),
 };
-
-/** `--changes` asked of the store here. */
-export function changesHere(flags: ParsedFlags, context: AnswerContext): ChangeRow[] {
-  return ask(flags, (db) => SCHEMA_CHANGES.answer(flags, db, context));
-}
-
-/** `--unused` asked of the store here. */
-export function unusedHere(flags: ParsedFlags, context: AnswerContext): ToolUsageRow[] {
-  return ask(flags, (db) => SCHEMA_UNUSED.answer(flags, db, context));
-}
 
 /** The whole schema report (people's output) and its JSON lines, asked of the store here. */
 export function schemaHere(flags: ParsedFlags): { report: SchemaReport; lines: SnapshotRow[] } {

@@ -7,7 +7,7 @@ import type { ChangeRow, ToolUsageRow } from '@mcpr-store/query';
 import { answerOf } from './daemon-query.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLocalTime, formatTime, renderTable, timeZoneLabel } from './format.js';
-import { cliContext, printJson, queryFlags, write } from './query-command.js';
+import { cliContext, printJson, type QueryAnswer, queryFlags, write } from './query-command.js';
 import { UsageError } from './usage-error.js';
 
 export const SCHEMA_HELP = `Usage: mcpr-store schema [PROXY] [options]
@@ -27,6 +27,10 @@ Examples:
   mcpr-store schema --changes --limit 20
   mcpr-store schema --unused --since 30d
 `;
+
+/** The answers from the store, loaded only when the daemon does not answer. */
+const here = () => import('./schema-answer.js');
+type SchemaAnswers = Awaited<ReturnType<typeof here>>;
 
 export const SCHEMA_FLAGS: FlagSpec = {
   method: { type: 'string' },
@@ -52,12 +56,11 @@ export async function runSchema(argv: string[]): Promise<number> {
   const { nowMs } = context;
   // The daemon answers as the web API does, where the mode is the route.
   const routeArgv = argv.filter((arg) => arg !== '--changes' && arg !== '--unused');
-  const here = () => import('./schema-answer.js');
+  const answerMode = <T>(route: string, pick: (answers: SchemaAnswers) => QueryAnswer<T>) =>
+    answerOf<T>(route, routeArgv, flags, context, async () => pick(await here()));
 
   if (booleanFlag(flags, 'changes') && !booleanFlag(flags, 'unused')) {
-    const rows = await answerOf<ChangeRow[]>('schema/changes', routeArgv, context, async () =>
-      (await here()).changesHere(flags, context),
-    );
+    const rows = await answerMode<ChangeRow[]>('schema/changes', (a) => a.SCHEMA_CHANGES);
     if (printJson(flags, rows)) return 0;
     if (rows.length === 0) process.stderr.write('no schema changes recorded yet\n');
     else {
@@ -87,9 +90,7 @@ export async function runSchema(argv: string[]): Promise<number> {
 
   if (booleanFlag(flags, 'unused')) {
     const window = stringFlag(flags, 'since') ?? '7d';
-    const rows = await answerOf<ToolUsageRow[]>('schema/unused', routeArgv, context, async () =>
-      (await here()).unusedHere(flags, context),
-    );
+    const rows = await answerMode<ToolUsageRow[]>('schema/unused', (a) => a.SCHEMA_UNUSED);
     if (printJson(flags, rows)) return 0;
     if (rows.length === 0) {
       write('(no tools/list schema captured yet)\n');

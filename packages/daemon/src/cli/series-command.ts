@@ -65,8 +65,12 @@ export async function runSeries(argv: string[]): Promise<number> {
   const context = cliContext(flags);
   const window = stringFlag(flags, 'since') ?? '24h';
   const filter = seriesFilter(flags, context.nowMs);
-  const rows = await answerOf<SeriesRow[]>('series', argv, context, async () =>
-    (await import('./series-answer.js')).seriesHere(flags, filter, context.nowMs),
+  const rows = await answerOf<SeriesRow[]>(
+    'series',
+    argv,
+    flags,
+    context,
+    async () => (await import('./series-answer.js')).SERIES,
   );
   if (printJson(flags, rows)) return 0;
   const { proxy, tool } = filter;
