@@ -13,6 +13,8 @@ import { CLIENT_ERROR_CODES, StoreClientError } from './errors.js';
 interface QuestionOptions {
   timeoutMs?: number;
   client?: string;
+  /** Withdraws the question: the connection closes and the promise rejects with ERR_CLOSED. */
+  signal?: AbortSignal;
 }
 
 interface Question<T> {
@@ -36,10 +38,13 @@ function askOnce<T>(
   const timeoutMs = options.timeoutMs ?? 3000;
   return new Promise((resolve, reject) => {
     let done = false;
+    const withdrawn = () =>
+      finish(new StoreClientError(CLIENT_ERROR_CODES.CLOSED, 'the question was withdrawn'));
     const finish = (error: StoreClientError | null, answer?: T) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', withdrawn);
       connection.close();
       if (error) reject(error);
       else resolve(answer as T);
@@ -81,6 +86,11 @@ function askOnce<T>(
         ...question.hear((answer) => finish(null, answer)),
       },
     );
+    if (options.signal?.aborted) {
+      withdrawn();
+      return;
+    }
+    options.signal?.addEventListener('abort', withdrawn);
     connection.ensureConnected();
   });
 }

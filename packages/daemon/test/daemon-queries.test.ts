@@ -4,9 +4,10 @@
 // closes the connection; and the CLI reads the store itself whenever the
 // daemon does not answer.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { requestQuery } from '@mcpr-store/client';
-import type { QueryResponseMessage } from '@mcpr-store/protocol';
+import { encodeFrame, type QueryResponseMessage } from '@mcpr-store/protocol';
 import { openStore } from '@mcpr-store/query';
 import {
   buildStore,
@@ -204,6 +205,101 @@ describe('queries answered by the daemon', () => {
     }
   });
 
+  it('is asked once, before the command parses its flags, and never keeps a command that stops', async () => {
+    const asked = () => countAnswered() + countLogged('"msg":"query not answered"');
+    const answered = countAnswered();
+    // Flags in both spellings: the early reading finds the same store and
+    // socket as the command's own parse, so its one question is the answer.
+    const run = await runCli([
+      'status',
+      '--since=7d',
+      '--json',
+      `--db=${daemon.dbPath}`,
+      '--socket',
+      daemon.socketPath,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).running_proxies.map((p: { name: string }) => p.name)).toEqual([
+      'p1',
+    ]);
+    await answeredCount(answered + 1);
+    // Help asks nothing.
+    const before = asked();
+    const help = await runCli(['status', '--help', '--db', daemon.dbPath], {
+      MCPR_STORE_SOCKET: daemon.socketPath,
+    });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: mcpr-store status/);
+    // A bad flag stops the command with its own error, whatever became of
+    // the question already sent (its connection is closed, not waited on).
+    const bad = await runCli(
+      ['series', '--since', '7d', '--bucket', 'soon', '--db', daemon.dbPath],
+      {
+        MCPR_STORE_SOCKET: daemon.socketPath,
+      },
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--bucket: "soon" is not a duration/);
+    expect(bad.stdout).toBe('');
+    expect(asked()).toBeLessThanOrEqual(before + 1);
+    // The daemon goes on answering.
+    const again = await runCli(['status', '--since', '7d', '--json', '--db', daemon.dbPath], {
+      MCPR_STORE_SOCKET: daemon.socketPath,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ since: '7d' });
+  });
+
+  it('closes a question no command takes, even one a daemon never answers', async () => {
+    // A "daemon" that welcomes every client and answers no query: a
+    // question left open there would keep the command waiting for ever.
+    const dir = tempDir();
+    const socketPath = path.join(dir, 'silent.sock');
+    const dbPath = path.join(dir, 'store.db');
+    fs.writeFileSync(queryTokenPath(dbPath), 'x'.repeat(64), { mode: 0o600 });
+    let questions = 0;
+    const silent = net.createServer((socket) => {
+      questions += 1;
+      socket.on('error', () => {});
+      socket.write(
+        encodeFrame({
+          type: 'welcome',
+          version: 2,
+          daemon_version: 'silent',
+          max_frame_bytes: 1 << 20,
+          max_batch_events: 1000,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => silent.listen(socketPath, resolve));
+    try {
+      const bad = await runCli(['series', '--bucket', 'soon', '--db', dbPath], {
+        MCPR_STORE_SOCKET: socketPath,
+      });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/--bucket: "soon" is not a duration/);
+      expect(questions).toBe(1);
+      // The client's own withdrawal, asked or not yet asked.
+      const withdraw = new AbortController();
+      const asking = requestQuery(
+        socketPath,
+        { route: 'status', argv: [], now_ms: Date.now(), token: 'x'.repeat(64) },
+        { signal: withdraw.signal },
+      );
+      withdraw.abort();
+      await expect(asking).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+      await expect(
+        requestQuery(
+          socketPath,
+          { route: 'status', argv: [], now_ms: Date.now(), token: 'x'.repeat(64) },
+          { signal: withdraw.signal },
+        ),
+      ).rejects.toMatchObject({ code: 'ERR_CLOSED' });
+    } finally {
+      silent.close();
+    }
+  });
+
   it('removes the token when it stops', async () => {
     const dir = tempDir();
     const other = await startDaemon({ dir });
@@ -223,8 +319,12 @@ async function answeredCount(count: number): Promise<void> {
 }
 
 function countAnswered(): number {
+  return countLogged('"msg":"query answered"');
+}
+
+function countLogged(text: string): number {
   return daemon
     .stderr()
     .split('\n')
-    .filter((line) => line.includes('"msg":"query answered"')).length;
+    .filter((line) => line.includes(text)).length;
 }

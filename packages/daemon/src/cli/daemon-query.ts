@@ -6,46 +6,155 @@
 // an error of the command: no daemon, another store's daemon, an older
 // daemon, a refusal or a failed query all mean "answer it yourself", which
 // then gives the command's own output and errors.
+// The CLI's entry asks before the command's module has loaded (askFirst):
+// the daemon works on the question while this process loads the rest.
 
 import fs from 'node:fs';
+import { parseArgs } from 'node:util';
 import { isPostgresUrl } from '@mcpr-store/query/postgres-url';
-import { queryTokenPath } from '../paths.js';
+import { queryTokenPath, resolveDbPath, resolveSocketPath } from '../paths.js';
 import type { ParsedFlags } from './flags.js';
 import type { AnswerContext, QueryAnswer } from './query-command.js';
 
 /** How long a query command waits for the daemon's welcome (its answer may then take as long as it takes). */
 const DAEMON_WELCOME_TIMEOUT_MS = 1000;
 
+/** A question asked before its command parsed its flags, waiting for that command. */
+interface AskedFirst {
+  route: string;
+  argv: string[];
+  dbPath: string;
+  socketPath: string;
+  answer: Promise<string | null>;
+  withdraw: AbortController;
+}
+
+let askedFirst: AskedFirst | null = null;
+
+/**
+ * The daemon's route for a command and its arguments (the web API's name
+ * for the same answer: schema's mode is part of it); null for a command the
+ * daemon does not answer.
+ */
+export function daemonRoute(
+  command: string,
+  argv: string[],
+): { route: string; argv: string[] } | null {
+  if (command === 'status' || command === 'series') return { route: command, argv };
+  if (command !== 'schema') return null;
+  const mode = argv.includes('--unused') ? 'unused' : argv.includes('--changes') ? 'changes' : null;
+  if (mode === null) return null;
+  return {
+    route: `schema/${mode}`,
+    argv: argv.filter((arg) => arg !== '--changes' && arg !== '--unused'),
+  };
+}
+
+/**
+ * Asks the daemon `command`'s question from its bare arguments, before the
+ * command's module has loaded and parsed them; answerFromDaemon hands the
+ * answer to the command when it asks the same of the same store. The store
+ * and socket come from a lenient reading of --db and --socket: where the
+ * command's strict parse reads otherwise, it asks again, so a misreading
+ * costs time and never gives another store's answer.
+ */
+export async function askFirst(command: string, argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) return;
+  const routed = daemonRoute(command, argv);
+  if (routed === null) return;
+  const { values } = parseArgs({
+    args: argv,
+    options: { db: { type: 'string' }, socket: { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+  });
+  const named = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const context = {
+    nowMs: Date.now(),
+    dbPath: resolveDbPath(named(values.db)),
+    socketPath: resolveSocketPath(named(values.socket)),
+  };
+  const token = tokenFor(context);
+  if (token === null) return;
+  // Loaded before the caller loads the command's module: the question then
+  // goes out at once, and the module loads while the daemon works on it.
+  await import('./daemon-question.js');
+  const withdraw = new AbortController();
+  askedFirst = {
+    ...routed,
+    dbPath: context.dbPath,
+    socketPath: context.socketPath,
+    answer: queryDaemon(routed.route, routed.argv, context, token, withdraw.signal),
+    withdraw,
+  };
+}
+
+/**
+ * Withdraws a question askFirst asked that no command took (it stopped at a
+ * bad flag, or printed its help): its open connection would otherwise keep
+ * the process waiting for the answer.
+ */
+export function withdrawUntaken(): void {
+  askedFirst?.withdraw.abort();
+  askedFirst = null;
+}
+
 /**
  * The daemon's answer to `route`'s command with `argv` (the command's
  * arguments), as the command's --json text; null when the command must
- * answer itself.
+ * answer itself. Taken from the question askFirst asked when it is the same.
  */
-export async function answerFromDaemon(
+export function answerFromDaemon(
   route: string,
   argv: string[],
   context: AnswerContext,
 ): Promise<string | null> {
+  const first = askedFirst;
+  askedFirst = null;
+  if (
+    first !== null &&
+    first.route === route &&
+    first.dbPath === context.dbPath &&
+    first.socketPath === context.socketPath &&
+    first.argv.length === argv.length &&
+    first.argv.every((arg, i) => arg === argv[i])
+  ) {
+    return first.answer;
+  }
+  first?.withdraw.abort();
+  const token = tokenFor(context);
+  return token === null ? Promise.resolve(null) : queryDaemon(route, argv, context, token);
+}
+
+/** The token to present to the daemon of `context`'s store; null when there is none to ask. */
+function tokenFor(context: Pick<AnswerContext, 'dbPath' | 'socketPath'>): string | null {
   if (isPostgresUrl(context.dbPath) || !fs.existsSync(context.socketPath)) return null;
-  let token: string;
   try {
-    token = fs.readFileSync(queryTokenPath(context.dbPath), 'utf8');
+    return fs.readFileSync(queryTokenPath(context.dbPath), 'utf8');
   } catch {
     return null;
   }
+}
+
+async function queryDaemon(
+  route: string,
+  argv: string[],
+  context: Pick<AnswerContext, 'nowMs' | 'socketPath'>,
+  token: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
   const { requestQuery } = await import('./daemon-question.js');
   try {
     const outcome = await requestQuery(
       context.socketPath,
       { route, argv, now_ms: context.nowMs, token },
-      { timeoutMs: DAEMON_WELCOME_TIMEOUT_MS, client: `mcpr-store ${route}` },
+      { timeoutMs: DAEMON_WELCOME_TIMEOUT_MS, client: `mcpr-store ${route}`, signal },
     );
     return outcome.json ?? null;
   } catch {
     return null;
   }
 }
-
 /**
  * The daemon's answer to `route`'s command, parsed; else the answer `load`
  * gives, asked of the store by this process (loading the query layer only

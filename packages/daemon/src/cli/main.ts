@@ -46,20 +46,24 @@ Exit status:
 
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  daemon: async (argv) => (await import('./daemon-command.js')).runDaemon(argv),
-  health: async (argv) => (await import('./health-command.js')).runHealth(argv),
-  logs: async (argv) => (await import('./logs-command.js')).runLogs(argv),
-  slow: async (argv) => (await import('./logs-command.js')).runSlow(argv),
-  sessions: async (argv) => (await import('./sessions-command.js')).runSessions(argv),
-  session: async (argv) => (await import('./sessions-command.js')).runSession(argv),
-  clients: async (argv) => (await import('./sessions-command.js')).runClients(argv),
-  status: async (argv) => (await import('./status-command.js')).runStatus(argv),
-  series: async (argv) => (await import('./series-command.js')).runSeries(argv),
-  schema: async (argv) => (await import('./schema-command.js')).runSchema(argv),
-  store: async (argv) => (await import('./store-command.js')).runStore(argv),
-  ui: async (argv) => (await import('./ui-command.js')).runUi(argv),
+/** Each command's module, loaded only when it runs. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  daemon: async () => (await import('./daemon-command.js')).runDaemon,
+  health: async () => (await import('./health-command.js')).runHealth,
+  logs: async () => (await import('./logs-command.js')).runLogs,
+  slow: async () => (await import('./logs-command.js')).runSlow,
+  sessions: async () => (await import('./sessions-command.js')).runSessions,
+  session: async () => (await import('./sessions-command.js')).runSession,
+  clients: async () => (await import('./sessions-command.js')).runClients,
+  status: async () => (await import('./status-command.js')).runStatus,
+  series: async () => (await import('./series-command.js')).runSeries,
+  schema: async () => (await import('./schema-command.js')).runSchema,
+  store: async () => (await import('./store-command.js')).runStore,
+  ui: async () => (await import('./ui-command.js')).runUi,
 };
+
+/** The commands the daemon may answer (daemon-query.ts): asked before their module loads. */
+const ANSWERED_BY_DAEMON = new Set(['status', 'series', 'schema']);
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -72,14 +76,23 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${DAEMON_VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     const meant = closest(name, Object.keys(COMMANDS));
     throw new UsageError(
       `unknown command "${name}"${meant ? `; did you mean "${meant}"?` : ''} (run mcpr-store --help)`,
     );
   }
-  return command(rest);
+  if (!ANSWERED_BY_DAEMON.has(name)) return (await load())(rest);
+  // The question goes out first; the command's module loads while the
+  // daemon works on it.
+  const daemonQuery = await import('./daemon-query.js');
+  try {
+    await daemonQuery.askFirst(name, rest);
+    return await (await load())(rest);
+  } finally {
+    daemonQuery.withdrawUntaken();
+  }
 }
 
 /**

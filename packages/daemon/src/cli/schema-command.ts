@@ -4,7 +4,7 @@
 
 import { listMethod } from '@mcpr-store/protocol/fields';
 import type { ChangeRow, ToolUsageRow } from '@mcpr-store/query';
-import { answerOf } from './daemon-query.js';
+import { answerOf, daemonRoute } from './daemon-query.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLocalTime, formatTime, renderTable, timeZoneLabel } from './format.js';
 import { cliContext, printJson, type QueryAnswer, queryFlags, write } from './query-command.js';
@@ -55,7 +55,7 @@ export async function runSchema(argv: string[]): Promise<number> {
   const context = cliContext(flags);
   const { nowMs } = context;
   // The daemon answers as the web API does, where the mode is the route.
-  const routeArgv = argv.filter((arg) => arg !== '--changes' && arg !== '--unused');
+  const routeArgv = daemonRoute('schema', argv)?.argv ?? argv;
   const answerMode = <T>(route: string, pick: (answers: SchemaAnswers) => QueryAnswer<T>) =>
     answerOf<T>(route, routeArgv, flags, context, async () => pick(await here()));
 
