@@ -12,6 +12,7 @@ import {
   HOUR_MS,
   latencyBucket,
   openReadConnection,
+  openStore,
   querySeries,
   queryStatus,
   queryStoreStats,
@@ -23,6 +24,7 @@ import {
   rolledFromMs,
   rollupSpan,
   rollupsUsable,
+  type Store,
   unitOf,
 } from '@mcpr-store/query';
 import { tempDir } from '@mcpr-store/test-utils';
@@ -266,6 +268,43 @@ describe('rollups', () => {
     expect(rollupsUsable(db)).toBe(true);
     // A restart finds them current: nothing is counted again.
     expect(new Rollups(db).catchUp()).toBe('current');
+  });
+
+  it('kept by a long-lived reader, answer as a new reader after late events and every delete', () => {
+    const { db, file } = open();
+    const rollups = new Rollups(db, 0);
+    const writer = new TransactionWriter(db, { rollups });
+    writer.write(randomRequests(8000, 48, 4));
+    const kept = openStore(file, { longLived: true });
+    // Each question as a new process asks it, and as the reader that keeps
+    // the rows of the units it read.
+    const expectSameAnswers = () => {
+      const ask = (store: Store) => ({
+        status: queryStatus(store, { sinceMs: NOW - 60 * HOUR_MS, compare: true }, NOW),
+        byProxy: queryStatus(store, { sinceMs: NOW - 40 * HOUR_MS, proxy: 'p1' }, NOW),
+        series: querySeries(store, { sinceMs: NOW - 50 * HOUR_MS, bucketMs: HOUR_MS }, NOW),
+      });
+      const fresh = openStore(file);
+      try {
+        const answers = ask(kept);
+        expect(answers.status.p95_us_estimated).toBe(true);
+        expect(answers).toEqual(ask(fresh));
+      } finally {
+        fresh.close();
+      }
+    };
+    expectSameAnswers();
+    expectSameAnswers();
+    // Late events for units long made.
+    writer.write(randomRequests(60, 30, 12));
+    expectSameAnswers();
+    const retention = new Retention(db, rollups);
+    retention.step({ retain_ms: 30 * HOUR_MS, retain_bytes: 0 }, NOW);
+    expectSameAnswers();
+    // One proxy's rows before a cutoff, as store vacuum --proxy deletes them.
+    db.transaction(() => new AgeDeletes(db, rollups).requests(NOW - 10 * HOUR_MS, 100_000, 'p2'))();
+    expectSameAnswers();
+    kept.close();
   });
 
   it('catch up on rows added by other software, and are rebuilt after rows it deleted', () => {

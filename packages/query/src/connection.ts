@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { PostgresStore } from './postgres-store.js';
 import { isPostgresUrl, postgresUrlProblem, redactPostgresUrl } from './postgres-url.js';
+import { keepSettledRollups } from './settled-rollups.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -79,12 +80,16 @@ export function openReadConnection(dbPath: string): Db {
 /**
  * The store `location` names, opened to read: PostgreSQL for a
  * `postgres://` URL, else the SQLite file (read-only; never created).
+ * `longLived`: a server that asks many questions, which keeps the settled
+ * rollup rows it reads (settled-rollups.ts).
  */
-export function openStore(location: string): Store {
+export function openStore(location: string, options: { longLived?: boolean } = {}): Store {
   if (isPostgresUrl(location)) {
     const problem = postgresUrlProblem(location);
     if (problem) throw new DatabaseUnreadableError(redactPostgresUrl(location), problem);
     return new PostgresStore(location);
   }
-  return new SqliteStore(openReadConnection(location));
+  const db = openReadConnection(location);
+  if (options.longLived) keepSettledRollups(db);
+  return new SqliteStore(db);
 }

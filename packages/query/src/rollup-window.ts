@@ -21,6 +21,7 @@ import {
   rolledFromMs,
   rollupSpan,
 } from './rollup.js';
+import { settledRows } from './settled-rollups.js';
 import type { ToolStatsRow } from './tool-stats.js';
 
 /** Windows longer than this are answered from the rollups (when usable); shorter ones exactly. */
@@ -209,7 +210,9 @@ export function visitWindow(
       { after: span?.max_id ?? 0, from, to },
     );
   };
-  const rolled = (table: string, from: number, to: number | null) => {
+  // `live`: the half-hour the writer is filling; other closed ranges are
+  // settled, and a long-lived reader keeps their rows (settled-rollups.ts).
+  const rolled = (table: string, from: number, to: number | null, live = false) => {
     if (to !== null && to <= from) return;
     const where = `WHERE start_ms >= @from ${to === null ? '' : 'AND start_ms < @to'} ${rolledFilters}`;
     // Callers of counts only get one row a key: SQLite sums the window's
@@ -219,15 +222,20 @@ export function visitWindow(
     const [keyColumns, group] = byErrorCode
       ? ["'', '', '', '', error_code", 'error_code']
       : ['proxy, method, tool, status, error_code', 'proxy, method, tool, status, error_code'];
-    each(
-      range.countsOnly
-        ? `SELECT ${keyColumns}, SUM(calls), SUM(failed), SUM(errors), SUM(timeouts),
-                  SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
-                  SUM(bytes_out), MAX(last_ts), NULL, 0, NULL
-           FROM ${table} ${where} GROUP BY ${group}`
-        : `SELECT ${COUNTED_COLUMNS}, 0, NULL FROM ${table} ${where}`,
-      { from, to },
-    );
+    const sql = range.countsOnly
+      ? `SELECT ${keyColumns}, SUM(calls), SUM(failed), SUM(errors), SUM(timeouts),
+                SUM(latency_sum), MIN(latency_min), MAX(latency_max), SUM(bytes_in),
+                SUM(bytes_out), MAX(last_ts), NULL, 0, NULL
+         FROM ${table} ${where} GROUP BY ${group}`
+      : `SELECT ${COUNTED_COLUMNS}, 0, NULL FROM ${table} ${where}`;
+    if (to === null || live) {
+      each(sql, { from, to });
+      return;
+    }
+    const bound = { ...params, from, to };
+    for (const values of settledRows(db, { table, fromMs: from, toMs: to }, sql, bound)) {
+      pass(values);
+    }
   };
   // The tiers this window may read, finest first, and how far each is made.
   const tiers = family.tiers
@@ -266,7 +274,7 @@ export function visitWindow(
     // the newest rows: what a busy proxy wrote in it is not read again at
     // every question.
     cover(tiers.length - 1, firstUnit, endUnit);
-    rolled(base.table, endUnit, endUnit + baseMs);
+    rolled(base.table, endUnit, endUnit + baseMs, true);
     unwritten(firstUnit, range.toMs);
     return;
   }

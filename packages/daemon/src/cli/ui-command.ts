@@ -70,7 +70,7 @@ export async function runUi(argv: string[]): Promise<number> {
   }
   const dbPath = resolveDbPath(stringFlag(flags, 'db'));
   hidePasswordFromPs(dbPath);
-  const db = openStore(dbPath);
+  const db = openStore(dbPath, { longLived: true });
   const server = createUiServer({
     db,
     dbPath,

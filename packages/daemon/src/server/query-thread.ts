@@ -17,7 +17,7 @@ let store: Store | null = null;
 parentPort?.on('message', async (request: QueryThreadRequest) => {
   let outcome: QueryOutcome;
   try {
-    store ??= openStore(settings.db_path);
+    store ??= openStore(settings.db_path, { longLived: true });
     const answer = await answerRoute(request.route, request.argv, store, {
       nowMs: request.now_ms,
       dbPath: settings.db_path,
