@@ -274,15 +274,39 @@ describe('rollups', () => {
     const { db, file } = open();
     const rollups = new Rollups(db, 0);
     const writer = new TransactionWriter(db, { rollups });
-    writer.write(randomRequests(8000, 48, 4));
+    // The windows' edges, each the start of a part half-hour read from its
+    // rows, and many rows there: keys of many calls each.
+    const edges = [30, 40, 20, 44].map((hours) => NOW - hours * HOUR_MS + 1000);
+    const inPart = (edge: number, i: number) => {
+      const partMs = Math.ceil(edge / BASE_TIER.unit_ms) * BASE_TIER.unit_ms - edge;
+      return edge + ((i * 7919) % Math.max(1, partMs));
+    };
+    writer.write([
+      ...randomRequests(8000, 48, 4),
+      ...randomRequests(1200, 1, 5).map((event, i) => ({
+        ...event,
+        ts: inPart(edges[i % edges.length] as number, i),
+      })),
+    ]);
     const kept = openStore(file, { longLived: true });
     // Each question as a new process asks it, and as the reader that keeps
-    // the rows of the units it read.
+    // the rollup rows of the units it read and the rows of the settled
+    // half-hours its windows start and end in.
     const expectSameAnswers = () => {
       const ask = (store: Store) => ({
-        status: queryStatus(store, { sinceMs: NOW - 60 * HOUR_MS, compare: true }, NOW),
+        status: queryStatus(store, { sinceMs: NOW - 30 * HOUR_MS, compare: true }, NOW),
         byProxy: queryStatus(store, { sinceMs: NOW - 40 * HOUR_MS, proxy: 'p1' }, NOW),
-        series: querySeries(store, { sinceMs: NOW - 50 * HOUR_MS, bucketMs: HOUR_MS }, NOW),
+        series: querySeries(store, { sinceMs: NOW - 20 * HOUR_MS, bucketMs: HOUR_MS }, NOW),
+        byCode: querySeries(
+          store,
+          { sinceMs: NOW - 20 * HOUR_MS, bucketMs: 2 * HOUR_MS, errorCode: '-32603' },
+          NOW,
+        ),
+        byTool: querySeries(
+          store,
+          { sinceMs: NOW - 44 * HOUR_MS, bucketMs: 4 * HOUR_MS, tool: 'search' },
+          NOW,
+        ),
       });
       const fresh = openStore(file);
       try {
@@ -295,8 +319,14 @@ describe('rollups', () => {
     };
     expectSameAnswers();
     expectSameAnswers();
-    // Late events for units long made.
-    writer.write(randomRequests(60, 30, 12));
+    // Late events for units long made, some at the windows' very edges.
+    writer.write([
+      ...randomRequests(60, 30, 12),
+      ...randomRequests(20, 1, 13).map((event, i) => ({
+        ...event,
+        ts: edges[i % edges.length] as number,
+      })),
+    ]);
     expectSameAnswers();
     const retention = new Retention(db, rollups);
     retention.step({ retain_ms: 30 * HOUR_MS, retain_bytes: 0 }, NOW);

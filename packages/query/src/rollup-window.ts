@@ -21,6 +21,7 @@ import {
   rolledFromMs,
   rollupSpan,
 } from './rollup.js';
+import { keptRequests, sumKept } from './settled-requests.js';
 import { settledRows } from './settled-rollups.js';
 import type { ToolStatsRow } from './tool-stats.js';
 
@@ -86,8 +87,11 @@ type Counted = RollupCounts & {
    * error code their own, in any family; and by bucket, for a bucketMs).
    */
   request: boolean;
-  /** Those requests' latencies, comma-separated; null for rollup rows, or counts only. */
-  latencies: string | null;
+  /**
+   * Those requests' latencies, comma-separated (or listed, when summed from
+   * kept rows: settled-requests.ts); null for rollup rows, or counts only.
+   */
+  latencies: string | number[] | null;
 };
 
 const COUNTED_COLUMNS = `proxy, method, tool, status, error_code, calls, failed, errors, timeouts,
@@ -165,7 +169,7 @@ export function visitWindow(
     row.last_ts = values[14] as number;
     row.histogram = values[15] as Uint8Array | null;
     row.request = values[16] === 1;
-    row.latencies = values[17] as string | null;
+    row.latencies = values[17] as string | number[] | null;
     visit(row);
   };
   // The rows at a window's edges, summed by SQLite as the rollups are:
@@ -193,12 +197,35 @@ export function visitWindow(
   };
   const raw = (from: number, to: number) => {
     if (to <= from || range.rollupsOnly) return;
+    const kept = settledHalfHour(from, to);
+    if (kept !== null) {
+      sumKept(
+        kept,
+        { fromMs: from, toMs: to, bucketMs, countsOnly: Boolean(range.countsOnly) },
+        {
+          proxy: range.proxy,
+          tool: range.tool,
+          errorCode: range.errorCode,
+          failedWithCode: byErrorCode,
+        },
+        pass,
+      );
+      return;
+    }
     each(
       `SELECT ${REQUESTS_AS_COUNTED}
        FROM requests INDEXED BY idx_requests_ts WHERE ts >= @from AND ts < @to ${requestFilters}
        ${REQUEST_GROUPS}`,
       { from, to },
     );
+  };
+  // The rows of [from, to), kept by a long-lived reader, when they lie in one
+  // half-hour that is settled: the hourly tier is made only once the
+  // half-hours in it are over and their grace for late events has passed.
+  const settledHalfHour = (from: number, to: number) => {
+    const unit = Math.floor(from / baseMs) * baseMs;
+    if (to > unit + baseMs || unit + baseMs > (span?.through_ms[1] ?? 0)) return null;
+    return keptRequests(db, unit, unit + baseMs);
   };
   // The writer's newest rows, not yet in the rollups, inside the whole units.
   const unwritten = (from: number, to: number | null) => {
@@ -353,7 +380,9 @@ export function addCounted(totals: LabelTotals, row: Counted): void {
   totals.bytesInSum.add(row.bytes_in);
   totals.bytesOutSum.add(row.bytes_out);
   if (row.histogram !== null) addHistogram(row.histogram, totals.histogram);
-  else if (row.latencies !== null) totals.addLatencies(row.latencies);
+  else if (typeof row.latencies === 'string') totals.addLatencies(row.latencies);
+  else if (row.latencies !== null)
+    for (const latencyUs of row.latencies) totals.addLatency(latencyUs);
 }
 
 /** The latency at mcpr's nearest rank for percentile `p`, estimated from the histogram. */

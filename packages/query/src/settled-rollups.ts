@@ -33,6 +33,11 @@ interface Memory {
 
 const memories = new WeakMap<Db, Memory>();
 
+/** Whether `db` keeps what it reads of settled units (here and in settled-requests.ts). */
+export function keepsSettled(db: Db): boolean {
+  return memories.has(db);
+}
+
 /** From now on, closed ranges of rollup rows read on `db` are kept (up to maxBytes). */
 export function keepSettledRollups(db: Db, maxBytes = SETTLED_ROWS_MAX_BYTES): void {
   if (!memories.has(db)) memories.set(db, { maxBytes, bytes: 0, ranges: new Map() });
