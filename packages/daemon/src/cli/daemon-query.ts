@@ -10,9 +10,9 @@
 // the daemon works on the question while this process loads the rest.
 
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { isPostgresUrl } from '@mcpr-store/query/postgres-url';
 import { queryTokenPath, resolveDbPath, resolveSocketPath } from '../paths.js';
+import { requestQuery } from './daemon-question.js';
 import type { ParsedFlags } from './flags.js';
 import type { AnswerContext, QueryAnswer } from './query-command.js';
 
@@ -58,27 +58,17 @@ export function daemonRoute(
  * command's strict parse reads otherwise, it asks again, so a misreading
  * costs time and never gives another store's answer.
  */
-export async function askFirst(command: string, argv: string[]): Promise<void> {
+export function askFirst(command: string, argv: string[]): void {
   if (argv.includes('--help') || argv.includes('-h')) return;
   const routed = daemonRoute(command, argv);
   if (routed === null) return;
-  const { values } = parseArgs({
-    args: argv,
-    options: { db: { type: 'string' }, socket: { type: 'string' } },
-    strict: false,
-    allowPositionals: true,
-  });
-  const named = (value: unknown) => (typeof value === 'string' ? value : undefined);
   const context = {
     nowMs: Date.now(),
-    dbPath: resolveDbPath(named(values.db)),
-    socketPath: resolveSocketPath(named(values.socket)),
+    dbPath: resolveDbPath(flagValue(argv, 'db')),
+    socketPath: resolveSocketPath(flagValue(argv, 'socket')),
   };
   const token = tokenFor(context);
   if (token === null) return;
-  // Loaded before the caller loads the command's module: the question then
-  // goes out at once, and the module loads while the daemon works on it.
-  await import('./daemon-question.js');
   const withdraw = new AbortController();
   askedFirst = {
     ...routed,
@@ -87,6 +77,22 @@ export async function askFirst(command: string, argv: string[]): Promise<void> {
     answer: queryDaemon(routed.route, routed.argv, context, token, withdraw.signal),
     withdraw,
   };
+}
+
+/**
+ * The last value of `--name VALUE` or `--name=VALUE` before any `--`: a
+ * lenient reading (the command's own parse is strict), without loading
+ * node:util's parser before the question is out.
+ */
+function flagValue(argv: string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    if (arg === '--') break;
+    if (arg === `--${name}`) value = argv[i + 1];
+    else if (arg.startsWith(`--${name}=`)) value = arg.slice(name.length + 3);
+  }
+  return value;
 }
 
 /**
@@ -143,7 +149,6 @@ async function queryDaemon(
   token: string,
   signal?: AbortSignal,
 ): Promise<string | null> {
-  const { requestQuery } = await import('./daemon-question.js');
   try {
     const outcome = await requestQuery(
       context.socketPath,
