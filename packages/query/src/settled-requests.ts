@@ -14,7 +14,7 @@ import type { Db } from './connection.js';
 import { keepsSettled } from './settled-rollups.js';
 
 /** A half-hour with more rows than this is read by SQLite at each question. */
-export const KEPT_HALF_HOUR_ROWS_MAX = 200_000;
+export const KEPT_HALF_HOUR_ROWS_MAX = 100_000;
 /** Half-hours a reader keeps (windows of different lengths start in different ones). */
 const KEPT_HALF_HOURS_MAX = 8;
 

@@ -14,7 +14,7 @@
 import type { Db } from './connection.js';
 
 /** What one reader keeps at most, in the rows' estimated bytes. */
-export const SETTLED_ROWS_MAX_BYTES = 64 * 1024 * 1024;
+export const SETTLED_ROWS_MAX_BYTES = 32 * 1024 * 1024;
 /** What a kept row costs beside its blobs: its array, numbers and short strings. */
 const ROW_OVERHEAD_BYTES = 256;
 
