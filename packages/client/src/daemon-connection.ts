@@ -31,6 +31,8 @@ export interface ConnectionListener {
   onHealth(answer: HealthResponseMessage): void;
   /** A query's answer (only one-question.ts asks). */
   onQueryResult?(answer: QueryResponseMessage): void;
+  /** The hello (and afterHello) is written to a new socket. */
+  onHelloWritten?(): void;
   /** The socket can take writes again after a full buffer. */
   onDrain(): void;
   /** Something went wrong; reported once per problem. */
@@ -131,6 +133,7 @@ export class DaemonConnection {
       const hello = encodeControlFrame(helloMessage(this.options.hello));
       const after = this.options.afterHello;
       socket.write(after ? Buffer.concat([hello, encodeControlFrame(after)]) : hello);
+      this.listener.onHelloWritten?.();
     });
     socket.on('data', (chunk: Buffer) => {
       if (generation === this.generation) this.onData(chunk);

@@ -15,6 +15,8 @@ interface QuestionOptions {
   client?: string;
   /** Withdraws the question: the connection closes and the promise rejects with ERR_CLOSED. */
   signal?: AbortSignal;
+  /** Called once the question is written to the socket (a caller may then get on with other work). */
+  onSent?: () => void;
 }
 
 interface Question<T> {
@@ -75,6 +77,7 @@ function askOnce<T>(
         onAck: () => {},
         onHealth: () => {},
         onDrain: () => {},
+        onHelloWritten: options.onSent,
         onProblem: (error) => finish(error),
         onDisconnected: () =>
           finish(

@@ -56,27 +56,37 @@ export function daemonRoute(
  * answer to the command when it asks the same of the same store. The store
  * and socket come from a lenient reading of --db and --socket: where the
  * command's strict parse reads otherwise, it asks again, so a misreading
- * costs time and never gives another store's answer.
+ * costs time and never gives another store's answer. Resolves once the
+ * question is written (or cannot be): the caller loads the command then,
+ * so that loading does not hold back the socket's connect callback.
  */
-export function askFirst(command: string, argv: string[]): void {
-  if (argv.includes('--help') || argv.includes('-h')) return;
+export function askFirst(command: string, argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) return Promise.resolve();
   const routed = daemonRoute(command, argv);
-  if (routed === null) return;
+  if (routed === null) return Promise.resolve();
   const context = {
     nowMs: Date.now(),
     dbPath: resolveDbPath(flagValue(argv, 'db')),
     socketPath: resolveSocketPath(flagValue(argv, 'socket')),
   };
   const token = tokenFor(context);
-  if (token === null) return;
+  if (token === null) return Promise.resolve();
   const withdraw = new AbortController();
-  askedFirst = {
-    ...routed,
-    dbPath: context.dbPath,
-    socketPath: context.socketPath,
-    answer: queryDaemon(routed.route, routed.argv, context, token, withdraw.signal),
-    withdraw,
-  };
+  return new Promise((sent) => {
+    const answer = queryDaemon(routed.route, routed.argv, context, token, {
+      signal: withdraw.signal,
+      onSent: sent,
+    });
+    // Not sent at all (no daemon answers there): the caller goes on too.
+    void answer.finally(sent);
+    askedFirst = {
+      ...routed,
+      dbPath: context.dbPath,
+      socketPath: context.socketPath,
+      answer,
+      withdraw,
+    };
+  });
 }
 
 /**
@@ -147,13 +157,13 @@ async function queryDaemon(
   argv: string[],
   context: Pick<AnswerContext, 'nowMs' | 'socketPath'>,
   token: string,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onSent?: () => void } = {},
 ): Promise<string | null> {
   try {
     const outcome = await requestQuery(
       context.socketPath,
       { route, argv, now_ms: context.nowMs, token },
-      { timeoutMs: DAEMON_WELCOME_TIMEOUT_MS, client: `mcpr-store ${route}`, signal },
+      { timeoutMs: DAEMON_WELCOME_TIMEOUT_MS, client: `mcpr-store ${route}`, ...options },
     );
     return outcome.json ?? null;
   } catch {

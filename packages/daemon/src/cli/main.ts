@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   // daemon works on it.
   const daemonQuery = await import('./daemon-query.js');
   try {
-    daemonQuery.askFirst(name, rest);
+    await daemonQuery.askFirst(name, rest);
     return await (await load())(rest);
   } finally {
     daemonQuery.withdrawUntaken();
