@@ -31,6 +31,22 @@ beforeAll(() => {
       status: i % 10 === 0 ? 'error' : 'ok',
     });
   }
+  // A request each half-hour from there back to 80 hours: the rollups start
+  // at the oldest request, and a 3-day window must hold whole days at any
+  // hour of the UTC day the test runs in.
+  for (let at = NOW - 2000 * 60_000; at > NOW - 80 * 3_600_000; at -= 1_800_000) {
+    events.push({
+      kind: 'request',
+      request_id: `r-old-${at}`,
+      ts: at,
+      proxy: 'p0',
+      session_id: 's-0',
+      method: 'tools/call',
+      tool: 't0',
+      latency_us: 1000,
+      status: 'ok',
+    });
+  }
   events.push({
     kind: 'schema_version',
     ts: NOW,
