@@ -272,6 +272,12 @@ describe('mcpr-store CLI', () => {
     expect(series.reduce((sum: number, r: { calls: number }) => sum + r.calls, 0)).toBe(4);
     const chart = await runCli(['series', '--since', '1h', '--db', db]);
     expect(chart.stdout).toMatch(/^SERIES — all proxies — last 1h, \d+ buckets of 60s\ncalls {3}/);
+    // The footer gives the span the buckets cover, to the end of the last one.
+    const tenMinutes = await runCli(['series', '--since', '1h', '--bucket', '10m', '--db', db]);
+    const span = /from (\S+ \S+) to (\S+ \S+) \(/.exec(tenMinutes.stdout);
+    const localMs = (text: string | undefined) => Date.parse(String(text).replace(' ', 'T'));
+    expect(localMs(span?.[2]) - localMs(span?.[1])).toBe(series.length * 600_000);
+    expect(localMs(span?.[1])).toBe(series[0].bucket_start);
   });
 
   it('wide windows come from the rollups unless --exact: the same counts, percentiles said to be estimated', async () => {

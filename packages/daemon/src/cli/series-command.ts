@@ -93,8 +93,9 @@ function human(rows: SeriesRow[], what: string, window: string, bucketMs: number
     `calls   ${sparkline(rows.map((r) => r.calls))}  max ${maxCalls} a bucket, ${calls} in all`,
     `p95     ${sparkline(rows.map((r) => r.p95_us))}  max ${formatLatency(maxP95)}`,
     `errors  ${sparkline(rows.map((r) => r.errors + r.timeouts))}  max ${maxFailed} a bucket, ${failed} in all`,
+    // The span the buckets cover: the last one ends a bucket after its start.
     first && last
-      ? `        from ${formatLocalTime(first.bucket_start)} to ${formatLocalTime(last.bucket_start)} (${timeZoneLabel()})`
+      ? `        from ${formatLocalTime(first.bucket_start)} to ${formatLocalTime(last.bucket_start + bucketMs)} (${timeZoneLabel()})`
       : '',
     '',
   ].join('\n');
