@@ -280,6 +280,35 @@ describe('mcpr-store CLI', () => {
     expect(localMs(span?.[1])).toBe(series[0].bucket_start);
   });
 
+  it('status names the ten most called unknown tools and counts the rest; --json lists them all', async () => {
+    const many = buildStore([
+      {
+        kind: 'schema_version',
+        ts: NOW - 5 * MIN,
+        proxy: 'edge',
+        upstream_url: 'http://upstream',
+        method: 'tools/list',
+        payload: JSON.stringify({ tools: [{ name: 'search' }] }),
+      },
+      // made-up-0 is called 12 times, made-up-11 once.
+      ...Array.from({ length: 12 }, (_, tool) =>
+        Array.from({ length: 12 - tool }, (_, call) =>
+          req(`made-${tool}-${call}`, { tool: `made-up-${tool}` }),
+        ),
+      ).flat(),
+    ]);
+    const human = await runCli(['status', '--db', many]);
+    expect(human.code, human.stderr).toBe(0);
+    const line = human.stdout
+      .split('\n')
+      .find((l) => l.startsWith('tools the server never listed:'));
+    expect(line).toBe(
+      `tools the server never listed: ${Array.from({ length: 10 }, (_, i) => `made-up-${i} ×${12 - i} (edge)`).join(', ')} and 2 more (--json lists them all)`,
+    );
+    const json = JSON.parse((await runCli(['status', '--db', many, '--json'])).stdout);
+    expect(json.unknown_tools).toHaveLength(12);
+  });
+
   it('wide windows come from the rollups unless --exact: the same counts, percentiles said to be estimated', async () => {
     const now = Date.now();
     const wide = buildStore(

@@ -6,6 +6,7 @@ import { requestHealth } from '@mcpr-store/client';
 import type { HealthReport } from '@mcpr-store/protocol/fields';
 import { resolveSocketPath } from '../paths.js';
 import { booleanFlag, integerFlag, parseFlags, stringFlag } from './flags.js';
+import { printableAll } from './printable.js';
 import type { QueryAnswer } from './query-command.js';
 
 export const HEALTH_HELP = `Usage: mcpr-store health [--socket PATH] [--json] [--timeout-ms N] [--wait-ms N] [--quiet]
@@ -90,7 +91,9 @@ export async function runHealth(argv: string[]): Promise<number> {
   }
   if (!quiet) {
     process.stdout.write(
-      booleanFlag(flags, 'json') ? `${JSON.stringify(health)}\n` : formatHealth(health),
+      booleanFlag(flags, 'json')
+        ? `${JSON.stringify(health)}\n`
+        : formatHealth(printableAll(health)),
     );
   }
   return health.status === 'ok' ? 0 : 1;

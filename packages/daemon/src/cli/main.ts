@@ -5,6 +5,7 @@
 // the command quietly with status 0, as a Unix tool does.
 
 import { DAEMON_VERSION } from '../version.js';
+import { printable } from './printable.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
 
@@ -116,13 +117,15 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const name = (error as Error).name;
     if (ONE_LINE_ERRORS.has(name)) {
-      process.stderr.write(`mcpr-store: ${(error as Error).message}\n`);
+      process.stderr.write(`mcpr-store: ${printable((error as Error).message)}\n`);
     } else if (name === 'DatabaseMissingError') {
       process.stderr.write(
-        `mcpr-store: ${(error as Error).message} (start the daemon, or pass --db PATH or set MCPR_DB)\n`,
+        `mcpr-store: ${printable((error as Error).message)} (start the daemon, or pass --db PATH or set MCPR_DB)\n`,
       );
     } else {
-      const detail = process.env.MCPR_DEBUG ? (error as Error).stack : (error as Error).message;
+      const detail = process.env.MCPR_DEBUG
+        ? (error as Error).stack
+        : printable((error as Error).message);
       process.stderr.write(`mcpr-store: ${detail}\n`);
     }
     process.exitCode = 1;

@@ -13,6 +13,7 @@ import {
   shortIds,
   timeZoneLabel,
 } from './format.js';
+import { printableAll } from './printable.js';
 
 /** Widths a followed table (`-f`) starts from, so rows that come later still fit. */
 export const FOLLOW_MIN_WIDTHS = {
@@ -57,10 +58,11 @@ export function renderRequests(
 ): string {
   const colour = colourEnabled();
   const wide = !options.perSession;
-  const sessions = shortIds(rows.flatMap((r) => (r.session_id ? [r.session_id] : [])));
+  const shown = printableAll(rows);
+  const sessions = shortIds(shown.flatMap((r) => (r.session_id ? [r.session_id] : [])));
   return renderTable(
     requestColumns(options.perSession, options.withSize),
-    rows.map((r) => [
+    shown.map((r) => [
       formatLocalTime(r.ts),
       ...(wide ? [r.proxy] : []),
       r.tool ?? r.method,

@@ -7,6 +7,7 @@ import type { ChangeRow, ToolUsageRow } from '@mcpr-store/query';
 import { answerOf, daemonRoute } from './daemon-query.js';
 import { booleanFlag, type FlagSpec, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLocalTime, formatTime, renderTable, timeZoneLabel } from './format.js';
+import { printable, printableAll } from './printable.js';
 import { cliContext, printJson, type QueryAnswer, queryFlags, write } from './query-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -60,8 +61,9 @@ export async function runSchema(argv: string[]): Promise<number> {
     answerOf<T>(route, routeArgv, flags, context, async () => pick(await here()));
 
   if (booleanFlag(flags, 'changes') && !booleanFlag(flags, 'unused')) {
-    const rows = await answerMode<ChangeRow[]>('schema/changes', (a) => a.SCHEMA_CHANGES);
-    if (printJson(flags, rows)) return 0;
+    const answer = await answerMode<ChangeRow[]>('schema/changes', (a) => a.SCHEMA_CHANGES);
+    if (printJson(flags, answer)) return 0;
+    const rows = printableAll(answer);
     if (rows.length === 0) process.stderr.write('no schema changes recorded yet\n');
     else {
       write(
@@ -90,8 +92,9 @@ export async function runSchema(argv: string[]): Promise<number> {
 
   if (booleanFlag(flags, 'unused')) {
     const window = stringFlag(flags, 'since') ?? '7d';
-    const rows = await answerMode<ToolUsageRow[]>('schema/unused', (a) => a.SCHEMA_UNUSED);
-    if (printJson(flags, rows)) return 0;
+    const answer = await answerMode<ToolUsageRow[]>('schema/unused', (a) => a.SCHEMA_UNUSED);
+    if (printJson(flags, answer)) return 0;
+    const rows = printableAll(answer);
     if (rows.length === 0) {
       write('(no tools/list schema captured yet)\n');
       return 0;
@@ -124,15 +127,17 @@ export async function runSchema(argv: string[]): Promise<number> {
   }
 
   // Read here: the API's answer is the JSON lines, and people see more.
-  const { report, lines } = await (await here()).schemaHere(flags);
-  if (printJson(flags, lines)) return 0;
+  const answer = await (await here()).schemaHere(flags);
+  if (printJson(flags, answer.lines)) return 0;
+  const { report } = answer;
   if (report.upstreams.length === 0) {
     process.stderr.write(
       'no schema captured yet; the proxy reports initialize and list results as clients make them\n',
     );
     return 0;
   }
-  for (const upstream of report.upstreams) {
+  for (const stored of report.upstreams) {
+    const upstream = printableAll(stored);
     write(
       `${upstream.upstream_url}  [${upstream.status}]${upstream.proxy ? `  proxy ${upstream.proxy}` : ''}\n`,
     );
@@ -142,11 +147,12 @@ export async function runSchema(argv: string[]): Promise<number> {
       write(`  capability ${upstream.capabilities.join(', ') || '-'}\n`);
     }
     const snapshots = report.snapshots.filter(
-      (s) => s.proxy === upstream.proxy && s.upstream_url === upstream.upstream_url,
+      (s) => s.proxy === stored.proxy && s.upstream_url === stored.upstream_url,
     );
+    // The payload is parsed as stored; what it shows is made printable there.
     for (const s of snapshots) {
       write(
-        `  ${s.method.padEnd(26)} ${s.schema_hash.slice(0, 12)}  captured ${formatLocalTime(s.captured_at)}  ${summarise(s.method, s.payload)}\n`,
+        `  ${printable(s.method).padEnd(26)} ${printable(s.schema_hash.slice(0, 12))}  captured ${formatLocalTime(s.captured_at)}  ${summarise(s.method, s.payload)}\n`,
       );
       for (const item of listItems(s.method, s.payload)) {
         write(
@@ -175,7 +181,10 @@ function listItems(
       const i = (item ?? {}) as Record<string, unknown>;
       const name = typeof i.name === 'string' ? i.name : typeof i.uri === 'string' ? i.uri : null;
       if (name === null) return [];
-      return [{ name, description: typeof i.description === 'string' ? i.description : null }];
+      // A description's lines and indents read as one line here.
+      const description =
+        typeof i.description === 'string' ? i.description.replace(/\s+/g, ' ').trim() : null;
+      return [{ name: printable(name), description: description && printable(description) }];
     });
   } catch {
     return [];
@@ -193,7 +202,7 @@ function summarise(method: string, payload: string): string {
       .map((i) => (i as { name?: unknown }).name)
       .filter((n) => typeof n === 'string');
     const shown = names.slice(0, 8).join(', ');
-    return `${items.length} ${key}: ${shown}${names.length > 8 ? ', ...' : ''}`;
+    return printable(`${items.length} ${key}: ${shown}${names.length > 8 ? ', ...' : ''}`);
   } catch {
     return '';
   }

@@ -4,6 +4,7 @@
 import { queryClients, querySession, querySessions } from '@mcpr-store/query';
 import { booleanFlag, type FlagSpec, integerFlag, type ParsedFlags, stringFlag } from './flags.js';
 import { formatLocalTime, formatPct, formatTime, renderTable, timeZoneLabel } from './format.js';
+import { printableAll } from './printable.js';
 import { printJson, type QueryAnswer, queryFlags, sinceMs, write } from './query-command.js';
 import { ask } from './query-store.js';
 import { renderRequests } from './request-table.js';
@@ -98,8 +99,9 @@ export async function runSessions(argv: string[]): Promise<number> {
   const nowMs = Date.now();
   const filter = sessionsFilter(flags, nowMs);
   const limit = integerFlag(flags, 'limit', 50, 0);
-  const rows = ask(flags, (db) => querySessions(db, filter, limit, nowMs));
-  if (printJson(flags, rows) || limit === 0) return 0;
+  const answer = ask(flags, (db) => querySessions(db, filter, limit, nowMs));
+  if (printJson(flags, answer) || limit === 0) return 0;
+  const rows = printableAll(answer);
   if (rows.length === 0) {
     process.stderr.write(
       `no ${filter.active ? 'active ' : ''}sessions started in the last ${stringFlag(flags, 'since') ?? '1h'}; widen --since${filter.client || filter.proxy ? ' or drop a filter' : ''}\n`,
@@ -141,8 +143,9 @@ export async function runSession(argv: string[]): Promise<number> {
   if (!flags) return 0;
   const id = sessionId(flags);
   const nowMs = Date.now();
-  const detail = ask(flags, (db) => querySession(db, id, nowMs, stringFlag(flags, 'proxy')));
-  if (printJson(flags, detail)) return 0;
+  const answer = ask(flags, (db) => querySession(db, id, nowMs, stringFlag(flags, 'proxy')));
+  if (printJson(flags, answer)) return 0;
+  const detail = printableAll(answer);
   const lines = [
     `session   ${detail.session_id}`,
     `proxy     ${detail.proxy}`,
@@ -167,8 +170,9 @@ export async function runClients(argv: string[]): Promise<number> {
   const flags = queryFlags('clients', argv, CLIENTS_FLAGS, CLIENTS_HELP);
   if (!flags) return 0;
   const nowMs = Date.now();
-  const rows = ask(flags, (db) => queryClients(db, clientsFilter(flags, nowMs)));
-  if (printJson(flags, rows)) return 0;
+  const answer = ask(flags, (db) => queryClients(db, clientsFilter(flags, nowMs)));
+  if (printJson(flags, answer)) return 0;
+  const rows = printableAll(answer);
   if (rows.length === 0) {
     process.stderr.write(
       `no sessions in the last ${stringFlag(flags, 'since') ?? '7d'}; widen --since\n`,

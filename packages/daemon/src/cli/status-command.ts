@@ -6,6 +6,7 @@ import type { StatusReport } from '@mcpr-store/query';
 import { answerFromDaemon } from './daemon-query.js';
 import { type FlagSpec, stringFlag } from './flags.js';
 import { change, formatBytes, formatLatency, formatPct, renderTable } from './format.js';
+import { printableAll } from './printable.js';
 import { cliContext, printJson, queryFlags, write } from './query-command.js';
 
 export const STATUS_HELP = `Usage: mcpr-store status [--since WINDOW] [--compare] [--exact] [--proxy NAME] [--json] [--db PATH] [--socket PATH]
@@ -64,6 +65,8 @@ export async function runStatus(argv: string[]): Promise<number> {
     ({ report, connected } = await (await import('./status-answer.js')).statusHere(flags, context));
   }
   if (printJson(flags, report)) return 0;
+  report = printableAll(report);
+  connected = printableAll(connected);
   write(`STATUS — ${proxy ?? 'all proxies'} — last ${window}\n`);
   write(
     `${report.total_requests} requests (${report.calls_per_minute}/min), ${formatPct(report.error_pct)} errors; ` +
@@ -86,12 +89,12 @@ export async function runStatus(argv: string[]): Promise<number> {
   }
   if (report.error_codes.length > 0) {
     write(
-      `error codes: ${report.error_codes.map((e) => `${e.error_code} ×${e.calls}`).join(', ')}\n`,
+      `error codes: ${firstOf(report.error_codes.map((e) => `${e.error_code} ×${e.calls}`))}\n`,
     );
   }
   if (report.unknown_tools.length > 0) {
     write(
-      `tools the server never listed: ${report.unknown_tools.map((t) => `${t.tool} ×${t.calls} (${t.proxy})`).join(', ')}\n`,
+      `tools the server never listed: ${firstOf(report.unknown_tools.map((t) => `${t.tool} ×${t.calls} (${t.proxy})`))}\n`,
     );
   }
   if (report.tools.length === 0) {
@@ -145,4 +148,14 @@ export async function runStatus(argv: string[]): Promise<number> {
     ),
   );
   return 0;
+}
+
+/** How many error codes and unknown tools a summary line names (most first); --json has them all. */
+const SUMMARY_ITEMS_MAX = 10;
+
+/** `items` joined, the first SUMMARY_ITEMS_MAX of them and a count of the rest. */
+function firstOf(items: string[]): string {
+  if (items.length <= SUMMARY_ITEMS_MAX) return items.join(', ');
+  const rest = items.length - SUMMARY_ITEMS_MAX;
+  return `${items.slice(0, SUMMARY_ITEMS_MAX).join(', ')} and ${rest} more (--json lists them all)`;
 }
