@@ -27,7 +27,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = path.join(REPO_ROOT, 'test-output', 'web');
-const HOSTILE_TOOL = '<img src=x onerror=alert(1)>';
+// Markup, and a right-to-left override that would show the name's end reversed.
+const HOSTILE_TOOL = '<img src=x onerror=alert(1)>\u202egnp.exe';
+/** As the page shows it: the override as its escape. */
+const HOSTILE_TOOL_SHOWN = '<img src=x onerror=alert(1)>\\u202egnp.exe';
 const HOSTILE_MESSAGE = '<script>alert("msg")</script>';
 const HOSTILE_CLIENT = '"><svg onload=alert(2)>';
 const TOKEN = 'a-token-of-sixteen-chars-or-more';
@@ -378,9 +381,10 @@ describe('the page in Chromium', () => {
       ),
     );
     await expect
-      .poll(() => page.getByText(HOSTILE_TOOL, { exact: true }).count())
+      .poll(() => page.getByText(HOSTILE_TOOL_SHOWN, { exact: true }).count())
       .toBeGreaterThan(0);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(await page.locator('body').textContent()).not.toContain('\u202e');
     await page.getByText('search', { exact: true }).first().click();
     await page.locator('[data-tool="search"] canvas').first().waitFor();
     await screenshot(page, 'tools');

@@ -1,7 +1,7 @@
 // Text from the store is shown in a terminal with its control characters
 // escaped, and nothing else changed.
 import { describe, expect, it } from 'vitest';
-import { printable, printableAll } from '../src/cli/printable.js';
+import { bidiShown, printable, printableAll } from '../src/cli/printable.js';
 
 describe('printable', () => {
   it('shows each control character as its escape', () => {
@@ -23,6 +23,10 @@ describe('printable', () => {
     // Escaping twice changes nothing more: a backslash is printable.
     const once = printable('\x1b[31m\n');
     expect(printable(once)).toBe(once);
+  });
+
+  it('for a web page, shows the bidirectional controls only', () => {
+    expect(bidiShown('a\nb\u202ec\u2067d\x1b')).toBe('a\nb\\u202ec\\u2067d\x1b');
   });
 
   it('makes every string of an answer printable, keys included, and copies the rest', () => {

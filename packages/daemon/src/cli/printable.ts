@@ -6,11 +6,15 @@
 // with a newline. Bidirectional overrides would show text in an order other
 // than the one it has. Each of them is shown as an escape instead (`\n`,
 // `\x1b`, `\u202e`), so what is there can be seen and nothing acts. --json
-// prints the text as it is: JSON escapes it there.
+// prints the text as it is: JSON escapes it there. A web page has only the
+// bidirectional controls to fear (the others do nothing in a text node, and
+// its preformatted blocks keep their newlines): bidiShown.
 
-/** C0 controls, DEL, C1 controls, and the bidirectional marks, embeddings, overrides and isolates. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** The bidirectional marks, embeddings, overrides and isolates (a character class's body). */
+const BIDI_CONTROLS = '\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069';
+/** C0 controls, DEL, C1 controls and the bidirectional controls. */
+const UNPRINTABLE = new RegExp(`[\\u0000-\\u001f\\u007f-\\u009f${BIDI_CONTROLS}]`, 'g');
+const BIDI = new RegExp(`[${BIDI_CONTROLS}]`, 'g');
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
@@ -26,6 +30,11 @@ function escapeOf(character: string): string {
 /** `text` with each control character shown as its escape. */
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, escapeOf);
+}
+
+/** `text` with each bidirectional control shown as its escape: for a web page. */
+export function bidiShown(text: string): string {
+  return text.replace(BIDI, escapeOf);
 }
 
 /**

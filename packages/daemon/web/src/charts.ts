@@ -3,6 +3,7 @@
 // stylesheet owns the palette.
 
 import uPlot from 'uplot';
+import { bidiShown } from '../../src/cli/printable.js';
 import { formatLatency } from './format.js';
 import type { SeriesRow } from './types.js';
 
@@ -130,7 +131,8 @@ export function linesChart(
       series: [
         {},
         ...lines.map((line, i) => ({
-          label: line.label,
+          // A legend's label is text the store holds (an error code), set as text.
+          label: bidiShown(line.label),
           stroke: color(`--series-${(i % 5) + 1}`),
         })),
       ],

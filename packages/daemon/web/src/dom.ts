@@ -1,6 +1,9 @@
 // The page's only way to make DOM nodes. Children are nodes or strings, and
 // strings always become text nodes: nothing a client sent (a tool name, an
-// error message) is ever parsed as HTML.
+// error message) is ever parsed as HTML, and its bidirectional controls are
+// shown as escapes rather than reordering what follows them.
+
+import { bidiShown } from '../../src/cli/printable.js';
 
 type Child = Node | string | number | null | undefined | false;
 type Props = Record<string, string | number | boolean | ((event: Event) => void) | undefined>;
@@ -24,7 +27,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 export function append(parent: Node, ...children: Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === 'object' ? child : document.createTextNode(String(child)));
+    parent.appendChild(
+      typeof child === 'object' ? child : document.createTextNode(bidiShown(String(child))),
+    );
   }
 }
 
