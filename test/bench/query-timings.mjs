@@ -9,7 +9,12 @@
 // asks; the commands find that daemon at their default socket
 // ($MCPR_STORE_SOCKET), so those it answers are timed as it answers them.
 //
-//   node test/bench/query-timings.mjs --db PATH [--runs 5] [--write-beside EVENTS_PER_S]
+// Each whole process is run right after `mcpr-store --version`, and the
+// median of their differences is reported beside it (`past start-up`): the
+// machine's speed drifts between commands more than a target's margin, and
+// a difference taken a moment apart does not carry that drift.
+//
+//   node test/bench/query-timings.mjs --db PATH [--runs 5] [--cli-runs 3] [--write-beside EVENTS_PER_S]
 
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,7 +50,12 @@ function timeMs(fn) {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-export function measureQueries(dbPath, runs = 5, cliEnv = process.env) {
+export function measureQueries(
+  dbPath,
+  runs = 5,
+  cliEnv = process.env,
+  cliRuns = Math.min(runs, 3),
+) {
   const db = openReadConnection(dbPath);
   // Read afresh before each query (below), as a new CLI process does: with a
   // writer beside, a window ending at a time now past would read the rows
@@ -176,28 +186,37 @@ export function measureQueries(dbPath, runs = 5, cliEnv = process.env) {
     if (!how.once) timed(); // warm the page cache, as an operator's second look would be
     const queryMs = median(Array.from({ length: times }, () => timeMs(timed)));
     const cliArgs = args === null ? null : how.noDb ? args : [...args, '--db', dbPath, '--json'];
-    const cliMs =
-      cliArgs === null
-        ? null
-        : median(
-            Array.from({ length: Math.min(times, 3) }, () =>
-              timeMs(() => {
-                const out = spawnSync(process.execPath, [CLI, ...cliArgs], {
-                  encoding: 'utf8',
-                  env: cliEnv,
-                });
-                if (out.status !== 0) throw new Error(`${args.join(' ')} failed: ${out.stderr}`);
-              }),
-            ),
-          );
+    const cli = cliArgs === null ? null : timeCli(cliArgs, how.once ? 1 : cliRuns, cliEnv);
     rows.push({
       command: name,
       query_ms: Math.round(queryMs * 10) / 10,
-      cli_ms: cliMs === null ? null : Math.round(cliMs),
+      cli_ms: cli === null ? null : Math.round(cli.ms),
+      cli_past_startup_ms: cli === null ? null : Math.round(cli.pastStartupMs),
     });
   }
   db.close();
   return rows;
+}
+
+/** One run of the CLI with `args`, in ms; throws when it fails. */
+function runCli(args, env) {
+  return timeMs(() => {
+    const out = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+    if (out.status !== 0) throw new Error(`${args.join(' ')} failed: ${out.stderr}`);
+  });
+}
+
+/** The median of `runs` whole processes, and of each one's time past a `--version` run just before it. */
+function timeCli(args, runs, env) {
+  const times = [];
+  const pastStartup = [];
+  for (let i = 0; i < runs; i += 1) {
+    const startupMs = runCli(['--version'], env);
+    const ms = runCli(args, env);
+    times.push(ms);
+    pastStartup.push(ms - startupMs);
+  }
+  return { ms: median(times), pastStartupMs: median(pastStartup) };
 }
 
 /**
@@ -248,12 +267,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     options: {
       db: { type: 'string' },
       runs: { type: 'string', default: '5' },
+      'cli-runs': { type: 'string', default: '3' },
       'write-beside': { type: 'string', default: '0' },
     },
   });
   if (!values.db) {
     process.stderr.write(
-      'usage: query-timings.mjs --db PATH [--runs N] [--write-beside EVENTS_PER_S]\n',
+      'usage: query-timings.mjs --db PATH [--runs N] [--cli-runs N] [--write-beside EVENTS_PER_S]\n',
     );
     process.exit(1);
   }
@@ -264,15 +284,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     // The commands find the daemon as an operator's do, at their default socket.
     const cliEnv =
       writer === null ? process.env : { ...process.env, MCPR_STORE_SOCKET: writer.socket };
-    rows = measureQueries(values.db, Number(values.runs), cliEnv);
+    rows = measureQueries(values.db, Number(values.runs), cliEnv, Number(values['cli-runs']));
   } finally {
     await writer?.stop();
   }
   const width = Math.max(...rows.map((r) => r.command.length));
-  process.stdout.write(`${'command'.padEnd(width)}  query ms  cli ms\n`);
+  process.stdout.write(`${'command'.padEnd(width)}  query ms  cli ms  past start-up\n`);
   for (const row of rows) {
     process.stdout.write(
-      `${row.command.padEnd(width)}  ${String(row.query_ms).padStart(8)}  ${String(row.cli_ms ?? '-').padStart(6)}\n`,
+      `${row.command.padEnd(width)}  ${String(row.query_ms).padStart(8)}  ${String(row.cli_ms ?? '-').padStart(6)}  ${String(row.cli_past_startup_ms ?? '-').padStart(13)}\n`,
     );
   }
 }

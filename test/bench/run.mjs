@@ -648,8 +648,15 @@ function printReport() {
   }
   if (r.queries) {
     lines.push('');
-    lines.push(`queries on ${r.queries.requests} requests (median ms: query / whole CLI process)`);
-    for (const q of r.queries.rows) row(`  ${q.command}`, `${q.query_ms} / ${q.cli_ms ?? '-'}`);
+    lines.push(
+      `queries on ${r.queries.requests} requests (median ms: query / whole CLI process, past a --version just before it)`,
+    );
+    for (const q of r.queries.rows) {
+      row(
+        `  ${q.command}`,
+        `${q.query_ms} / ${q.cli_ms ?? '-'}${q.cli_past_startup_ms === null ? '' : ` (+${q.cli_past_startup_ms})`}`,
+      );
+    }
   }
   if (r.ui) {
     lines.push('');
