@@ -199,7 +199,7 @@ export function measureQueries(
 }
 
 /** One run of the CLI with `args`, in ms; throws when it fails. */
-function runCli(args, env) {
+function cliRunMs(args, env) {
   return timeMs(() => {
     const out = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
     if (out.status !== 0) throw new Error(`${args.join(' ')} failed: ${out.stderr}`);
@@ -211,8 +211,8 @@ function timeCli(args, runs, env) {
   const times = [];
   const pastStartup = [];
   for (let i = 0; i < runs; i += 1) {
-    const startupMs = runCli(['--version'], env);
-    const ms = runCli(args, env);
+    const startupMs = cliRunMs(['--version'], env);
+    const ms = cliRunMs(args, env);
     times.push(ms);
     pastStartup.push(ms - startupMs);
   }
